@@ -1,0 +1,20 @@
+//! Publisher Pulsar over ZeroMQ: the only crate of the core that does I/O.
+//!
+//! It wraps the pure [`pulsar_pulse`] engine and the pure [`pulsar_wire`] codec in the original five-socket
+//! ZeroMQ layout: [`daemon`] is the coordinator (what `pulsard`, the C ABI and the PHP extension run), and
+//! [`performer`] is the worker-side client. It must never put coordination rules here: decisions belong to the
+//! engine, byte formats to the codec; this crate moves bytes and time between them.
+//!
+//! # Layout
+//! - [`config`]: the daemon's settings (`PublisherPulsarDto` names), from JSON and flags, validated.
+//! - [`daemon`]: the ZeroMQ driver around the engine, with a shutdown handle and live counters.
+//! - [`performer`]: the Performer client (admission, subscription, pulse, result), with timeouts.
+//! - [`error`]: the crate's error enum.
+
+pub mod config;
+pub mod daemon;
+pub mod error;
+pub mod performer;
+
+pub use config::PulsarConfig;
+pub use error::PulsarError;

@@ -1,0 +1,102 @@
+//! The engine's settings: the original `PublisherPulsarDto` values that shape a pulse, with its defaults.
+
+use crate::time::Nanos;
+use thiserror::Error;
+
+/// A setting that cannot be used; the message names the setting as `PublisherPulsarDto` does.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// `subscribersPerIteration` must be at least 1.
+    #[error("subscribersPerIteration must be at least 1 (got {0})")]
+    SubscribersPerIteration(u64),
+    /// `pulsationIterationPeriod` must be a positive number of seconds.
+    #[error("pulsationIterationPeriod must be a positive number of seconds (got {0})")]
+    PulsationIterationPeriod(String),
+    /// `performerContainerActionMaxExecutionTime` below the original's minimum of 7 s.
+    #[error("performerContainerActionMaxExecutionTime must be at least 7 seconds (got {0})")]
+    PerformerContainerActionMaxExecutionTime(String),
+    /// `maxWaitReplyStackResult` must be a non-negative number of seconds.
+    #[error("maxWaitReplyStackResult must be a non-negative number of seconds (got {0})")]
+    MaxWaitReplyStackResult(String),
+    /// `maxWaitAllSubscribersReadyBeforePublish` must be a positive number of seconds.
+    #[error(
+        "maxWaitAllSubscribersReadyBeforePublish must be a positive number of seconds (got {0})"
+    )]
+    MaxWaitAllSubscribersReady(String),
+    /// `maxAdmissionQueue` must be at least 1.
+    #[error("maxAdmissionQueue must be at least 1 (got {0})")]
+    MaxAdmissionQueue(u64),
+}
+
+/// The original's minimum (and default) for `performerContainerActionMaxExecutionTime`, in seconds.
+pub const MIN_ACTION_MAX_EXECUTION_SECS: f64 = 7.0;
+
+/// Settings of one pulse engine. Build with [`PulseConfig::default`] and the setters in `config` of the daemon,
+/// then call [`PulseConfig::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulseConfig {
+    /// `subscribersPerIteration`: N, the most workers released per pulse (default 10).
+    pub subscribers_per_iteration: u32,
+    /// `pulsationIterationPeriod`: publishes are at least this far apart (default 1 s).
+    pub pulsation_iteration_period: Nanos,
+    /// `performerContainerActionMaxExecutionTime`: how long released workers get to report (default 7 s).
+    pub performer_container_action_max_execution_time: Nanos,
+    /// `maxWaitReplyStackResult`: how long an iteration waits for N workers before it goes on with fewer
+    /// (the original's "imitation"; default 5 s).
+    pub max_wait_reply_stack_result: Nanos,
+    /// `maxWaitAllSubscribersReadyBeforePublish`: how long admitted workers get to subscribe (default 7 s).
+    pub max_wait_all_subscribers_ready: Nanos,
+    /// `timerIterationsLimit`: stop after this many iterations; 0 = run forever (default 0).
+    pub timer_iterations_limit: u64,
+    /// How much the slow-down pause grows or shrinks per iteration (the original's 1 s step).
+    pub slow_down_step: Nanos,
+    /// The slow-down pause never exceeds this (the original's 300 s).
+    pub max_slow_down_pause: Nanos,
+    /// Most workers waiting for admission; beyond it requests are refused at once (default 65 536).
+    pub max_admission_queue: usize,
+}
+
+impl Default for PulseConfig {
+    fn default() -> Self {
+        PulseConfig {
+            subscribers_per_iteration: 10,
+            pulsation_iteration_period: Nanos::from_secs(1),
+            performer_container_action_max_execution_time: Nanos::from_secs(7),
+            max_wait_reply_stack_result: Nanos::from_secs(5),
+            max_wait_all_subscribers_ready: Nanos::from_secs(7),
+            timer_iterations_limit: 0,
+            slow_down_step: Nanos::from_secs(1),
+            max_slow_down_pause: Nanos::from_secs(300),
+            max_admission_queue: 65_536,
+        }
+    }
+}
+
+impl PulseConfig {
+    /// Checks every setting; the first bad one is reported by name.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.subscribers_per_iteration == 0 {
+            return Err(ConfigError::SubscribersPerIteration(0));
+        }
+        if self.pulsation_iteration_period == Nanos::ZERO {
+            return Err(ConfigError::PulsationIterationPeriod("0".into()));
+        }
+        let min_exec = Nanos::from_secs_f64(MIN_ACTION_MAX_EXECUTION_SECS);
+        if self.performer_container_action_max_execution_time < min_exec {
+            return Err(ConfigError::PerformerContainerActionMaxExecutionTime(
+                format!(
+                    "{}",
+                    self.performer_container_action_max_execution_time
+                        .as_secs_f64()
+                ),
+            ));
+        }
+        if self.max_wait_all_subscribers_ready == Nanos::ZERO {
+            return Err(ConfigError::MaxWaitAllSubscribersReady("0".into()));
+        }
+        if self.max_admission_queue == 0 {
+            return Err(ConfigError::MaxAdmissionQueue(0));
+        }
+        Ok(())
+    }
+}
