@@ -6,7 +6,8 @@
  * the same class and re-serializes to the same bytes.
  *
  * Usage: php check_vectors.php [VECTORS_DIR]
- *   VECTORS_DIR defaults to $PULSAR_VECTORS_DIR, else the first existing of the known locations below.
+ *   VECTORS_DIR defaults to $PULSAR_VECTORS_DIR, else every existing known copy (the repository's, the shared
+ *   spec's) is checked.
  * Exit status: 0 when every vector matches, 1 on any mismatch or missing vector, 2 on a usage problem.
  *
  * It must never write to the vectors directory: the `.bin` files are authoritative, this script only reads.
@@ -68,28 +69,30 @@ namespace {
         exit(2);
     }
 
-    function vectors_dir(array $argv): string
+    /**
+     * The directories to check: the one given (argument or $PULSAR_VECTORS_DIR), else every known copy that
+     * exists — the repository's (what CI has) and the shared spec's (authoritative) — so a stale copy fails too.
+     *
+     * @return list<string>
+     */
+    function vectors_dirs(array $argv): array
     {
-        $candidates = [];
         if (isset($argv[1])) {
-            $candidates[] = $argv[1];
+            $candidates = [$argv[1]];
         } elseif (($env = getenv('PULSAR_VECTORS_DIR')) !== false && $env !== '') {
-            $candidates[] = $env;
+            $candidates = [$env];
         } else {
-            // The repository's copy (if the codec's tests keep one) first, then the shared spec.
             $candidates = [
-                __DIR__ . '/../fixtures/vectors',
                 __DIR__ . '/../../rust/wire/tests/vectors',
                 '/work/shared/protocol/vectors',
             ];
         }
-        foreach ($candidates as $dir) {
-            if (is_file($dir . '/manifest.json')) {
-                return $dir;
-            }
+        $found = array_values(array_filter($candidates, fn (string $dir): bool => is_dir($dir)));
+        if ($found === []) {
+            fail_usage('no vectors directory among: ' . implode(', ', $candidates)
+                . ' (pass one as the first argument or set PULSAR_VECTORS_DIR)');
         }
-        fail_usage('no vectors directory with a manifest.json among: ' . implode(', ', $candidates)
-            . ' (pass one as the first argument or set PULSAR_VECTORS_DIR)');
+        return $found;
     }
 
     /** The objects, built as the original code builds them; keyed by the vector file name. */
@@ -151,67 +154,86 @@ namespace {
         return str_replace("\0", '\\0', $bytes);
     }
 
-    $dir = vectors_dir($argv);
-    $manifest = json_decode((string) file_get_contents($dir . '/manifest.json'), true);
-    if (!is_array($manifest)) {
-        fail_usage("$dir/manifest.json is not a JSON list");
+    /**
+     * Compares one directory's vectors with our objects; returns the number of failures. The vector list is the
+     * manifest's when there is one, else the directory's `.bin` files; either way it must be exactly ours.
+     */
+    function check_dir(string $dir, array $expected): int
+    {
+        $failures = 0;
+        $checked = 0;
+        $classes = [];
+        if (is_file($dir . '/manifest.json')) {
+            $manifest = json_decode((string) file_get_contents($dir . '/manifest.json'), true);
+            if (!is_array($manifest)) {
+                fwrite(STDERR, "BAD MANIFEST   $dir/manifest.json is not a JSON list\n");
+                return 1;
+            }
+            foreach ($manifest as $entry) {
+                $classes[(string) ($entry['file'] ?? '')] = (string) ($entry['class'] ?? '');
+            }
+        } else {
+            foreach (glob($dir . '/*.bin') ?: [] as $path) {
+                $classes[basename($path)] = null;
+            }
+        }
+
+        // A vector without a PHP check is a failure, not a silent skip; so is a check without its vector.
+        foreach (array_diff(array_keys($classes), array_keys($expected)) as $file) {
+            fwrite(STDERR, "MISSING CHECK  $dir/$file: a vector this script does not build\n");
+            $failures++;
+        }
+        foreach (array_diff(array_keys($expected), array_keys($classes)) as $file) {
+            fwrite(STDERR, "MISSING VECTOR $dir/$file: built here but not in the directory\n");
+            $failures++;
+        }
+
+        foreach ($classes as $file => $class) {
+            if (!isset($expected[$file])) {
+                continue;
+            }
+            $golden = @file_get_contents($dir . '/' . $file);
+            if ($golden === false) {
+                fwrite(STDERR, "UNREADABLE     $dir/$file\n");
+                $failures++;
+                continue;
+            }
+            $object = $expected[$file];
+            $ours = serialize($object);
+            $checked++;
+            if ($ours !== $golden) {
+                fwrite(STDERR, "MISMATCH       $dir/$file\n  golden: " . printable($golden) . "\n  ours:   "
+                    . printable($ours) . "\n");
+                $failures++;
+                continue;
+            }
+            if ($class !== null && get_class($object) !== $class) {
+                fwrite(STDERR, "CLASS          $dir/$file: manifest says $class, built " . get_class($object) . "\n");
+                $failures++;
+                continue;
+            }
+            // The way back, as a worker reads a reply or a pulse: same class, same bytes again.
+            $decoded = unserialize($golden, ['allowed_classes' => PROTOCOL_CLASSES]);
+            if (!is_object($decoded) || get_class($decoded) !== get_class($object)
+                || serialize($decoded) !== $golden) {
+                fwrite(STDERR, "ROUND TRIP     $dir/$file: unserialize() did not give the same object back\n");
+                $failures++;
+                continue;
+            }
+            fwrite(STDOUT, "ok             $dir/$file (" . strlen($golden) . " bytes)\n");
+        }
+        fwrite(STDOUT, "compared $checked vector(s) in $dir\n");
+        return $failures;
     }
 
-    $expected = expected_objects();
     $failures = 0;
-    $checked = 0;
-
-    // Every vector in the manifest must have an object here, and every object here a vector: a vector added to
-    // the spec without a PHP check is a failure, not a silent skip.
-    $inManifest = array_column($manifest, 'file');
-    foreach (array_diff($inManifest, array_keys($expected)) as $file) {
-        fwrite(STDERR, "MISSING CHECK  $file: in the manifest but not built by this script\n");
-        $failures++;
+    foreach (vectors_dirs($argv) as $dir) {
+        $failures += check_dir($dir, expected_objects());
     }
-    foreach (array_diff(array_keys($expected), $inManifest) as $file) {
-        fwrite(STDERR, "MISSING VECTOR $file: built here but not in the manifest\n");
-        $failures++;
-    }
-
-    foreach ($manifest as $entry) {
-        $file = $entry['file'] ?? '';
-        if (!isset($expected[$file])) {
-            continue;
-        }
-        $golden = @file_get_contents($dir . '/' . $file);
-        if ($golden === false) {
-            fwrite(STDERR, "UNREADABLE     $file\n");
-            $failures++;
-            continue;
-        }
-        $object = $expected[$file];
-        $ours = serialize($object);
-        $checked++;
-        if ($ours !== $golden) {
-            fwrite(STDERR, "MISMATCH       $file\n  golden: " . printable($golden) . "\n  ours:   "
-                . printable($ours) . "\n");
-            $failures++;
-            continue;
-        }
-        if (get_class($object) !== ($entry['class'] ?? '')) {
-            fwrite(STDERR, "CLASS          $file: manifest says {$entry['class']}, built " . get_class($object) . "\n");
-            $failures++;
-            continue;
-        }
-        // The way back, as a worker reads a reply or a pulse: same class, same bytes again.
-        $decoded = unserialize($golden, ['allowed_classes' => PROTOCOL_CLASSES]);
-        if (!is_object($decoded) || get_class($decoded) !== get_class($object) || serialize($decoded) !== $golden) {
-            fwrite(STDERR, "ROUND TRIP     $file: unserialize() did not give the same object back\n");
-            $failures++;
-            continue;
-        }
-        fwrite(STDOUT, "ok             $file (" . strlen($golden) . " bytes)\n");
-    }
-
     if ($failures > 0) {
-        fwrite(STDERR, "check_vectors: $failures failure(s), $checked vector(s) compared, in $dir\n");
+        fwrite(STDERR, "check_vectors: $failures failure(s)\n");
         exit(1);
     }
-    fwrite(STDOUT, "check_vectors: all $checked vectors match byte for byte ($dir)\n");
+    fwrite(STDOUT, "check_vectors: every vector matches byte for byte\n");
     exit(0);
 }
