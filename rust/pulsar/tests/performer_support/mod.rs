@@ -1,0 +1,183 @@
+//! Shared helpers of the `performer_*` tests: golden vectors, free ports, a scripted fake daemon made of raw
+//! sockets (to see the exact bytes a Performer sends), and bounded waits.
+//!
+//! Every wait here has a bound, so a broken Performer fails a test instead of hanging it.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use publisher_pulsar::performer::PerformerConfig;
+
+/// Longest any single step of a test may take before the test fails.
+pub const STEP: Duration = Duration::from_secs(10);
+
+/// The bytes of a golden vector: the in-repo copy of the codec's tests, else the shared folder.
+pub fn vector(name: &str) -> Vec<u8> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        manifest.join("../wire/tests/vectors").join(name),
+        manifest.join("../../../shared/protocol/vectors").join(name),
+        PathBuf::from("/work/shared/protocol/vectors").join(name),
+    ];
+    for path in &candidates {
+        if let Ok(bytes) = std::fs::read(path) {
+            return bytes;
+        }
+    }
+    panic!("golden vector {name} not found in {candidates:?}");
+}
+
+/// A loopback port that was free a moment ago (bind port 0, read it, release it).
+pub fn free_port() -> u16 {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// Three consecutive-looking addresses are not needed: any three free ports.
+pub fn free_addresses() -> (String, String, String) {
+    (
+        format!("tcp://127.0.0.1:{}", free_port()),
+        format!("tcp://127.0.0.1:{}", free_port()),
+        format!("tcp://127.0.0.1:{}", free_port()),
+    )
+}
+
+/// A Performer configuration for tests: short timeouts so failures show quickly.
+pub fn performer_config(publish: &str, pull: &str, admission: &str) -> PerformerConfig {
+    PerformerConfig {
+        publisher_pulsar_address: publish.to_owned(),
+        push_pulsar_address: pull.to_owned(),
+        request_pulsar_rs_address: admission.to_owned(),
+        module_name: "performer-test".into(),
+        admission_timeout: Duration::from_secs(10),
+        pulse_timeout: Duration::from_secs(10),
+        send_timeout: Duration::from_secs(2),
+    }
+}
+
+/// Polls `check` every 10 ms until it holds or `within` passes; returns whether it held.
+pub fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A fake daemon of raw sockets on ephemeral ports: ROUTER for admission, PULL for pushes, XPUB (verbose) for
+/// the pulse, so a test sees every frame and every (un)subscription the Performer sends.
+pub struct FakeDaemon {
+    /// Admission desk (the Performer's REQ connects here).
+    pub admission: zmq::Socket,
+    /// Readiness and results.
+    pub pull: zmq::Socket,
+    /// Pulses; its received messages are subscriptions (`[1]`) and unsubscriptions (`[0]`).
+    pub publisher: zmq::Socket,
+    /// A Performer configuration pointing at this fake.
+    pub config: PerformerConfig,
+    _context: zmq::Context,
+}
+
+fn bind_ephemeral(socket: &zmq::Socket) -> String {
+    socket.set_linger(0).expect("LINGER");
+    socket
+        .bind("tcp://127.0.0.1:*")
+        .expect("bind an ephemeral port");
+    socket
+        .get_last_endpoint()
+        .expect("last endpoint")
+        .expect("endpoint is UTF-8")
+}
+
+impl FakeDaemon {
+    /// Binds the three sockets.
+    pub fn bind() -> FakeDaemon {
+        let context = zmq::Context::new();
+        let admission = context.socket(zmq::ROUTER).expect("ROUTER");
+        let pull = context.socket(zmq::PULL).expect("PULL");
+        let publisher = context.socket(zmq::XPUB).expect("XPUB");
+        publisher.set_xpub_verbose(true).expect("XPUB_VERBOSE");
+        let admission_address = bind_ephemeral(&admission);
+        let pull_address = bind_ephemeral(&pull);
+        let publish_address = bind_ephemeral(&publisher);
+        let config = performer_config(&publish_address, &pull_address, &admission_address);
+        FakeDaemon {
+            admission,
+            pull,
+            publisher,
+            config,
+            _context: context,
+        }
+    }
+
+    /// The next admission request as `(routing id, frames after the id)`.
+    pub fn next_request(&self) -> (Vec<u8>, Vec<Vec<u8>>) {
+        let mut frames = recv(&self.admission, STEP).expect("an admission request in time");
+        let id = frames.remove(0);
+        (id, frames)
+    }
+
+    /// Answers an admission request the way a REP socket would: `[id, "", body]`.
+    pub fn answer(&self, id: &[u8], body: &[u8]) {
+        self.admission
+            .send_multipart([id, b"", body], 0)
+            .expect("answer the admission request");
+    }
+
+    /// The next pushed message (must be one frame).
+    pub fn next_push(&self) -> Vec<u8> {
+        self.next_push_within(STEP)
+            .expect("a pushed message in time")
+    }
+
+    /// The next pushed message within `within`, if any.
+    pub fn next_push_within(&self, within: Duration) -> Option<Vec<u8>> {
+        let mut frames = recv(&self.pull, within)?;
+        assert_eq!(frames.len(), 1, "PUSH messages are one frame");
+        frames.pop()
+    }
+
+    /// The next subscription event: `[1]` for subscribe "", `[0]` for unsubscribe "".
+    pub fn next_subscription_event(&self) -> Vec<u8> {
+        let mut frames = recv(&self.publisher, STEP).expect("a subscription event in time");
+        assert_eq!(frames.len(), 1, "subscription events are one frame");
+        frames.pop().expect("one frame")
+    }
+
+    /// Publishes one pulse.
+    pub fn publish(&self, body: &[u8]) {
+        self.publisher.send(body, 0).expect("publish");
+    }
+
+    /// Admits the next requester, waits for its subscription and readiness, publishes `pulse`, and checks the
+    /// unsubscription that follows.
+    pub fn serve_one(&self, pulse: &[u8]) {
+        let (id, frames) = self.next_request();
+        assert_eq!(
+            frames,
+            vec![Vec::new(), vector("01_PreparingRequestDto.bin")]
+        );
+        self.answer(&id, &vector("02_BecomeTheSubscriberReplyDto.bin"));
+        assert_eq!(self.next_subscription_event(), b"\x01");
+        assert_eq!(self.next_push(), vector("05_ReadyToGetSubscriptionMsg.bin"));
+        self.publish(pulse);
+        assert_eq!(self.next_subscription_event(), b"\x00");
+    }
+}
+
+/// Receives one whole message within `within`.
+pub fn recv(socket: &zmq::Socket, within: Duration) -> Option<Vec<Vec<u8>>> {
+    let ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
+    match socket.poll(zmq::POLLIN, ms) {
+        Ok(n) if n > 0 => Some(socket.recv_multipart(0).expect("receive a ready message")),
+        _ => None,
+    }
+}
