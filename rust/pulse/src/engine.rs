@@ -208,10 +208,13 @@ pub struct Engine {
     /// Subscriptions that arrived since the last publish: exactly who the next publish reaches, since every
     /// protocol worker unsubscribes after its pulse.
     fresh_subs: u32,
-    /// Slots reserved for workers admitted last iteration whose subscription had not arrived at its publish.
-    carry: u32,
-    /// The reservation lapses then: a worker that has not subscribed by now is taken for dead.
-    carry_until: Nanos,
+    /// Slots reserved for admitted workers whose subscription had not arrived when their pulse went out: each
+    /// holds the moment it lapses (a worker that has not subscribed by then is taken for dead).
+    reservations: Vec<Nanos>,
+    /// Subscriptions that arrived since the last publish while no admission was going on: they cannot belong
+    /// to this iteration's admitted workers, so they are stragglers (or strangers) who will certainly receive the
+    /// next pulse and take a slot of it.
+    standing_subs: u32,
     last_publish: Option<Nanos>,
     now: Nanos,
     actions: VecDeque<Action>,
@@ -235,8 +238,8 @@ impl Engine {
             iter,
             queue: VecDeque::new(),
             fresh_subs: 0,
-            carry: 0,
-            carry_until: Nanos::ZERO,
+            reservations: Vec::new(),
+            standing_subs: 0,
             last_publish: None,
             now,
             actions: VecDeque::new(),
@@ -257,7 +260,7 @@ impl Engine {
         match event {
             Event::AdmissionRequested(ticket) => self.on_admission_request(ticket),
             Event::AdmissionLost(ticket) => self.on_admission_lost(ticket),
-            Event::Subscribed => self.fresh_subs = self.fresh_subs.saturating_add(1),
+            Event::Subscribed => self.on_subscribed(),
             Event::Unsubscribed => {}
             Event::Ready => {
                 if self.phase == Phase::Gathering {
@@ -297,7 +300,7 @@ impl Engine {
                 (self.iter.active > 0)
                     .then(|| self.ready_deadline())
                     .and_then(future),
-                future(self.carry_until).filter(|_| self.carry > 0),
+                self.reservations.iter().copied().filter(|t| *t > now).min(),
                 self.iter
                     .held_since
                     .map(|t| t.saturating_add(self.config.max_wait_all_subscribers_ready))
@@ -322,6 +325,25 @@ impl Engine {
     fn advance_clock(&mut self, now: Nanos) {
         // A driver whose clock went backwards must not make the engine publish early: time only moves on.
         self.now = self.now.max(now);
+    }
+
+    fn on_subscribed(&mut self) {
+        self.fresh_subs = self.fresh_subs.saturating_add(1);
+        if self.phase != Phase::Gathering {
+            self.standing_subs = self.standing_subs.saturating_add(1);
+            // Most likely the straggler a reservation was kept for: it now holds its slot by subscribing.
+            let now = self.now;
+            if let Some(pos) = self
+                .reservations
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t > now)
+                .min_by_key(|(_, t)| **t)
+                .map(|(i, _)| i)
+            {
+                self.reservations.swap_remove(pos);
+            }
+        }
     }
 
     fn on_admission_request(&mut self, ticket: Ticket) {
@@ -354,6 +376,8 @@ impl Engine {
                     self.iter.active -= 1;
                     self.iter.departed += 1;
                 }
+                // It was subscribed, and its subscription died with it: it will not receive the pulse.
+                self.fresh_subs = self.fresh_subs.saturating_sub(1);
             }
             Phase::Acting { expected, .. } => *expected = expected.saturating_sub(1),
             Phase::Paused { .. } | Phase::Stopped => {}
@@ -431,13 +455,12 @@ impl Engine {
         self.refresh_stats();
     }
 
-    /// Reserved slots still in force.
+    /// Slots of the next pulse already taken by earlier workers: live reservations plus standing subscriptions.
     fn carry(&self) -> u32 {
-        if self.now < self.carry_until {
-            self.carry
-        } else {
-            0
-        }
+        let live = self.reservations.iter().filter(|t| **t > self.now).count();
+        u32::try_from(live)
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.standing_subs)
     }
 
     fn admit_from_queue(&mut self) {
@@ -490,13 +513,22 @@ impl Engine {
         it.excess = excess;
         it.imitated = it.n.saturating_sub(owed);
         it.published_at = Some(self.now);
-        // Workers admitted now whose subscription is still missing will receive the next pulse instead: keep
-        // their slots for one more iteration. Older reservations expire, so a dead worker cannot hold one
-        // forever.
-        self.carry = owed.saturating_sub(receivers).min(it.active);
-        self.carry_until = self
+        // Admitted workers whose subscription is still missing will receive the next pulse instead: keep their
+        // slots reserved. Which of the owed workers are missing is unknowable (subscriptions carry no identity),
+        // so keep the reservations that last longest; each lapses after twice the ready wait, so a dead worker
+        // cannot hold a slot forever.
+        let outstanding = owed.saturating_sub(receivers) as usize;
+        let lapse = self
             .now
+            .saturating_add(self.config.max_wait_all_subscribers_ready)
             .saturating_add(self.config.max_wait_all_subscribers_ready);
+        let now = self.now;
+        self.reservations.retain(|t| *t > now);
+        self.reservations
+            .extend(std::iter::repeat_n(lapse, it.active as usize));
+        self.reservations.sort_unstable_by(|a, b| b.cmp(a));
+        self.reservations.truncate(outstanding);
+        self.standing_subs = 0;
         self.fresh_subs = 0;
         self.last_publish = Some(self.now);
         self.stats.pulses += 1;

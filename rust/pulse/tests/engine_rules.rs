@@ -298,7 +298,13 @@ fn a_reserved_slot_lapses_when_its_worker_never_shows_up() {
     assert_eq!(h.publishes, vec![(ms(1000), 0)]);
     h.request(2);
     assert_eq!(h.admitted, vec![Ticket(1)], "slot reserved for worker 1");
-    h.advance(ms(1000));
+    h.advance(ms(1999));
+    assert_eq!(
+        h.admitted,
+        vec![Ticket(1)],
+        "reserved for twice the ready wait"
+    );
+    h.advance(ms(1));
     assert_eq!(h.admitted, vec![Ticket(1), Ticket(2)], "reservation lapsed");
 }
 
@@ -335,6 +341,8 @@ fn early_termination_of_an_admitted_worker_releases_the_others_at_once() {
     h.request(2);
     h.request(3);
     h.join(2);
+    // The third subscribes, then dies while subscribed and says so.
+    h.event(Event::Subscribed);
     assert!(h.publishes.is_empty());
     h.event(Event::EarlyTerminated {
         stand_on_subscription: true,
