@@ -25,9 +25,63 @@ pub(crate) fn write_serialized(value: f64, out: &mut Vec<u8>) {
         return;
     }
     // Rust's `{:e}` without a precision gives the shortest digits that round-trip and, among those, the ones
-    // closest to the exact value: the same contract as `zend_dtoa` mode 0.
-    let text = format!("{:e}", value.abs());
-    layout(value.is_sign_negative(), &text, 17, out);
+    // closest to the exact value: the same contract as `zend_dtoa` mode 0, except for exact ties (see
+    // `shortest_digits`).
+    let (digits, decpt) = shortest_digits(value.abs());
+    layout(value.is_sign_negative(), &digits, decpt, 17, out);
+}
+
+/// The shortest round-trip digits of a finite, non-negative `value` (no trailing zeros) and the decimal point
+/// position, exactly as `zend_dtoa` mode 0 picks them.
+///
+/// When the exact binary value lies exactly halfway between two shortest candidates that both round-trip
+/// (`608863690781094.25` between `…094.2` and `…094.3`), Rust's formatter rounds the last digit up while
+/// `zend_dtoa` rounds half to even (`…094.2`, which PHP prints). Rust only ever errs upwards, so a result
+/// ending in an odd digit is checked: if one less in the last digit still round-trips and the value is exactly
+/// the midpoint, the even candidate is PHP's.
+fn shortest_digits(value: f64) -> (Vec<u8>, i64) {
+    let (mut digits, decpt) = split_sci(&format!("{value:e}"));
+    let Some(&last) = digits.last() else {
+        return (digits, decpt);
+    };
+    if (last - b'0') % 2 == 1 && is_exact_midpoint(value, &digits, decpt) {
+        let mut lower = digits.clone();
+        if let Some(l) = lower.last_mut() {
+            *l -= 1;
+        }
+        if round_trips(&lower, decpt, value) {
+            digits = lower;
+            strip_trailing_zeros(&mut digits);
+        }
+    }
+    (digits, decpt)
+}
+
+/// Whether `value` is exactly halfway between `digits` and the number one less in the last digit, i.e. its exact
+/// decimal expansion is `digits - 1` followed by a single `5`.
+fn is_exact_midpoint(value: f64, digits: &[u8], decpt: i64) -> bool {
+    // A double's exact decimal expansion has at most 767 significant digits; 800 shows all of them.
+    let (exact, exact_decpt) = split_sci(&format!("{value:.800e}"));
+    if exact_decpt != decpt {
+        return false;
+    }
+    let n = digits.len();
+    let (Some(head), Some(&five), Some(tail)) = (exact.get(..n), exact.get(n), exact.get(n + 1..))
+    else {
+        return false;
+    };
+    let mut below = digits.to_vec();
+    if let Some(l) = below.last_mut() {
+        *l = l.saturating_sub(1);
+    }
+    head == below.as_slice() && five == b'5' && tail.iter().all(|&d| d == b'0')
+}
+
+/// Whether the decimal `0.digits × 10^decpt` reads back as `value`.
+fn round_trips(digits: &[u8], decpt: i64, value: f64) -> bool {
+    let text = format!("0.{}e{decpt}", std::str::from_utf8(digits).unwrap_or(""));
+    text.parse::<f64>()
+        .is_ok_and(|back| back.to_bits() == value.to_bits())
 }
 
 /// PHP 8.2's `(string)$value` with the default `precision = 14`.
@@ -37,11 +91,43 @@ pub(crate) fn to_php_string(value: f64) -> Vec<u8> {
         out.extend_from_slice(special);
         return out;
     }
+    let abs = value.abs();
     // 14 significant digits, correctly rounded (ties to even on the exact binary value, as `zend_dtoa` mode 2
-    // does); `layout` drops the trailing zeros that `zend_dtoa` would not have produced.
-    let text = format!("{:.13e}", value.abs());
-    layout(value.is_sign_negative(), &text, 14, &mut out);
+    // does), without the trailing zeros that `zend_dtoa` strips.
+    let (mut digits, decpt) = split_sci(&format!("{abs:.13e}"));
+    strip_trailing_zeros(&mut digits);
+    // One `zend_dtoa` quirk: an integer of 15 digits (1e14 <= v < 1e15) ending in 5 is an exact tie that its
+    // floating-point fast path gives up on; the "small integer" path that takes over rounds half to even and,
+    // when that rounds down, keeps trailing zeros: (string)100000000000005.0 is "1.0000000000000E+14".
+    if abs.fract() == 0.0 && (1e14..1e15).contains(&abs) {
+        // Exact: an integer below 1e15 fits in u64 losslessly.
+        let int = abs as u64;
+        let (head, last) = (int / 10, int % 10);
+        if last == 5 && head % 2 == 0 {
+            digits = head.to_string().into_bytes();
+        }
+    }
+    layout(value.is_sign_negative(), &digits, decpt, 14, &mut out);
     out
+}
+
+/// Splits Rust's `d.ddde<exp>` text into its digits and the decimal point position `exp + 1`.
+fn split_sci(sci: &str) -> (Vec<u8>, i64) {
+    // `{:e}` always writes an `e` and a valid exponent; the fallbacks only keep this total without a panic path.
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    if digits.is_empty() {
+        digits.push(b'0');
+    }
+    (digits, exponent + 1)
+}
+
+/// zend_dtoa returns no trailing zeros (the value 0 itself is the single digit "0").
+fn strip_trailing_zeros(digits: &mut Vec<u8>) {
+    while digits.len() > 1 && digits.last() == Some(&b'0') {
+        digits.pop();
+    }
 }
 
 /// The spellings PHP uses for values without digits.
@@ -55,27 +141,14 @@ fn special(value: f64) -> Option<&'static [u8]> {
     }
 }
 
-/// Lays out Rust's `d.ddde<exp>` text of a finite, non-negative number the way `php_gcvt` does.
-fn layout(negative: bool, sci: &str, threshold: i64, out: &mut Vec<u8>) {
-    // `{:e}` always writes an `e` and a valid exponent; the fallbacks only keep this total without a panic path.
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    // zend_dtoa never returns trailing zeros (except for the value 0 itself, which is the single digit "0").
-    while digits.len() > 1 && digits.last() == Some(&b'0') {
-        digits.pop();
-    }
-    if digits.is_empty() {
-        digits.push(b'0');
-    }
-    let decpt = exponent + 1;
-
+/// Lays out digits (`0.d1d2… × 10^decpt`) the way `php_gcvt` does, with `threshold` as its `ndigit`.
+fn layout(negative: bool, digits: &[u8], decpt: i64, threshold: i64, out: &mut Vec<u8>) {
     if negative {
         out.push(b'-');
     }
     if decpt < -3 || decpt > threshold {
-        let (first, rest) = digits.split_at(1);
-        out.extend_from_slice(first);
+        let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
+        out.push(*first);
         out.push(b'.');
         if rest.is_empty() {
             out.push(b'0');
@@ -92,7 +165,7 @@ fn layout(negative: bool, sci: &str, threshold: i64, out: &mut Vec<u8>) {
         for _ in 0..decpt.unsigned_abs() {
             out.push(b'0');
         }
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(digits);
     } else {
         // decpt is in 1..=threshold here, so the conversion cannot fail.
         let int_len = usize::try_from(decpt).unwrap_or(0);
@@ -102,7 +175,7 @@ fn layout(negative: bool, sci: &str, threshold: i64, out: &mut Vec<u8>) {
             out.push(b'.');
             out.extend_from_slice(frac);
         } else {
-            out.extend_from_slice(&digits);
+            out.extend_from_slice(digits);
             for _ in digits.len()..int_len {
                 out.push(b'0');
             }
