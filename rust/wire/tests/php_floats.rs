@@ -4,6 +4,9 @@
 //! The `*_against_php` tests run the real `php` binary on many random doubles; they FAIL (not skip) when `php`
 //! is missing, because CI installs it. Set `PHP_BIN` to use another binary than `php` from `PATH`.
 
+// The tie cases are written with their exact binary value (x.25 is exact); clippy sees "excessive precision".
+#![allow(clippy::excessive_precision)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
