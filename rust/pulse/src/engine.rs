@@ -16,12 +16,16 @@
 //! 3. **Paused** (only after a pause-for-period error): admission is closed until the period is over; workers
 //!    wait in the queue.
 //!
-//! The engine never exceeds N receivers per pulse for workers that follow the protocol: the receivers of a
-//! pulse are the subscriptions that arrived since the previous publish, admission is capped so that those can
-//! never outnumber N, and an admitted worker whose subscription was still missing at a publish keeps its slot
-//! reserved for one more iteration (it will receive the next pulse). Should more than N subscriptions be
-//! present anyway (a subscriber that was never admitted), the pulse is held for up to the ready wait and the
-//! report says so.
+//! The engine never exceeds N receivers per pulse for workers that follow the protocol. The receivers of a pulse
+//! are the subscriptions that arrived since the previous publish (every protocol worker unsubscribes after its
+//! pulse), and admission is capped so that those can never outnumber N:
+//! - an admitted worker whose subscription was still missing at a publish will receive the next pulse instead,
+//!   so its slot stays reserved (for twice the ready wait; after that it is taken for dead);
+//! - a subscription that arrives while no admission is going on is a straggler's (or a stranger's) and takes a
+//!   slot of the next pulse.
+//!
+//! Should more than N subscriptions be present anyway (a subscriber that was never admitted, or a straggler later
+//! than its reservation), the pulse is held for up to the ready wait, then published with the excess reported.
 //!
 //! It must never read a clock, sleep, or do I/O: time comes in with every call.
 

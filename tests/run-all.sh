@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian 12 machine: installs the system packages it needs (as root),
+# builds once, then runs the Rust, C, Python and PHP suites. Usage: bash tests/run-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+packages=(pkg-config libzmq3-dev php8.2-cli php8.2-dev php-zmq phpunit libclang-dev python3-pytest make gcc)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  section "installing system packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run as root (or install: apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+
+export CARGO_TERM_COLOR=never
+
+section "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "Rust tests (unit, property, integration, PHP workers against pulsard)"
+cargo build --workspace --all-targets
+cargo test --workspace
+
+# Further suites register themselves here: each is a script that reuses the target dir built above.
+for suite in tests/c/run.sh tests/python/run.sh tests/php/run.sh rust/wire/fuzz/run.sh; do
+  if [ -f "$suite" ]; then
+    section "$suite"
+    bash "$suite"
+  fi
+done
+
+section "all suites passed"
