@@ -136,10 +136,18 @@ fn encode_dto(short: &str, properties: &[(&str, Value)]) -> Vec<u8> {
 /// At most this many bytes of a peer's class name go into an error message (they end up in logs).
 const MAX_NAME_IN_MESSAGE: usize = 120;
 
-/// Log-safe rendering of peer-supplied bytes: ASCII escapes, cut at a sane length.
+/// Log-safe rendering of peer-supplied bytes: printable ASCII as is (namespace backslashes stay readable),
+/// everything else as `\xNN`, cut at a sane length.
 fn printable(bytes: &[u8]) -> String {
     let cut = bytes.get(..MAX_NAME_IN_MESSAGE).unwrap_or(bytes);
-    let mut text = cut.escape_ascii().to_string();
+    let mut text = String::with_capacity(cut.len() + 3);
+    for &b in cut {
+        if b.is_ascii_graphic() || b == b' ' {
+            text.push(char::from(b));
+        } else {
+            text.push_str(&format!("\\x{b:02x}"));
+        }
+    }
     if cut.len() < bytes.len() {
         text.push_str("...");
     }
