@@ -1,0 +1,301 @@
+//! `pulsard`: the Publisher Pulsar daemon as a program.
+//!
+//! It reads the settings (a JSON file with `PublisherPulsarDto` names, then flags on top), sets up logging to
+//! standard error, turns SIGTERM/SIGINT into a clean stop, binds and runs [`publisher_pulsar::daemon`]. It must
+//! never hold coordination logic of its own: everything it runs is the library's daemon, exactly as tests and
+//! the other bridges run it.
+//!
+//! Exit status: 0 after a clean stop (a signal or `timerIterationsLimit`), 2 for a bad setting, a bad flag or
+//! an unreadable configuration file, 1 when the daemon cannot run (an address in use, a ZeroMQ failure).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use publisher_pulsar::daemon::{Daemon, ShutdownHandle};
+use publisher_pulsar::{PulsarConfig, PulsarError};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tracing::{error, info};
+use tracing_subscriber::EnvFilter;
+
+/// Exit status for settings that cannot be used (the same as clap's usage errors).
+const EXIT_BAD_SETTINGS: u8 = 2;
+/// Exit status when the daemon could not run.
+const EXIT_FAILURE: u8 = 1;
+
+/// Publisher Pulsar daemon: releases at most N waiting workers per period ("pulses") over ZeroMQ and adapts
+/// to the errors they report. Workers of the original PHP library work with it unchanged.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pulsard",
+    version,
+    after_help = "Settings come from the defaults, then --config, then the flags (a flag wins).\n\
+                  Logs go to standard error; RUST_LOG is honoured when --log-level is not given.\n\
+                  Exit status: 0 after SIGTERM/SIGINT or timerIterationsLimit, 2 for a bad setting, \
+                  1 when the daemon cannot run (e.g. an address in use)."
+)]
+struct Cli {
+    /// JSON configuration file with PublisherPulsarDto setting names (e.g. "subscribersPerIteration",
+    /// "pulsarSocketsParams": {"publishSocketAddress": ...}); flags override its values
+    #[arg(long, value_name = "FILE.json")]
+    config: Option<PathBuf>,
+
+    /// Most workers released by one pulse, N (subscribersPerIteration) [default: 10]
+    #[arg(long, value_name = "N")]
+    subscribers_per_iteration: Option<u32>,
+
+    /// Seconds between pulses, at least; fractions allowed (pulsationIterationPeriod) [default: 1]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pulsation_iteration_period: Option<f64>,
+
+    /// Seconds released workers get to report their result, at least 7
+    /// (performerContainerActionMaxExecutionTime) [default: 7]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    performer_container_action_max_execution_time: Option<f64>,
+
+    /// Seconds an iteration waits for N workers before it pulses for fewer (maxWaitReplyStackResult)
+    /// [default: 5]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    max_wait_reply_stack_result: Option<f64>,
+
+    /// Seconds admitted workers get to subscribe before the pulse goes anyway
+    /// (maxWaitAllSubscribersReadyBeforePublish) [default: 7]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        alias = "max-wait-all-subscribers-ready-before-publish"
+    )]
+    max_wait_all_subscribers_ready: Option<f64>,
+
+    /// Stop after this many iterations, 0 = never (timerIterationsLimit) [default: 0]
+    #[arg(long, value_name = "COUNT")]
+    timer_iterations_limit: Option<u64>,
+
+    /// Name shown in every log line (moduleName) [default: pulsar]
+    #[arg(long, value_name = "NAME")]
+    module_name: Option<String>,
+
+    /// The original's internal ReplyStack link; validated, not bound (replyToReplyStackSocketAddress)
+    /// [default: tcp://127.0.0.1:6271]
+    #[arg(long, value_name = "ADDRESS")]
+    reply_to_reply_stack_address: Option<String>,
+
+    /// Declared by the original and unused; validated, not bound (pushToReplyStackSocketAddress)
+    /// [default: tcp://127.0.0.1:6272]
+    #[arg(long, value_name = "ADDRESS")]
+    push_to_reply_stack_address: Option<String>,
+
+    /// Where pulses are published, workers' SUB connect here (publishSocketAddress)
+    /// [default: tcp://127.0.0.1:6273]
+    #[arg(long, value_name = "ADDRESS")]
+    publish_address: Option<String>,
+
+    /// Where workers push readiness and results (pullSocketAddress) [default: tcp://127.0.0.1:6274]
+    #[arg(long, value_name = "ADDRESS")]
+    pull_address: Option<String>,
+
+    /// Where workers ask for admission, their REQ connect here (replyStackSocketAddress)
+    /// [default: tcp://127.0.0.1:6275]
+    #[arg(long, value_name = "ADDRESS")]
+    reply_stack_address: Option<String>,
+
+    /// File holding the exact PHP serialize() bytes of the object to publish, e.g. a subclass of
+    /// PublisherToSubscribersDto (publisherToSubscribersDto) [default: PublisherToSubscribersDto with
+    /// allowAction true]
+    #[arg(long, value_name = "FILE")]
+    publisher_to_subscribers_file: Option<PathBuf>,
+
+    /// Most workers waiting for admission; beyond it requests are refused (maxAdmissionQueue)
+    /// [default: 65536]
+    #[arg(long, value_name = "COUNT")]
+    max_admission_queue: Option<u64>,
+
+    /// Log line format
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+
+    /// Log filter, e.g. info, debug, or publisher_pulsar=debug [default: info, or RUST_LOG when set]
+    #[arg(long, value_name = "FILTER")]
+    log_level: Option<String>,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match build_config(&cli) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("pulsard: {e}");
+            return ExitCode::from(EXIT_BAD_SETTINGS);
+        }
+    };
+    if let Err(message) = init_logging(&cli) {
+        eprintln!("pulsard: invalid setting log-level: {message}");
+        return ExitCode::from(EXIT_BAD_SETTINGS);
+    }
+    // Signals are wired before binding, so that a SIGTERM arriving as soon as we are reachable is clean.
+    let shutdown = ShutdownHandle::new();
+    if let Err(e) = watch_signals(shutdown.clone()) {
+        error!(error = %e, "cannot install the signal handlers");
+        eprintln!("pulsard: cannot install the signal handlers: {e}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    match run(&config, shutdown) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ PulsarError::InvalidSetting { .. }) => {
+            eprintln!("pulsard: {e}");
+            ExitCode::from(EXIT_BAD_SETTINGS)
+        }
+        Err(e) => {
+            error!(error = %e, "pulsard failed");
+            eprintln!("pulsard: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Defaults, then the file, then the flags; validated.
+fn build_config(cli: &Cli) -> Result<PulsarConfig, PulsarError> {
+    let mut c = match &cli.config {
+        Some(path) => PulsarConfig::from_file(path)?,
+        None => PulsarConfig::default(),
+    };
+    if let Some(v) = cli.subscribers_per_iteration {
+        c.subscribers_per_iteration = v;
+    }
+    if let Some(v) = cli.pulsation_iteration_period {
+        c.pulsation_iteration_period = v;
+    }
+    if let Some(v) = cli.performer_container_action_max_execution_time {
+        c.performer_container_action_max_execution_time = v;
+    }
+    if let Some(v) = cli.max_wait_reply_stack_result {
+        c.max_wait_reply_stack_result = v;
+    }
+    if let Some(v) = cli.max_wait_all_subscribers_ready {
+        c.max_wait_all_subscribers_ready_before_publish = v;
+    }
+    if let Some(v) = cli.timer_iterations_limit {
+        c.timer_iterations_limit = v;
+    }
+    if let Some(v) = &cli.module_name {
+        c.module_name = v.clone();
+    }
+    let addresses = &mut c.pulsar_sockets_params;
+    for (flag, target) in [
+        (
+            &cli.reply_to_reply_stack_address,
+            &mut addresses.reply_to_reply_stack_socket_address,
+        ),
+        (
+            &cli.push_to_reply_stack_address,
+            &mut addresses.push_to_reply_stack_socket_address,
+        ),
+        (&cli.publish_address, &mut addresses.publish_socket_address),
+        (&cli.pull_address, &mut addresses.pull_socket_address),
+        (
+            &cli.reply_stack_address,
+            &mut addresses.reply_stack_socket_address,
+        ),
+    ] {
+        if let Some(v) = flag {
+            *target = v.clone();
+        }
+    }
+    if let Some(path) = &cli.publisher_to_subscribers_file {
+        let bytes = std::fs::read(path).map_err(|e| PulsarError::InvalidSetting {
+            setting: "publisherToSubscribersDto".into(),
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        c.publisher_to_subscribers_dto = Some(bytes);
+    }
+    if let Some(v) = cli.max_admission_queue {
+        c.max_admission_queue = v;
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+fn init_logging(cli: &Cli) -> Result<(), String> {
+    let filter = match &cli.log_level {
+        Some(level) => EnvFilter::try_new(level).map_err(|e| e.to_string())?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}
+
+/// The first SIGTERM/SIGINT asks for a clean stop; a second one ends the process at once.
+fn watch_signals(shutdown: ShutdownHandle) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+    std::thread::Builder::new()
+        .name("pulsard-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if shutdown.is_shutdown() {
+                    eprintln!("pulsard: second signal {signal}, exiting at once");
+                    std::process::exit(130);
+                }
+                info!(signal, "signal received, stopping");
+                shutdown.shutdown();
+            }
+        })?;
+    Ok(())
+}
+
+fn run(config: &PulsarConfig, shutdown: ShutdownHandle) -> Result<(), PulsarError> {
+    let started = Instant::now();
+    let daemon = Daemon::bind(config)?.with_shutdown_handle(shutdown);
+    let endpoints = daemon.endpoints();
+    let stats = daemon.stats_handle();
+    info!(
+        module = %config.module_name,
+        reply_stack = %endpoints.reply_stack,
+        publish = %endpoints.publish,
+        pull = %endpoints.pull,
+        subscribers_per_iteration = config.subscribers_per_iteration,
+        pulsation_iteration_period = config.pulsation_iteration_period,
+        performer_container_action_max_execution_time =
+            config.performer_container_action_max_execution_time,
+        max_wait_reply_stack_result = config.max_wait_reply_stack_result,
+        max_wait_all_subscribers_ready_before_publish =
+            config.max_wait_all_subscribers_ready_before_publish,
+        timer_iterations_limit = config.timer_iterations_limit,
+        max_admission_queue = config.max_admission_queue,
+        custom_pulse = config.publisher_to_subscribers_dto.is_some(),
+        "pulsard listening"
+    );
+    let outcome = daemon.run();
+    let totals = stats.snapshot();
+    info!(
+        uptime_secs = started.elapsed().as_secs_f64(),
+        pulses = totals.pulses,
+        grants = totals.grants,
+        iterations = totals.iterations,
+        results = totals.results,
+        errors = totals.errors,
+        admitted = totals.admitted,
+        refused = totals.refused,
+        dropped_messages = totals.dropped_messages,
+        n = totals.n,
+        "pulsard stopped"
+    );
+    outcome
+}
