@@ -1,0 +1,222 @@
+//! The daemon under faults: hostile or broken peers on every socket, and workers that die mid-cycle. In each
+//! case a normal worker must keep being served and every wait of the daemon must stay bounded.
+
+mod daemon_support;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use daemon_support::*;
+use pulsar_wire::{BecomeTheSubscriberReply, PreparingRequest};
+
+/// Sends one admission body from a fresh REQ socket and returns the reply's `allowToStartSubscription`.
+fn ask_with(context: &zmq::Context, address: &str, body: &[u8]) -> Option<bool> {
+    let req = context.socket(zmq::REQ).expect("REQ");
+    req.set_linger(0).expect("LINGER");
+    req.set_sndtimeo(2000).expect("SNDTIMEO");
+    req.connect(address).expect("connect");
+    req.send(body, 0).expect("send");
+    let reply = recv_within(&req, STEP)?;
+    Some(
+        BecomeTheSubscriberReply::decode(&reply)
+            .expect("a well-formed reply")
+            .allow_to_start_subscription,
+    )
+}
+
+#[test]
+fn hostile_input_is_dropped_or_refused_while_a_normal_worker_keeps_its_pulses() {
+    let mut config = test_config();
+    config.subscribers_per_iteration = 1;
+    config.pulsation_iteration_period = 0.05;
+    let daemon = TestDaemon::start(&config);
+    let pulses = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let normal = {
+        let endpoints = daemon.endpoints.clone();
+        let pulses = Arc::clone(&pulses);
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let worker = RawWorker::connect(&endpoints);
+            while !stop.load(Ordering::SeqCst) {
+                worker
+                    .cycle(&success(), STEP)
+                    .expect("the normal worker is served throughout");
+                pulses.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    assert!(
+        wait_until(STEP, || pulses.load(Ordering::SeqCst) >= 1),
+        "the normal worker is served before the attack"
+    );
+
+    let context = zmq::Context::new();
+    let admission = &daemon.endpoints.reply_stack;
+    let valid = PreparingRequest::default().encode();
+    let not_ready = PreparingRequest {
+        ready_to_act: false,
+        ..PreparingRequest::default()
+    }
+    .encode();
+    let refused_bodies: [(&str, Vec<u8>); 6] = [
+        ("garbage", b"\x00\x01\xffgarbage".to_vec()),
+        ("truncated", valid[..valid.len() / 2].to_vec()),
+        ("unknown class", b"O:8:\"stdClass\":0:{}".to_vec()),
+        ("wrong protocol class", success_push()),
+        ("empty", Vec::new()),
+        ("readyToAct false", not_ready),
+    ];
+    for (what, body) in &refused_bodies {
+        assert_eq!(
+            ask_with(&context, admission, body),
+            Some(false),
+            "{what}: the REQ peer is answered with a refusal, not left hanging"
+        );
+    }
+
+    // 2 MiB on the admission desk: libzmq drops the connection; there is no reply to wait for.
+    let big = vec![b'x'; 2 << 20];
+    let req = context.socket(zmq::REQ).expect("REQ");
+    req.set_linger(0).expect("LINGER");
+    req.set_sndtimeo(2000).expect("SNDTIMEO");
+    req.connect(admission).expect("connect");
+    req.send(&big[..], 0).expect("send 2 MiB");
+
+    // A DEALER without the empty delimiter frame, and one with too many frames: dropped.
+    let dealer = context.socket(zmq::DEALER).expect("DEALER");
+    dealer.set_linger(0).expect("LINGER");
+    dealer.set_sndtimeo(2000).expect("SNDTIMEO");
+    dealer.connect(admission).expect("connect");
+    dealer.send(&valid[..], 0).expect("send without delimiter");
+    dealer
+        .send_multipart([&b""[..], &valid[..], &b"extra"[..]], 0)
+        .expect("send four frames");
+    dealer
+        .send_multipart([&b"not empty"[..], &valid[..]], 0)
+        .expect("send a non-empty delimiter");
+
+    // Garbage on the inbox: bytes, a truncated push, an unknown class, a multipart push, 2 MiB.
+    let push = context.socket(zmq::PUSH).expect("PUSH");
+    push.set_linger(0).expect("LINGER");
+    push.set_sndtimeo(2000).expect("SNDTIMEO");
+    push.connect(&daemon.endpoints.pull).expect("connect");
+    let result = success_push();
+    for body in [
+        b"\x00garbage\xff".to_vec(),
+        result[..result.len() - 3].to_vec(),
+        b"O:8:\"stdClass\":0:{}".to_vec(),
+        valid.clone(),
+        Vec::new(),
+    ] {
+        push.send(body, 0).expect("push garbage");
+    }
+    push.send_multipart([&result[..], &result[..]], 0)
+        .expect("push two frames");
+    let big_push = context.socket(zmq::PUSH).expect("PUSH");
+    big_push.set_linger(0).expect("LINGER");
+    big_push.set_sndtimeo(2000).expect("SNDTIMEO");
+    big_push.connect(&daemon.endpoints.pull).expect("connect");
+    big_push.send(&big[..], 0).expect("push 2 MiB");
+
+    // A raw XSUB that sends something that is not a subscription.
+    let xsub = context.socket(zmq::XSUB).expect("XSUB");
+    xsub.set_linger(0).expect("LINGER");
+    xsub.set_sndtimeo(2000).expect("SNDTIMEO");
+    xsub.connect(&daemon.endpoints.publish).expect("connect");
+    xsub.send(&b"\x02not a subscription"[..], 0)
+        .expect("send junk to the publisher");
+
+    // Dropped: 5 malformed admission bodies, 3 badly framed admission messages, 6 inbox messages, 1 publisher
+    // message. (readyToAct false is refused but well-formed; the 2 MiB messages never reach the daemon.)
+    let (ok, s) = daemon.wait_for(STEP, |s| s.dropped_messages >= 15);
+    assert!(ok, "every hostile message counted as dropped: {s:?}");
+    assert_eq!(s.rejected_requests, 6, "{s:?}");
+
+    let before = pulses.load(Ordering::SeqCst);
+    assert!(
+        wait_until(STEP, || pulses.load(Ordering::SeqCst) >= before + 3),
+        "the normal worker keeps getting pulses after the attack"
+    );
+    stop.store(true, Ordering::SeqCst);
+    normal.join().expect("the normal worker never failed");
+    let s = daemon.stop();
+    assert_eq!(s.max_receivers, 1, "hostile peers never got a share: {s:?}");
+    assert_eq!(s.dropped_messages, 15, "{s:?}");
+}
+
+fn success_push() -> Vec<u8> {
+    pulsar_wire::PerformerPush::ActionResult(success()).encode()
+}
+
+#[test]
+fn a_worker_killed_after_its_pulse_delays_the_next_pulse_at_most_by_the_result_timeout() {
+    let test_started = Instant::now();
+    let mut config = test_config();
+    config.subscribers_per_iteration = 2;
+    config.max_wait_reply_stack_result = 0.3;
+    config.performer_container_action_max_execution_time = 7.0;
+    let daemon = TestDaemon::start(&config);
+    let survivor = RawWorker::connect(&daemon.endpoints);
+    let victim = RawWorker::connect(&daemon.endpoints);
+    for w in [&survivor, &victim] {
+        w.ask();
+        assert_eq!(w.await_admission(STEP), Some(true));
+        w.join_pulse();
+    }
+    let first = survivor.await_pulse(STEP).expect("first pulse");
+    assert!(
+        victim.await_pulse(STEP).is_some(),
+        "the victim is released too"
+    );
+    let first_at = Instant::now();
+    drop(victim); // killed: its sockets vanish, it never reports
+    survivor.leave_pulse();
+    survivor.report(&success());
+    let next = survivor
+        .cycle(&success(), Duration::from_secs(12))
+        .expect("the survivor is pulsed again");
+    assert_eq!(next.pulse, first);
+    let delay = next.pulsed_at.duration_since(first_at);
+    // Result timeout (7 s) + admission wait for the missing second worker (0.3 s) + slack for a loaded machine.
+    assert!(
+        delay <= Duration::from_millis(9_500),
+        "the dead worker delayed the next pulse by {delay:?}"
+    );
+    let s = daemon.stop();
+    assert_eq!(s.results, 2, "{s:?}");
+    assert!(test_started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn a_worker_killed_after_admission_delays_the_pulse_at_most_by_the_ready_wait() {
+    let mut config = test_config();
+    config.subscribers_per_iteration = 2;
+    config.max_wait_all_subscribers_ready_before_publish = 1.0;
+    let daemon = TestDaemon::start(&config);
+    let survivor = RawWorker::connect(&daemon.endpoints);
+    let victim = RawWorker::connect(&daemon.endpoints);
+    survivor.ask();
+    victim.ask();
+    assert_eq!(survivor.await_admission(STEP), Some(true));
+    assert_eq!(victim.await_admission(STEP), Some(true));
+    drop(victim); // killed before subscribing
+    let joined = Instant::now();
+    survivor.join_pulse();
+    assert!(
+        survivor.await_pulse(STEP).is_some(),
+        "pulsed without the dead worker"
+    );
+    let delay = joined.elapsed();
+    assert!(
+        delay <= Duration::from_millis(3_000),
+        "ready wait is 1 s; the dead worker delayed the pulse by {delay:?}"
+    );
+    survivor.leave_pulse();
+    survivor.report(&success());
+    let (ok, s) = daemon.wait_for(STEP, |s| s.iterations >= 1);
+    assert!(ok, "{s:?}");
+    assert_eq!(s.max_receivers, 1, "{s:?}");
+}
