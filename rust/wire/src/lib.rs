@@ -13,6 +13,9 @@
 //! - [`message`]: the protocol's DTOs as Rust types, each with `encode()` producing the original bytes and a
 //!   tolerant-but-strict `decode()` (what PHP itself would accept from a peer, nothing that could surprise us).
 //! - [`error`]: the crate's single error enum, with byte offsets.
+//! - `float` (private): PHP's float-to-text conversions, digit for digit.
+//!
+//! See `README.md` for the limits, where we are stricter than PHP, the float rules and how to fuzz.
 
 pub mod error;
 mod float;

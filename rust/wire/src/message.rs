@@ -4,6 +4,23 @@
 //! what an original PHP peer could legitimately send (protected or public-style property names, missing
 //! properties take their defaults, class names in any ASCII case) and rejects everything else with a
 //! [`WireError`]; it never instantiates anything and never panics.
+//!
+//! Decoding rules, field by field (each class name is compared ASCII-case-insensitively in [`INVENTORY_NS`]):
+//! - booleans (`readyToAct`, `allowToStartSubscription`, `standOnSubscription`, `actionCompleteCorrectly`):
+//!   `b:`, or the ints 0/1; null or absent is the default; anything else is [`WireError::Unexpected`];
+//! - integers (`subscribersNumber`, `considerMeAsSubscriber`): `i:` only; absent is 0;
+//! - `errorMessage` / `errorReason`: strings as bytes; ints, floats and bools as PHP's `(string)` of them;
+//!   null or absent is `None`; arrays and objects are refused;
+//! - `slowDown`: null or absent is `None`, anything else `Some(PHP truthiness)`;
+//! - `sleepForPeriod`: null, or an `ErrorSleepForPeriod` whose `sleepPeriod` is a non-negative int (absent or
+//!   null inside means `None`);
+//! - `dtoToTransfer`: a `BecomeTheSubscriberReplyDto`, or null/absent for the default reply;
+//! - unknown properties are ignored; a property named twice is refused, because PHP keeps the last one and
+//!   [`Object::get`] finds the first: rather than read a message differently from PHP, we drop it.
+//!
+//! This module must never: accept a class outside the protocol where a protocol message is expected, guess
+//! at a value of the wrong type, or put unbounded peer bytes into an error message (class names are cut and
+//! escaped).
 
 use crate::value::{self, Limits, Object, Property, Value, Visibility};
 use crate::WireError;

@@ -24,7 +24,8 @@ use crate::WireError;
 pub struct Limits {
     /// Largest accepted input, in bytes.
     pub max_input: usize,
-    /// Deepest nesting of arrays/objects (the top-level value is depth 1).
+    /// Deepest nesting of arrays/objects (the top-level value is depth 1; scalars do not nest). Values above
+    /// [`DEPTH_CAP`] act as [`DEPTH_CAP`].
     pub max_depth: usize,
     /// Most elements (array entries plus object properties) in the whole input.
     pub max_elements: usize,
@@ -101,7 +102,7 @@ pub enum Value {
 
 /// Hard ceiling on [`Limits::max_depth`]: larger settings are treated as this.
 ///
-/// The parser recurses once per nesting level (and so do `Drop` and [`write`] on the resulting [`Value`]), so an
+/// The parser recurses once per nesting level (and so do `Drop` and [`write()`] on the resulting [`Value`]), so an
 /// unbounded depth setting would let hostile input overflow the stack, which aborts the process rather than
 /// returning an error. 256 levels is far beyond any protocol message and far below any thread's stack.
 pub const DEPTH_CAP: usize = 256;
@@ -117,8 +118,9 @@ const MIN_ENTRY_BYTES: usize = 6;
 /// of the offending value (its type tag; 0 for an input over [`Limits::max_input`]);
 /// [`WireError::Trailing`] the first byte after the value.
 ///
-/// `Incomplete` is only returned when more bytes could still make the input valid; a declared string length
-/// that could never fit in [`Limits::max_input`] is a `Limit` instead.
+/// `Incomplete` means the input ended where the grammar needed more bytes (a truncated message). A declared
+/// string length that could never fit within [`Limits::max_input`], or an element count over
+/// [`Limits::max_elements`], is a `Limit` instead, found before anything is read or allocated for it.
 ///
 /// [`WireError::Incomplete`]: crate::WireError::Incomplete
 /// [`WireError::Syntax`]: crate::WireError::Syntax
