@@ -6,6 +6,9 @@
 //!   `PreparingRequestDto` (`[identity, "", body]` here); each valid request becomes a [`Ticket`] in the engine's
 //!   FIFO queue, and the reply `BecomeTheSubscriberReplyDto` goes back when the engine admits or refuses it.
 //!   `ROUTER_MANDATORY` makes a reply to a vanished worker fail, which the engine hears as a lost admission.
+//!   The reply echoes the request's whole envelope (every frame before the empty delimiter), so REQ sockets
+//!   with `REQ_CORRELATE` and intermediate proxies work too. A peer that asks again while it waits (a relaxed
+//!   REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest request.
 //! - **publisher**, an XPUB bound at `publishSocketAddress` with `XPUB_VERBOSE`, so that every subscription
 //!   reaches the engine: a pulse goes out only once the admitted workers' subscriptions have arrived (no pulse
 //!   lost to ZeroMQ's slow joiner). The pulse is one frame, no topic.
@@ -277,6 +280,7 @@ impl Daemon {
             engine,
             started,
             tickets: HashMap::new(),
+            waiting_peers: HashMap::new(),
             next_ticket: 0,
             stats: DaemonStats {
                 running: true,
@@ -379,8 +383,10 @@ struct Driver<'d> {
     daemon: &'d Daemon,
     engine: Engine,
     started: Instant,
-    /// Routing ids of the workers whose admission request awaits its reply.
-    tickets: HashMap<u64, Vec<u8>>,
+    /// Envelopes (routing id first) of the requests that await their reply, by ticket.
+    tickets: HashMap<u64, Envelope>,
+    /// The ticket each waiting peer holds, by routing id: one place in the queue per peer.
+    waiting_peers: HashMap<Vec<u8>, u64>,
     next_ticket: u64,
     stats: DaemonStats,
     admission_warnings: WarnGate,
@@ -437,69 +443,79 @@ impl Driver<'_> {
         }
     }
 
-    /// Reads admission requests: `[identity, "", body]` from performers' REQ sockets.
+    /// Reads admission requests: `[identity, "", body]` from performers' REQ sockets (more envelope frames
+    /// before the delimiter are kept and echoed).
     fn drain_admission(&mut self) -> Result<(), PulsarError> {
         for _ in 0..DRAIN_BUDGET {
-            let frames = match self.daemon.admission.recv_multipart(zmq::DONTWAIT) {
+            let mut frames = match self.daemon.admission.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => frames,
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
                 Err(e) => return Err(PulsarError::zmq("receiving an admission request")(e)),
             };
-            let [identity, delimiter, body] = frames.as_slice() else {
-                // Not what a REQ socket sends (e.g. a DEALER without the empty delimiter): there is no way to
-                // answer it that the peer would understand.
+            // The envelope ends at the first empty frame; exactly one body frame must follow it. Anything else
+            // (e.g. a DEALER without the delimiter) cannot be answered in a way the peer would understand.
+            let shape_ok = frames
+                .iter()
+                .position(Vec::is_empty)
+                .is_some_and(|d| d >= 1 && frames.len() == d + 2);
+            let Some(body) = frames.pop().filter(|_| shape_ok) else {
                 self.dropped(
                     Gate::Admission,
-                    &format!("an admission message of {} frames", frames.len()),
+                    &format!("an admission message of {} frames", frames.len() + 1),
                     "expected [identity, empty delimiter, body] from a REQ socket",
                 );
                 continue;
             };
-            if !delimiter.is_empty() {
-                self.dropped(
-                    Gate::Admission,
-                    "an admission message without an empty delimiter frame",
-                    "expected [identity, empty delimiter, body] from a REQ socket",
-                );
-                continue;
-            }
-            match PreparingRequest::decode(body) {
-                Ok(request) if request.ready_to_act => {
-                    let ticket = self.next_ticket;
-                    self.next_ticket += 1;
-                    self.tickets.insert(ticket, identity.clone());
-                    let now = self.now();
-                    self.engine
-                        .handle(now, Event::AdmissionRequested(Ticket(ticket)));
-                }
+            frames.pop(); // the delimiter
+            let envelope = Envelope(frames);
+            match PreparingRequest::decode(&body) {
+                Ok(request) if request.ready_to_act => self.enqueue(envelope),
                 Ok(_) => {
                     self.stats.rejected_requests += 1;
                     if let Some(held_back) = self.admission_warnings.admit() {
                         warn!(
-                            peer = %hex(identity),
+                            peer = %envelope.peer(),
                             held_back,
                             "refusing an admission request with readyToAct = false"
                         );
                     }
-                    self.reply_directly(identity, false);
+                    self.reply_directly(&envelope, false);
                 }
                 Err(e) => {
                     self.stats.rejected_requests += 1;
                     self.stats.dropped_messages += 1;
                     if let Some(held_back) = self.admission_warnings.admit() {
                         warn!(
-                            peer = %hex(identity),
+                            peer = %envelope.peer(),
                             len = body.len(),
                             error = %e,
                             held_back,
                             "refusing a malformed admission request"
                         );
                     }
-                    self.reply_directly(identity, false);
+                    self.reply_directly(&envelope, false);
                 }
             }
         }
         Ok(())
+    }
+
+    /// A valid request: a new ticket at the end of the queue, or, from a peer that already waits, its latest
+    /// envelope for the ticket it holds.
+    fn enqueue(&mut self, envelope: Envelope) {
+        let peer = envelope.routing_id().to_vec();
+        if let Some(ticket) = self.waiting_peers.get(&peer) {
+            debug!(peer = %envelope.peer(), "a waiting peer asked again: it keeps its place");
+            self.tickets.insert(*ticket, envelope);
+            return;
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.tickets.insert(ticket, envelope);
+        self.waiting_peers.insert(peer, ticket);
+        let now = self.now();
+        self.engine
+            .handle(now, Event::AdmissionRequested(Ticket(ticket)));
     }
 
     /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes, then the topic.
@@ -611,7 +627,7 @@ impl Driver<'_> {
 
     /// Answers the worker behind `ticket`; an admission that cannot be delivered is handed back to the engine.
     fn answer(&mut self, ticket: Ticket, allow: bool) {
-        let Some(identity) = self.tickets.remove(&ticket.0) else {
+        let Some(envelope) = self.take_ticket(ticket.0) else {
             // The engine only names tickets we gave it, each once; this would be an engine defect.
             warn!(
                 ticket = ticket.0,
@@ -619,11 +635,11 @@ impl Driver<'_> {
             );
             return;
         };
-        match self.send_reply(&identity, allow) {
+        match self.send_reply(&envelope, allow) {
             Delivery::Sent if allow => self.stats.admitted += 1,
             Delivery::Sent => {}
             Delivery::Lost(e) => {
-                debug!(peer = %hex(&identity), error = %e, allow, "admission reply not delivered: the worker is gone");
+                debug!(peer = %envelope.peer(), error = %e, allow, "admission reply not delivered: the worker is gone");
                 if allow {
                     self.stats.lost_admissions += 1;
                     let now = self.now();
@@ -633,19 +649,31 @@ impl Driver<'_> {
         }
     }
 
+    fn take_ticket(&mut self, ticket: u64) -> Option<Envelope> {
+        let envelope = self.tickets.remove(&ticket)?;
+        if self.waiting_peers.get(envelope.routing_id()) == Some(&ticket) {
+            self.waiting_peers.remove(envelope.routing_id());
+        }
+        Some(envelope)
+    }
+
     /// Answers a request that never became a ticket (malformed, or not ready to act).
-    fn reply_directly(&mut self, identity: &[u8], allow: bool) {
-        if let Delivery::Lost(e) = self.send_reply(identity, allow) {
-            debug!(peer = %hex(identity), error = %e, "refusal not delivered: the peer is gone");
+    fn reply_directly(&mut self, envelope: &Envelope, allow: bool) {
+        if let Delivery::Lost(e) = self.send_reply(envelope, allow) {
+            debug!(peer = %envelope.peer(), error = %e, "refusal not delivered: the peer is gone");
         }
     }
 
-    fn send_reply(&self, identity: &[u8], allow: bool) -> Delivery {
+    fn send_reply(&self, envelope: &Envelope, allow: bool) -> Delivery {
         let body = BecomeTheSubscriberReply {
             allow_to_start_subscription: allow,
         }
         .encode();
-        let frames: [&[u8]; 3] = [identity, b"", &body];
+        let frames = envelope
+            .0
+            .iter()
+            .map(Vec::as_slice)
+            .chain([&b""[..], &body[..]]);
         match self.daemon.admission.send_multipart(frames, zmq::DONTWAIT) {
             Ok(()) => Delivery::Sent,
             Err(e) => Delivery::Lost(e),
@@ -667,7 +695,8 @@ impl Driver<'_> {
 
     /// Refuses every worker still waiting for admission, so that none hangs on a daemon that is gone.
     fn refuse_waiting(&mut self) {
-        let mut waiting: Vec<(u64, Vec<u8>)> = self.tickets.drain().collect();
+        self.waiting_peers.clear();
+        let mut waiting: Vec<(u64, Envelope)> = self.tickets.drain().collect();
         waiting.sort_unstable_by_key(|(ticket, _)| *ticket);
         if !waiting.is_empty() {
             info!(
@@ -675,8 +704,8 @@ impl Driver<'_> {
                 "refusing the workers still waiting for admission"
             );
         }
-        for (_, identity) in waiting {
-            self.reply_directly(&identity, false);
+        for (_, envelope) in waiting {
+            self.reply_directly(&envelope, false);
         }
     }
 
@@ -695,6 +724,22 @@ impl Driver<'_> {
         s.queued = e.queued;
         s.refused = e.refused;
         self.daemon.stats.store(*s);
+    }
+}
+
+/// The frames a ROUTER reply must carry before the empty delimiter: the routing id first, then whatever
+/// envelope frames the peer's side added (a `REQ_CORRELATE` request id, proxies' routing ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Envelope(Vec<Vec<u8>>);
+
+impl Envelope {
+    fn routing_id(&self) -> &[u8] {
+        self.0.first().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The routing id in hex, for logs.
+    fn peer(&self) -> String {
+        hex(self.routing_id())
     }
 }
 

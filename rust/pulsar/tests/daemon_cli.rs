@@ -291,3 +291,25 @@ fn the_iteration_limit_ends_the_program_with_exit_0() {
     let stopped = pulsard.wait_for_log("pulsard stopped", Duration::from_secs(2));
     assert_eq!(stopped["pulses"], 1);
 }
+
+#[test]
+fn an_address_in_use_exits_1_naming_the_address() {
+    let mut first = Pulsard::spawn(&WILDCARD_ADDRESSES);
+    let listening = first.wait_for_log("pulsard listening", Duration::from_secs(10));
+    let taken = text(&listening, "pull");
+    let (code, _, stderr) = run_to_end(&[
+        "--publish-address",
+        "tcp://127.0.0.1:*",
+        "--reply-stack-address",
+        "tcp://127.0.0.1:*",
+        "--pull-address",
+        &taken,
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pulsard: cannot bind {taken}")),
+        "{stderr}"
+    );
+    first.terminate();
+    assert_eq!(first.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}

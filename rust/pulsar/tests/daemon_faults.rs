@@ -220,3 +220,73 @@ fn a_worker_killed_after_admission_delays_the_pulse_at_most_by_the_ready_wait() 
     assert!(ok, "{s:?}");
     assert_eq!(s.max_receivers, 1, "{s:?}");
 }
+
+#[test]
+fn a_peer_that_asks_again_while_waiting_keeps_one_place_in_the_queue() {
+    let mut config = test_config();
+    config.subscribers_per_iteration = 1;
+    config.pulsation_iteration_period = 0.05;
+    config.max_wait_all_subscribers_ready_before_publish = 1.0;
+    let daemon = TestDaemon::start(&config);
+    let holder = RawWorker::connect(&daemon.endpoints);
+    holder.ask();
+    assert_eq!(holder.await_admission(STEP), Some(true));
+
+    let context = zmq::Context::new();
+    let dealer = context.socket(zmq::DEALER).expect("DEALER");
+    dealer.set_linger(0).expect("LINGER");
+    dealer.set_sndtimeo(2000).expect("SNDTIMEO");
+    dealer
+        .connect(&daemon.endpoints.reply_stack)
+        .expect("connect");
+    let request = PreparingRequest::default().encode();
+    for _ in 0..3 {
+        dealer
+            .send_multipart([&b""[..], &request[..]], 0)
+            .expect("ask");
+    }
+    // A relaxed, correlating REQ (request id frame before the delimiter) queues behind it.
+    let correlating = context.socket(zmq::REQ).expect("REQ");
+    correlating.set_linger(0).expect("LINGER");
+    correlating.set_req_relaxed(true).expect("REQ_RELAXED");
+    correlating.set_req_correlate(true).expect("REQ_CORRELATE");
+    correlating
+        .connect(&daemon.endpoints.reply_stack)
+        .expect("connect");
+    let (ok, s) = daemon.wait_for(STEP, |s| s.queued >= 1);
+    assert!(ok, "{s:?}");
+    correlating.send(&request[..], 0).expect("ask");
+    let (ok, s) = daemon.wait_for(STEP, |s| s.queued >= 2);
+    assert!(ok, "{s:?}");
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        daemon.snapshot().queued,
+        2,
+        "three requests from one DEALER hold one place"
+    );
+
+    holder.join_pulse();
+    assert!(holder.await_pulse(STEP).is_some());
+    holder.leave_pulse();
+    holder.report(&success());
+
+    // The DEALER is admitted once, with the envelope it sent.
+    let reply = dealer
+        .poll(zmq::POLLIN, 5000)
+        .ok()
+        .filter(|n| *n > 0)
+        .and_then(|_| dealer.recv_multipart(zmq::DONTWAIT).ok())
+        .expect("the DEALER is answered");
+    assert_eq!(reply.len(), 2, "[delimiter, body]: {reply:?}");
+    assert!(reply[0].is_empty());
+    let allowed = BecomeTheSubscriberReply::decode(&reply[1]).expect("a reply");
+    assert!(allowed.allow_to_start_subscription);
+    assert!(
+        recv_within(&dealer, Duration::from_millis(200)).is_none(),
+        "only one reply for the three requests"
+    );
+    // Its slot is never used (it does not subscribe); after the ready wait the correlating REQ gets its turn.
+    let reply = recv_within(&correlating, Duration::from_secs(8)).expect("the REQ is answered");
+    let allowed = BecomeTheSubscriberReply::decode(&reply).expect("a reply");
+    assert!(allowed.allow_to_start_subscription);
+}

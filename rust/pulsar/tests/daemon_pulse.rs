@@ -370,3 +370,21 @@ fn the_iteration_limit_stops_the_daemon_by_itself() {
     let s = daemon.snapshot();
     assert_eq!((s.iterations, s.pulses, s.running), (2, 2, false), "{s:?}");
 }
+
+#[test]
+fn binding_an_address_in_use_fails_naming_the_address() {
+    let first = Daemon::bind(&test_config()).expect("bind");
+    let taken = first.endpoints().publish;
+    let mut config = test_config();
+    config.pulsar_sockets_params.publish_socket_address = taken.clone();
+    match Daemon::bind(&config) {
+        Err(publisher_pulsar::PulsarError::Bind { address, .. }) => assert_eq!(address, taken),
+        other => panic!("expected a bind error for {taken}, got {other:?}"),
+    }
+    let mut bad = test_config();
+    bad.subscribers_per_iteration = 0;
+    assert!(matches!(
+        Daemon::bind(&bad),
+        Err(publisher_pulsar::PulsarError::InvalidSetting { setting, .. }) if setting == "subscribersPerIteration"
+    ));
+}
