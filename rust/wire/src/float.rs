@@ -44,12 +44,14 @@ fn shortest_digits(value: f64) -> (Vec<u8>, i64) {
     let Some(&last) = digits.last() else {
         return (digits, decpt);
     };
-    if (last - b'0') % 2 == 1 && is_exact_midpoint(value, &digits, decpt) {
+    if (last - b'0') % 2 == 1 {
         let mut lower = digits.clone();
         if let Some(l) = lower.last_mut() {
             *l -= 1;
         }
-        if round_trips(&lower, decpt, value) {
+        // Cheap test first: most odd endings have no round-tripping neighbour, and the midpoint test formats
+        // the exact expansion.
+        if round_trips(&lower, decpt, value) && is_exact_midpoint(value, &digits, decpt) {
             digits = lower;
             strip_trailing_zeros(&mut digits);
         }
