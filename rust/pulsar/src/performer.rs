@@ -258,6 +258,14 @@ impl Performer {
         subscriber
             .set_linger(millis(LINGER))
             .map_err(PulsarError::zmq("setting LINGER on the SUB socket"))?;
+        // Without IMMEDIATE, a SUB socket keeps its pipe across a lost connection: (un)subscriptions made while
+        // the daemon is down queue there, and on reconnection they reach the new daemon on top of the ones
+        // libzmq re-sends by itself. The daemon counts every subscription as a worker waiting for the pulse, so
+        // one worker would count twice and hold the pulse back. With IMMEDIATE the pipe exists only while
+        // connected, and a new connection carries exactly our current subscriptions.
+        subscriber
+            .set_immediate(true)
+            .map_err(PulsarError::zmq("setting IMMEDIATE on the SUB socket"))?;
         connect(&subscriber, &config.publisher_pulsar_address)?;
 
         let push = context
@@ -468,6 +476,7 @@ impl Performer {
                 }
             };
         let reply = BecomeTheSubscriberReply::decode(&one_frame(reply)?)?;
+        tracing::trace!(module = %self.config.module_name, allowed = reply.allow_to_start_subscription, "admission answered");
         if !reply.allow_to_start_subscription {
             return Err(PulsarError::AdmissionRefused);
         }
@@ -480,6 +489,7 @@ impl Performer {
             &PerformerPush::Ready,
             "sending readiness (is the daemon running?)",
         )?;
+        tracing::trace!(module = %self.config.module_name, "subscribed and ready; waiting for the pulse");
         let timeout = self.config.pulse_timeout;
         let Some(frames) = recv_within(&self.subscriber, timeout)? else {
             // We are counted as ready: tell the daemon not to hold its pulse (or its result wait) for us.
@@ -493,7 +503,10 @@ impl Performer {
         };
         let pulse = one_frame(frames).and_then(|bytes| Ok(Pulse::decode(&bytes, &self.limits)?));
         match pulse {
-            Ok(pulse) if pulse.allow_action() => Ok(pulse),
+            Ok(pulse) if pulse.allow_action() => {
+                tracing::trace!(module = %self.config.module_name, "pulse received");
+                Ok(pulse)
+            }
             outcome => {
                 // We were released but will not act, so there will be no result: say so rather than let the
                 // daemon wait its full result timeout for us.

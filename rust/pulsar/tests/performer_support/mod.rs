@@ -181,3 +181,140 @@ pub fn recv(socket: &zmq::Socket, within: Duration) -> Option<Vec<Vec<u8>>> {
         _ => None,
     }
 }
+
+/// A daemon of this crate running on a thread of the test, on ephemeral loopback ports unless the
+/// configuration names ports. Stopped and joined on drop.
+pub struct InProcessDaemon {
+    /// Where it listens.
+    pub endpoints: publisher_pulsar::daemon::Endpoints,
+    /// Its counters.
+    pub stats: publisher_pulsar::daemon::StatsHandle,
+    shutdown: publisher_pulsar::daemon::ShutdownHandle,
+    thread: Option<std::thread::JoinHandle<Result<(), publisher_pulsar::PulsarError>>>,
+}
+
+/// A daemon configuration with every address on an ephemeral loopback port and quick pulses.
+pub fn daemon_config(n: u32, period_secs: f64) -> publisher_pulsar::PulsarConfig {
+    let mut config = publisher_pulsar::PulsarConfig {
+        subscribers_per_iteration: n,
+        pulsation_iteration_period: period_secs,
+        // A lone performer is served after this, instead of the original's 5 s.
+        max_wait_reply_stack_result: 0.2,
+        module_name: "performer-test-daemon".into(),
+        ..publisher_pulsar::PulsarConfig::default()
+    };
+    let p = &mut config.pulsar_sockets_params;
+    for address in [
+        &mut p.reply_to_reply_stack_socket_address,
+        &mut p.push_to_reply_stack_socket_address,
+        &mut p.publish_socket_address,
+        &mut p.pull_socket_address,
+        &mut p.reply_stack_socket_address,
+    ] {
+        *address = "tcp://127.0.0.1:*".into();
+    }
+    config
+}
+
+impl InProcessDaemon {
+    /// Binds and runs a daemon with `config`.
+    pub fn start(config: &publisher_pulsar::PulsarConfig) -> InProcessDaemon {
+        let daemon = publisher_pulsar::daemon::Daemon::bind(config).expect("bind the daemon");
+        let endpoints = daemon.endpoints();
+        let stats = daemon.stats_handle();
+        let shutdown = daemon.shutdown_handle();
+        let thread = std::thread::spawn(move || daemon.run());
+        InProcessDaemon {
+            endpoints,
+            stats,
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+
+    /// A Performer configuration for this daemon.
+    pub fn performer_config(&self) -> PerformerConfig {
+        performer_config(
+            &self.endpoints.publish,
+            &self.endpoints.pull,
+            &self.endpoints.reply_stack,
+        )
+    }
+
+    /// Stops the daemon and waits for its thread; the daemon's own outcome.
+    pub fn stop(mut self) -> Result<(), publisher_pulsar::PulsarError> {
+        self.shutdown.shutdown();
+        self.thread
+            .take()
+            .expect("the thread is joined once")
+            .join()
+            .expect("daemon thread did not panic")
+    }
+}
+
+impl Drop for InProcessDaemon {
+    fn drop(&mut self) {
+        self.shutdown.shutdown();
+        if let Some(thread) = self.thread.take() {
+            // The daemon notices the shutdown within its poll interval (100 ms).
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The `pulsard` binary of this package as a child process, killed on drop.
+pub struct Pulsard {
+    /// The child.
+    pub child: std::process::Child,
+}
+
+impl Pulsard {
+    /// Starts `pulsard` with these flags on the given admission/publish/pull addresses and waits (bounded)
+    /// until its admission port accepts TCP connections.
+    pub fn start(reply_stack: &str, publish: &str, pull: &str, flags: &[&str]) -> Pulsard {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_pulsard"))
+            .args([
+                "--reply-stack-address",
+                reply_stack,
+                "--publish-address",
+                publish,
+                "--pull-address",
+                pull,
+                "--reply-to-reply-stack-address",
+                "tcp://127.0.0.1:*",
+                "--push-to-reply-stack-address",
+                "tcp://127.0.0.1:*",
+                "--log-level",
+            ])
+            // PERFORMER_TEST_PULSARD_LOG=debug shows the daemon's view when a test fails.
+            .arg(std::env::var("PERFORMER_TEST_PULSARD_LOG").unwrap_or_else(|_| "warn".into()))
+            .args(flags)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("start pulsard");
+        let port = reply_stack
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse::<u16>().ok())
+            .expect("a tcp://127.0.0.1:PORT admission address");
+        let listening = eventually(STEP, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(listening, "pulsard did not listen on {reply_stack} in time");
+        Pulsard { child }
+    }
+
+    /// Kills it at once (SIGKILL: no goodbye to anyone) and reaps it.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill pulsard");
+        self.child.wait().expect("reap pulsard");
+    }
+}
+
+impl Drop for Pulsard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
