@@ -447,27 +447,20 @@ impl Driver<'_> {
     /// before the delimiter are kept and echoed).
     fn drain_admission(&mut self) -> Result<(), PulsarError> {
         for _ in 0..DRAIN_BUDGET {
-            let mut frames = match self.daemon.admission.recv_multipart(zmq::DONTWAIT) {
+            let frames = match self.daemon.admission.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => frames,
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
                 Err(e) => return Err(PulsarError::zmq("receiving an admission request")(e)),
             };
-            // The envelope ends at the first empty frame; exactly one body frame must follow it. Anything else
-            // (e.g. a DEALER without the delimiter) cannot be answered in a way the peer would understand.
-            let shape_ok = frames
-                .iter()
-                .position(Vec::is_empty)
-                .is_some_and(|d| d >= 1 && frames.len() == d + 2);
-            let Some(body) = frames.pop().filter(|_| shape_ok) else {
+            let count = frames.len();
+            let Some((envelope, body)) = split_request(frames) else {
                 self.dropped(
                     Gate::Admission,
-                    &format!("an admission message of {} frames", frames.len() + 1),
+                    &format!("an admission message of {count} frames"),
                     "expected [identity, empty delimiter, body] from a REQ socket",
                 );
                 continue;
             };
-            frames.pop(); // the delimiter
-            let envelope = Envelope(frames);
             match PreparingRequest::decode(&body) {
                 Ok(request) if request.ready_to_act => self.enqueue(envelope),
                 Ok(_) => {
@@ -695,6 +688,17 @@ impl Driver<'_> {
 
     /// Refuses every worker still waiting for admission, so that none hangs on a daemon that is gone.
     fn refuse_waiting(&mut self) {
+        // Requests that had arrived but were not read yet are refused too, whatever they hold.
+        let mut arrived = 0;
+        while arrived < DRAIN_BUDGET {
+            let Ok(frames) = self.daemon.admission.recv_multipart(zmq::DONTWAIT) else {
+                break;
+            };
+            arrived += 1;
+            if let Some((envelope, _)) = split_request(frames) {
+                self.reply_directly(&envelope, false);
+            }
+        }
         self.waiting_peers.clear();
         let mut waiting: Vec<(u64, Envelope)> = self.tickets.drain().collect();
         waiting.sort_unstable_by_key(|(ticket, _)| *ticket);
@@ -725,6 +729,19 @@ impl Driver<'_> {
         s.refused = e.refused;
         self.daemon.stats.store(*s);
     }
+}
+
+/// Splits `[envelope.., "", body]`: the envelope ends at the first empty frame, and exactly one body frame
+/// must follow it. Anything else (e.g. a DEALER without the delimiter) cannot be answered in a way the peer
+/// would understand.
+fn split_request(mut frames: Vec<Vec<u8>>) -> Option<(Envelope, Vec<u8>)> {
+    let delimiter = frames.iter().position(Vec::is_empty)?;
+    if delimiter == 0 || frames.len() != delimiter + 2 {
+        return None;
+    }
+    let body = frames.pop()?;
+    frames.pop(); // the delimiter
+    Some((Envelope(frames), body))
 }
 
 /// The frames a ROUTER reply must carry before the empty delimiter: the routing id first, then whatever
@@ -832,6 +849,24 @@ fn log_iteration(report: &IterationReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_is_split_at_the_first_empty_frame() {
+        let f = |frames: &[&[u8]]| split_request(frames.iter().map(|f| f.to_vec()).collect());
+        let (envelope, body) = f(&[b"id", b"", b"body"]).expect("REQ shape");
+        assert_eq!((envelope.0, body), (vec![b"id".to_vec()], b"body".to_vec()));
+        let (envelope, _) = f(&[b"id", b"\0\0\0\x01", b"", b"body"]).expect("REQ_CORRELATE shape");
+        assert_eq!(envelope.0.len(), 2);
+        assert!(f(&[b"id", b"body"]).is_none(), "no delimiter");
+        assert!(f(&[b"", b"body"]).is_none(), "no routing id");
+        assert!(f(&[b"id", b"", b"body", b"more"]).is_none(), "two bodies");
+        assert!(f(&[b"id", b""]).is_none(), "no body");
+        assert_eq!(
+            f(&[b"id", b"", b""]).map(|(_, b)| b),
+            Some(Vec::new()),
+            "an empty body is a body"
+        );
+    }
 
     #[test]
     fn poll_timeout_rounds_up_and_is_capped() {

@@ -8,6 +8,7 @@
 //! Exit status: 0 after a clean stop (a signal or `timerIterationsLimit`), 2 for a bad setting, a bad flag or
 //! an unreadable configuration file, 1 when the daemon cannot run (an address in use, a ZeroMQ failure).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -232,8 +233,10 @@ fn init_logging(cli: &Cli) -> Result<(), String> {
         Some(level) => EnvFilter::try_new(level).map_err(|e| e.to_string())?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    // Colours only for a person at a terminal: log files and collectors get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Human => builder.init(),
