@@ -23,6 +23,7 @@
  *   --act-ms: how long the "action" takes (default 0).
  *
  * Output on STDOUT, one line each, flushed at once (times are microtime(true) with 6 decimals):
+ *   ASK <id> <time>             the admission request is sent (queued, even if no daemon is up yet)
  *   GRANT <id> <time> <mode>    when the pulse arrived (before acting)
  *   REPORT <id> <time> <mode>   just before the result is pushed
  *   DONE <id> <grants>          at a normal end
@@ -213,6 +214,8 @@ try {
         if ($request->send(serialize(new PreparingRequestDto())) === false) {
             fail($id, "timed out after {$timeoutMs} ms sending the admission request to {$args['admission']}");
         }
+        // Queued in libzmq even when no daemon is up yet: from here on the worker waits for admission.
+        emit(sprintf('ASK %s %.6f', $id, microtime(true)));
         $reply = $request->recv();
         if ($reply === false) {
             fail($id, "timed out after {$timeoutMs} ms waiting for admission from {$args['admission']}"

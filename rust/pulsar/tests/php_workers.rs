@@ -1,0 +1,1001 @@
+//! Cross-language proof of the drop-in promise: UNCHANGED original-protocol PHP workers (ext-zmq and
+//! `serialize()`, no Rust at all: `tests/php/worker.php`) get their permission from `pulsard`, and the daemon
+//! visibly adapts to what they report.
+//!
+//! Each scenario starts its own `pulsard` on free loopback ports and a handful of PHP workers, and checks two
+//! views of the same run:
+//! - the workers': each prints one line per event (`ASK`, `GRANT`, `REPORT`, `DONE`, with `microtime(true)`
+//!   stamps) — what a PHP user would observe;
+//! - the daemon's: its one info line per pulse ("pulse iteration finished", read as JSON with `--log-format
+//!   json`) says how many workers the pulse reached and how the daemon adapted.
+//!
+//! The daemon's receiver counts cut the time-ordered PHP grants into pulses exactly (see `cut_into_pulses`), so
+//! no assertion has to guess pulses from timing gaps. Every failure message carries both views.
+//!
+//! Time is only ever used as a *lower* bound that causality guarantees (a worker stamps its grant before it
+//! reports, the daemon ends the iteration after the report, and the next pulse leaves after the pause), or with
+//! a tolerance that the comment at the check explains. Every wait is bounded by the scenario's deadline; the
+//! daemon and the workers are killed by drop guards whatever happens.
+//!
+//! PHP 8.2 CLI with ext-zmq is required: without it these tests FAIL (they are the only proof that unchanged
+//! PHP workers are served) and say how to install them.
+//!
+//! This file must never skip a scenario silently, use fixed ports, or wait without a deadline.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+/// What to do when PHP or ext-zmq is missing.
+const INSTALL_HINT: &str =
+    "PHP 8.2 CLI with ext-zmq is required for the cross-language tests: apt-get install -y php8.2-cli php-zmq";
+
+/// Every PHP socket receive is bounded by this (the worker exits non-zero with a message when it runs out);
+/// longer than the longest pause a scenario provokes (4 s), far shorter than a scenario's deadline.
+const WORKER_TIMEOUT_MS: u64 = 20_000;
+
+/// Slack for comparing PHP's wall clock with intervals the daemon measures on its monotonic clock: both tick at
+/// the same rate (NTP slewing is at most 0.05 %), so a few milliseconds cover rounding and stamping.
+const CLOCK_SLACK: f64 = 0.005;
+
+/// The `tests/php` directory of the repository.
+fn php_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/php")
+}
+
+/// Poll interval of the bounded waits below.
+const TICK: Duration = Duration::from_millis(20);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes and their output
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Lines read from a child's pipe by a background thread, shared with the test.
+#[derive(Clone, Default)]
+struct Lines {
+    lines: Arc<Mutex<Vec<String>>>,
+    /// Set by the reader at end of file: the child has exited (or closed the pipe) and every line is stored.
+    closed: Arc<AtomicBool>,
+}
+
+impl Lines {
+    /// Reads `pipe` line by line until it closes (the child exits or is killed).
+    fn collect(pipe: impl Read + Send + 'static) -> Lines {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                sink.lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line);
+            }
+            sink.closed.store(true, Ordering::Release);
+        });
+        lines
+    }
+
+    /// Waits (bounded) until the pipe has closed, so that the last lines of an exited child are stored.
+    fn wait_closed(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.closed.load(Ordering::Acquire) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn snapshot(&self) -> Vec<String> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The last `n` lines, for failure messages.
+    fn tail(&self, n: usize) -> String {
+        let all = self.snapshot();
+        all[all.len().saturating_sub(n)..].join("\n")
+    }
+}
+
+/// Fails the test with `INSTALL_HINT` unless `php` runs and has the zmq extension.
+fn require_php_with_zmq() {
+    let output = run_bounded(
+        Command::new("php").arg("-m"),
+        Duration::from_secs(20),
+        "php -m",
+    );
+    let modules = match output {
+        Ok((status, stdout, _)) if status.success() => stdout,
+        Ok((status, _, stderr)) => panic!("`php -m` failed ({status}): {stderr}\n{INSTALL_HINT}"),
+        Err(e) => panic!("cannot run `php`: {e}\n{INSTALL_HINT}"),
+    };
+    assert!(
+        modules
+            .lines()
+            .any(|m| m.trim().eq_ignore_ascii_case("zmq")),
+        "PHP has no zmq extension (`php -m` does not list it)\n{INSTALL_HINT}"
+    );
+}
+
+/// Runs a short command to completion, killing it if it outlives `limit`. Returns (status, stdout, stderr).
+fn run_bounded(
+    command: &mut Command,
+    limit: Duration,
+    what: &str,
+) -> Result<(ExitStatus, String, String), String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    let stdout = Lines::collect(child.stdout.take().expect("stdout is piped"));
+    let stderr = Lines::collect(child.stderr.take().expect("stderr is piped"));
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                stdout.wait_closed(Duration::from_secs(2));
+                stderr.wait_closed(Duration::from_secs(2));
+                return Ok((
+                    status,
+                    stdout.snapshot().join("\n"),
+                    stderr.snapshot().join("\n"),
+                ));
+            }
+            Ok(None) if Instant::now() < deadline => thread::sleep(TICK),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{what} did not finish within {limit:?}"));
+            }
+            Err(e) => return Err(format!("cannot wait for {what}: {e}")),
+        }
+    }
+}
+
+/// The five addresses of one daemon, all on free loopback ports.
+#[derive(Debug, Clone)]
+struct Addresses {
+    reply_to_reply_stack: String,
+    push_to_reply_stack: String,
+    publish: String,
+    pull: String,
+    reply_stack: String,
+}
+
+impl Addresses {
+    /// Probes five distinct free ports: all five listeners are held until every port is known, so that the
+    /// system cannot hand out the same port twice; they are dropped just before the daemon binds.
+    fn free() -> Addresses {
+        let listeners: Vec<TcpListener> = (0..5)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+            .collect();
+        let mut addresses = listeners.iter().map(|l| {
+            let port = l
+                .local_addr()
+                .expect("a bound listener has an address")
+                .port();
+            format!("tcp://127.0.0.1:{port}")
+        });
+        let mut next = || addresses.next().expect("five listeners");
+        Addresses {
+            reply_to_reply_stack: next(),
+            push_to_reply_stack: next(),
+            publish: next(),
+            pull: next(),
+            reply_stack: next(),
+        }
+    }
+}
+
+/// A running `pulsard`; killed when dropped.
+struct Daemon {
+    child: Child,
+    stderr: Lines,
+    stdout: Lines,
+}
+
+/// The settings a scenario varies.
+struct DaemonSettings {
+    /// `subscribersPerIteration` (N).
+    subscribers: u32,
+    /// `pulsationIterationPeriod`, seconds.
+    period: f64,
+    /// `maxWaitReplyStackResult`, seconds: how long a pulse waits for N workers before it goes with fewer.
+    max_wait_reply_stack_result: f64,
+}
+
+impl Daemon {
+    /// Starts `pulsard` on free ports probed just before, for scenarios where the daemon comes first. A probed
+    /// port can be taken by someone else before the daemon binds it (another test's connection, say): then the
+    /// daemon reports "cannot bind" and exits, and it is tried again on fresh ports, a few times.
+    fn start_on_free_ports(settings: &DaemonSettings) -> (Addresses, Daemon) {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let addresses = Addresses::free();
+            match Daemon::start(&addresses, settings) {
+                Ok(daemon) => return (addresses, daemon),
+                Err(log) if log.contains("cannot bind") => failures.push(log),
+                Err(log) => panic!("pulsard did not start\n{log}"),
+            }
+        }
+        panic!(
+            "pulsard could not bind free ports three times\n{}",
+            failures.join("\n")
+        );
+    }
+
+    /// Starts `pulsard` on these addresses and fails the test unless it comes up.
+    fn start_on(addresses: &Addresses, settings: &DaemonSettings) -> Daemon {
+        Daemon::start(addresses, settings)
+            .unwrap_or_else(|log| panic!("pulsard did not start\n{log}"))
+    }
+
+    /// Starts `pulsard` and waits (bounded) for its readiness line, "pulsard listening", logged once every
+    /// socket is bound. Err carries its log when it exits or stays silent instead.
+    fn start(addresses: &Addresses, settings: &DaemonSettings) -> Result<Daemon, String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pulsard"))
+            .arg("--reply-to-reply-stack-address")
+            .arg(&addresses.reply_to_reply_stack)
+            .arg("--push-to-reply-stack-address")
+            .arg(&addresses.push_to_reply_stack)
+            .arg("--publish-address")
+            .arg(&addresses.publish)
+            .arg("--pull-address")
+            .arg(&addresses.pull)
+            .arg("--reply-stack-address")
+            .arg(&addresses.reply_stack)
+            .arg("--subscribers-per-iteration")
+            .arg(settings.subscribers.to_string())
+            .arg("--pulsation-iteration-period")
+            .arg(settings.period.to_string())
+            .arg("--max-wait-reply-stack-result")
+            .arg(settings.max_wait_reply_stack_result.to_string())
+            // One JSON object per line: the per-pulse lines are read back below.
+            .args(["--log-format", "json", "--log-level", "info"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the pulsard binary built by cargo starts");
+        let stdout = Lines::collect(child.stdout.take().expect("stdout is piped"));
+        let stderr = Lines::collect(child.stderr.take().expect("stderr is piped"));
+        let mut daemon = Daemon {
+            child,
+            stderr,
+            stdout,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if daemon
+                .log_messages()
+                .iter()
+                .any(|m| m == "pulsard listening")
+            {
+                return Ok(daemon);
+            }
+            match daemon.child.try_wait() {
+                Ok(None) if Instant::now() < deadline => thread::sleep(TICK),
+                Ok(None) => {
+                    return Err(format!(
+                        "no \"pulsard listening\" line within 15 s\n{}",
+                        daemon.diagnostics()
+                    ))
+                }
+                Ok(Some(status)) => {
+                    daemon.stderr.wait_closed(Duration::from_secs(2));
+                    return Err(format!(
+                        "pulsard exited ({status})\n{}",
+                        daemon.diagnostics()
+                    ));
+                }
+                Err(e) => return Err(format!("cannot query pulsard: {e}")),
+            }
+        }
+    }
+
+    /// The `fields` object of every JSON log line, in order.
+    fn log_fields(&self) -> Vec<Json> {
+        self.stderr
+            .snapshot()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Json>(line).ok())
+            .filter_map(|mut entry| entry.get_mut("fields").map(Json::take))
+            .collect()
+    }
+
+    fn log_messages(&self) -> Vec<String> {
+        self.log_fields()
+            .iter()
+            .filter_map(|f| f["message"].as_str().map(String::from))
+            .collect()
+    }
+
+    /// Fails the test if the daemon has exited: it must survive every scenario.
+    fn assert_alive(&mut self, context: &str) {
+        match self.child.try_wait() {
+            Ok(None) => {}
+            Ok(Some(status)) => panic!(
+                "{context}: pulsard exited early ({status})\n{}",
+                self.diagnostics()
+            ),
+            Err(e) => panic!("{context}: cannot query pulsard: {e}"),
+        }
+    }
+
+    /// The daemon's per-iteration log lines ("pulse iteration finished"), their `fields` objects in order.
+    fn iteration_reports(&self) -> Vec<Json> {
+        self.log_fields()
+            .into_iter()
+            .filter(|fields| fields["message"] == "pulse iteration finished")
+            .collect()
+    }
+
+    /// Waits (bounded) until the iteration reports account for `grants` receivers in total, and returns them.
+    /// The last report is logged when the last result reaches the daemon, just after the last worker exits.
+    fn reports_covering(&self, grants: usize, deadline: Instant) -> Vec<Json> {
+        let limit = deadline.min(Instant::now() + Duration::from_secs(5));
+        loop {
+            let reports = self.iteration_reports();
+            if receivers(&reports).iter().sum::<usize>() >= grants || Instant::now() >= limit {
+                return reports;
+            }
+            thread::sleep(TICK);
+        }
+    }
+
+    fn diagnostics(&self) -> String {
+        format!(
+            "--- pulsard stderr (last 60 lines) ---\n{}\n--- pulsard stdout (last 20 lines) ---\n{}",
+            self.stderr.tail(60),
+            self.stdout.tail(20)
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SIGKILL cannot be ignored, so the wait that follows is immediate.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One PHP worker to start: its id, its mode script and how many grants it runs for.
+struct WorkerSpec {
+    id: String,
+    mode: String,
+    iterations: u32,
+}
+
+impl WorkerSpec {
+    fn new(id: impl Into<String>, mode: &str, iterations: u32) -> WorkerSpec {
+        WorkerSpec {
+            id: id.into(),
+            mode: mode.into(),
+            iterations,
+        }
+    }
+}
+
+struct Worker {
+    id: String,
+    child: Child,
+    stdout: Lines,
+    stderr: Lines,
+    status: Option<ExitStatus>,
+}
+
+/// A group of PHP workers; every one still running is killed when dropped.
+struct Fleet {
+    workers: Vec<Worker>,
+}
+
+/// A parsed line of a worker's STDOUT.
+#[derive(Debug, Clone, PartialEq)]
+struct Event {
+    kind: String,
+    worker: String,
+    at: f64,
+    mode: String,
+}
+
+impl Fleet {
+    fn start(addresses: &Addresses, specs: &[WorkerSpec]) -> Fleet {
+        let script = php_dir().join("worker.php");
+        let workers = specs
+            .iter()
+            .map(|spec| {
+                let mut child = Command::new("php")
+                    // Warnings must not mix with the event lines on STDOUT.
+                    .args(["-d", "display_errors=stderr", "-d", "error_reporting=-1"])
+                    .arg(&script)
+                    .args(["--admission", &addresses.reply_stack])
+                    .args(["--publish", &addresses.publish])
+                    .args(["--push", &addresses.pull])
+                    .args(["--id", &spec.id])
+                    .args(["--mode", &spec.mode])
+                    .args(["--iterations", &spec.iterations.to_string()])
+                    .args(["--timeout-ms", &WORKER_TIMEOUT_MS.to_string()])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("cannot start php: {e}\n{INSTALL_HINT}"));
+                let stdout = Lines::collect(child.stdout.take().expect("stdout is piped"));
+                let stderr = Lines::collect(child.stderr.take().expect("stderr is piped"));
+                Worker {
+                    id: spec.id.clone(),
+                    child,
+                    stdout,
+                    stderr,
+                    status: None,
+                }
+            })
+            .collect();
+        Fleet { workers }
+    }
+
+    /// Every event line of every worker, in time order.
+    fn events(&self) -> Vec<Event> {
+        let mut events: Vec<Event> = self
+            .workers
+            .iter()
+            .flat_map(|w| w.stdout.snapshot())
+            .filter_map(|line| {
+                let mut parts = line.split_whitespace();
+                let kind = parts.next()?.to_string();
+                let worker = parts.next()?.to_string();
+                let at = parts.next()?.parse::<f64>().ok()?;
+                let mode = parts.next().unwrap_or("").to_string();
+                Some(Event {
+                    kind,
+                    worker,
+                    at,
+                    mode,
+                })
+            })
+            .collect();
+        events.sort_by(|a, b| a.at.total_cmp(&b.at));
+        events
+    }
+
+    /// The `GRANT` events, in time order.
+    fn grants(&self) -> Vec<Event> {
+        self.events()
+            .into_iter()
+            .filter(|e| e.kind == "GRANT")
+            .collect()
+    }
+
+    fn count_lines(&self, prefix: &str) -> usize {
+        self.workers
+            .iter()
+            .flat_map(|w| w.stdout.snapshot())
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    }
+
+    /// Waits (bounded) until every worker has printed at least one line starting with `prefix`.
+    fn wait_each_printed(&self, prefix: &str, deadline: Instant) -> Result<(), String> {
+        while Instant::now() < deadline {
+            if self
+                .workers
+                .iter()
+                .all(|w| w.stdout.snapshot().iter().any(|l| l.starts_with(prefix)))
+            {
+                return Ok(());
+            }
+            thread::sleep(TICK);
+        }
+        Err(format!("not every worker printed `{prefix}` in time"))
+    }
+
+    /// Workers that have exited so far (reaps them).
+    fn exited(&mut self) -> Vec<String> {
+        self.workers
+            .iter_mut()
+            .filter_map(|w| {
+                if w.status.is_none() {
+                    w.status = w.child.try_wait().ok().flatten();
+                }
+                w.status.map(|s| format!("{} ({s})", w.id))
+            })
+            .collect()
+    }
+
+    /// Waits (bounded) for every worker to exit; Err if the deadline passes first or any worker failed.
+    fn wait_all(&mut self, deadline: Instant) -> Result<(), String> {
+        loop {
+            let mut running = 0;
+            for w in &mut self.workers {
+                if w.status.is_none() {
+                    match w.child.try_wait() {
+                        Ok(Some(status)) => w.status = Some(status),
+                        Ok(None) => running += 1,
+                        Err(e) => return Err(format!("cannot wait for worker {}: {e}", w.id)),
+                    }
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("{running} worker(s) still running at the deadline"));
+            }
+            thread::sleep(TICK);
+        }
+        // Their pipes close with the exit; make sure the readers have stored the last lines.
+        for w in &self.workers {
+            w.stdout.wait_closed(Duration::from_secs(2));
+            w.stderr.wait_closed(Duration::from_secs(2));
+        }
+        let failed: Vec<String> = self
+            .workers
+            .iter()
+            .filter(|w| !w.status.is_some_and(|s| s.success()))
+            .map(|w| {
+                format!(
+                    "worker {} exited with {:?}: {}",
+                    w.id,
+                    w.status,
+                    w.stderr.tail(5)
+                )
+            })
+            .collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed.join("\n"))
+        }
+    }
+
+    fn diagnostics(&self) -> String {
+        let mut out = String::from("--- PHP workers ---\n");
+        for w in &self.workers {
+            out.push_str(&format!(
+                "worker {} status {:?}\n  stdout: {}\n  stderr: {}\n",
+                w.id,
+                w.status,
+                w.stdout.tail(40).replace('\n', "\n          "),
+                w.stderr.tail(10).replace('\n', "\n          "),
+            ));
+        }
+        out
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            if w.status.is_none() {
+                let _ = w.child.kill();
+                let _ = w.child.wait();
+            }
+        }
+    }
+}
+
+/// Everything a failing assertion should show.
+fn diagnostics(daemon: Option<&Daemon>, fleet: &Fleet) -> String {
+    let grants = fleet
+        .grants()
+        .iter()
+        .map(|g| format!("{:.6} {} {}", g.at, g.worker, g.mode))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "--- grants (time, worker, mode) ---\n{grants}\n{}{}",
+        fleet.diagnostics(),
+        daemon.map(Daemon::diagnostics).unwrap_or_default()
+    )
+}
+
+/// Waits for the fleet and fails with the full picture if it does not finish cleanly in time.
+fn finish(fleet: &mut Fleet, daemon: &mut Daemon, deadline: Instant) {
+    if let Err(why) = fleet.wait_all(deadline) {
+        panic!("{why}\n{}", diagnostics(Some(daemon), fleet));
+    }
+    daemon.assert_alive("after the workers finished");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the grants
+// ---------------------------------------------------------------------------------------------------------------
+
+/// How many workers each pulse reached, from the daemon's iteration reports.
+fn receivers(reports: &[Json]) -> Vec<usize> {
+    reports
+        .iter()
+        .map(|r| r["receivers"].as_u64().map_or(usize::MAX, |n| n as usize))
+        .collect()
+}
+
+/// The value of one field in every iteration report, as text (e.g. the `adaptation` sequence).
+fn field(reports: &[Json], name: &str) -> Vec<String> {
+    reports
+        .iter()
+        .map(|r| match &r[name] {
+            Json::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// Cuts the time-ordered PHP grants into the daemon's pulses, by the daemon's receiver counts. This is exact,
+/// not a guess from gaps: the next pulse only leaves after every receiver of this one has reported, and each
+/// worker stamps its grant before it reports, so all grants of pulse k are stamped before any of pulse k + 1.
+/// Returns None when the counts do not add up to the grants.
+fn cut_into_pulses(grants: &[Event], sizes: &[usize]) -> Option<Vec<Vec<Event>>> {
+    if sizes.iter().sum::<usize>() != grants.len() {
+        return None;
+    }
+    let mut rest = grants;
+    let mut pulses = Vec::with_capacity(sizes.len());
+    for &size in sizes {
+        let (pulse, tail) = rest.split_at(size);
+        pulses.push(pulse.to_vec());
+        rest = tail;
+    }
+    Some(pulses)
+}
+
+/// A pulse reaches each worker at most once: a cheap check that the cut above matches what happened.
+fn distinct_workers(pulse: &[Event]) -> bool {
+    let mut ids: Vec<&str> = pulse.iter().map(|g| g.worker.as_str()).collect();
+    ids.sort_unstable();
+    ids.windows(2).all(|w| w[0] != w[1])
+}
+
+/// The largest number of grants inside any half-open window `[t, t + width)`.
+fn max_in_window(grants: &[Event], width: f64) -> usize {
+    let times: Vec<f64> = grants.iter().map(|g| g.at).collect();
+    let mut best = 0;
+    let mut end = 0;
+    for start in 0..times.len() {
+        while end < times.len() && times[end] < times[start] + width {
+            end += 1;
+        }
+        best = best.max(end - start);
+    }
+    best
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------------------------
+
+/// (a) The PHP classes the workers use reproduce the original library's bytes exactly.
+#[test]
+fn php_protocol_classes_reproduce_the_golden_vectors() {
+    require_php_with_zmq();
+    let script = php_dir().join("check_vectors.php");
+    let (status, stdout, stderr) = run_bounded(
+        Command::new("php").arg(&script),
+        Duration::from_secs(30),
+        "check_vectors.php",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        status.success(),
+        "check_vectors.php failed ({status}):\n{stderr}\n{stdout}"
+    );
+    // It must have compared something: a run that found no vectors is not a pass.
+    assert!(
+        stdout.contains("compared 15 vector(s)"),
+        "check_vectors.php compared fewer vectors than the 15 of the spec:\n{stdout}"
+    );
+}
+
+/// (b) Six original workers, N = 3, period 0.5 s: everyone is served, never more than N per period.
+#[test]
+fn original_workers_get_at_most_n_grants_per_period() {
+    require_php_with_zmq();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let (n, period) = (3_usize, 0.5);
+    let (addresses, mut daemon) = Daemon::start_on_free_ports(&DaemonSettings {
+        subscribers: n as u32,
+        period,
+        max_wait_reply_stack_result: 0.5,
+    });
+    let specs: Vec<WorkerSpec> = (1..=6)
+        .map(|i| WorkerSpec::new(format!("w{i}"), "success", 4))
+        .collect();
+    let mut fleet = Fleet::start(&addresses, &specs);
+    finish(&mut fleet, &mut daemon, deadline);
+
+    let grants = fleet.grants();
+    let reports = daemon.reports_covering(grants.len(), deadline);
+    let why = || diagnostics(Some(&daemon), &fleet);
+    assert_eq!(grants.len(), 24, "6 workers x 4 grants\n{}", why());
+    for spec in &specs {
+        let done = format!("DONE {} 4", spec.id);
+        assert!(
+            fleet.count_lines(&done) == 1,
+            "{} did not finish its 4 iterations\n{}",
+            spec.id,
+            why()
+        );
+    }
+
+    // The daemon's view: every pulse within N, and together they account for every PHP grant.
+    let sizes = receivers(&reports);
+    assert!(
+        sizes.iter().all(|&size| (1..=n).contains(&size)),
+        "pulse sizes {sizes:?} outside 1..=N\n{}",
+        why()
+    );
+    let pulses = cut_into_pulses(&grants, &sizes).unwrap_or_else(|| {
+        panic!(
+            "pulses {sizes:?} do not add up to the PHP grants\n{}",
+            why()
+        )
+    });
+    assert!(pulses.iter().all(|p| distinct_workers(p)), "{}", why());
+    // With six workers always waiting, the pulses must actually carry N, not trickle one by one.
+    assert!(
+        sizes.contains(&n),
+        "no pulse carried N = {n}: {sizes:?}\n{}",
+        why()
+    );
+    assert!(
+        field(&reports, "adaptation").iter().all(|a| a == "Steady"),
+        "nobody reported an error, so nothing should adapt\n{}",
+        why()
+    );
+
+    // The workers' view. The daemon keeps publishes at least a period apart; a PHP worker stamps its grant a
+    // little after the publish, by a delay that varies with scheduling. A window of 0.8 x period tolerates up
+    // to 0.2 x period (100 ms) of difference between two workers' wake-up delays while still catching two
+    // pulses that left less than a period apart with more than N receivers together.
+    let busiest = max_in_window(&grants, 0.8 * period);
+    assert!(
+        busiest <= n,
+        "{busiest} grants within {:.2} s, more than N = {n}\n{}",
+        0.8 * period,
+        why()
+    );
+}
+
+/// (c) Rate-limit errors make the pulses narrower (3 → 2 → 1), then make the pause between pulses grow by the
+/// 1 s step, and success brings everything back.
+///
+/// Three workers each report `slowDown` for their first three grants, then succeed. Admission is first come,
+/// first served and each worker queues again right after its report, so grants go round-robin: the first nine
+/// grants of the run are the nine slow-downs, and the sequence is fully determined:
+///
+/// | pulse | size | results   | adaptation | then               |
+/// |-------|------|-----------|------------|--------------------|
+/// | 1     | 3    | slow-down | Narrowed   | N = 2              |
+/// | 2     | 2    | slow-down | Narrowed   | N = 1              |
+/// | 3..6  | 1    | slow-down | PauseGrown | pause 1, 2, 3, 4 s |
+/// | 7..10 | 1    | success   | PauseShrunk| pause 3, 2, 1, 0 s |
+/// | 11    | 1    | success   | Widened    | N = 2              |
+/// | 12    | 2    | success   | Widened    | N = 3              |
+/// | 13..  | 3    | success   | Steady     |                    |
+///
+/// The workers are started before the daemon (and `maxWaitReplyStackResult` is 1 s) so that the first pulse
+/// finds all three waiting.
+#[test]
+fn slow_down_reports_narrow_the_pulse_then_grow_the_pause_then_recover() {
+    require_php_with_zmq();
+    let deadline = Instant::now() + Duration::from_secs(55);
+    let (n, period) = (3_usize, 0.2);
+    let addresses = Addresses::free();
+    let specs: Vec<WorkerSpec> = (1..=3)
+        .map(|i| WorkerSpec::new(format!("s{i}"), "slowdown*3,success*6", 9))
+        .collect();
+    let mut fleet = Fleet::start(&addresses, &specs);
+    if let Err(why) = fleet.wait_each_printed("ASK ", deadline) {
+        panic!("{why}\n{}", diagnostics(None, &fleet));
+    }
+    let mut daemon = Daemon::start_on(
+        &addresses,
+        &DaemonSettings {
+            subscribers: n as u32,
+            period,
+            max_wait_reply_stack_result: 1.0,
+        },
+    );
+    finish(&mut fleet, &mut daemon, deadline);
+
+    let grants = fleet.grants();
+    let reports = daemon.reports_covering(grants.len(), deadline);
+    let why = || diagnostics(Some(&daemon), &fleet);
+    assert_eq!(grants.len(), 27, "3 workers x 9 grants\n{}", why());
+
+    // The daemon adapts as the rule says, step by step.
+    let sizes = receivers(&reports);
+    let expected_sizes = [3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3];
+    assert!(
+        sizes.starts_with(&expected_sizes),
+        "pulse sizes {sizes:?} do not start with {expected_sizes:?}\n{}",
+        why()
+    );
+    assert!(sizes.iter().all(|&size| size <= n), "{}", why());
+    let adaptations = field(&reports, "adaptation");
+    let expected_adaptations = [
+        "Narrowed",
+        "Narrowed",
+        "PauseGrown",
+        "PauseGrown",
+        "PauseGrown",
+        "PauseGrown",
+        "PauseShrunk",
+        "PauseShrunk",
+        "PauseShrunk",
+        "PauseShrunk",
+        "Widened",
+        "Widened",
+        "Steady",
+    ];
+    assert!(
+        adaptations.starts_with(&expected_adaptations.map(String::from)),
+        "adaptations {adaptations:?} do not start with {expected_adaptations:?}\n{}",
+        why()
+    );
+
+    // The workers see the same thing: the nine slow-downs are exactly the grants of the first six pulses.
+    let pulses = cut_into_pulses(&grants, &sizes).unwrap_or_else(|| {
+        panic!(
+            "pulses {sizes:?} do not add up to the PHP grants\n{}",
+            why()
+        )
+    });
+    for (i, pulse) in pulses.iter().enumerate() {
+        let expected = if i < 6 { "slowdown" } else { "success" };
+        assert!(
+            distinct_workers(pulse) && pulse.iter().all(|g| g.mode == expected),
+            "pulse {} should reach distinct workers, all {expected}: {pulse:?}\n{}",
+            i + 1,
+            why()
+        );
+    }
+    // And they wait: the pause in force before pulses 4..10, in seconds. It runs from the start of the
+    // iteration, which is after the previous pulse's report, which is after its grant was stamped; so the gap
+    // between the last grant of one pulse and the first of the next is at least the pause, whatever the
+    // scheduling delays.
+    let pauses = [1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0];
+    for (k, pause) in pauses.iter().enumerate() {
+        let before = &pulses[k + 2];
+        let after = &pulses[k + 3];
+        let gap = after[0].at - before[before.len() - 1].at;
+        assert!(
+            gap >= pause - CLOCK_SLACK,
+            "gap before pulse {} is {gap:.3} s, less than the {pause} s slow-down pause\n{}",
+            k + 4,
+            why()
+        );
+    }
+}
+
+/// (d) A pause-for-period report (`ErrorSleepForPeriod`, 1.5 s) stops every pulse for that long.
+///
+/// N = 1 makes every pulse a single grant, so the grant that follows the report in time is the next pulse's
+/// (the daemon only starts a new iteration once the current receiver has reported).
+#[test]
+fn sleep_for_period_report_pauses_every_worker() {
+    require_php_with_zmq();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let period = 0.2;
+    let pause = 1.5;
+    let (addresses, mut daemon) = Daemon::start_on_free_ports(&DaemonSettings {
+        subscribers: 1,
+        period,
+        max_wait_reply_stack_result: 0.5,
+    });
+    let specs = [
+        WorkerSpec::new("p1", "success*2,pause:1500000,success", 5),
+        WorkerSpec::new("p2", "success", 5),
+        WorkerSpec::new("p3", "success", 5),
+    ];
+    let mut fleet = Fleet::start(&addresses, &specs);
+    finish(&mut fleet, &mut daemon, deadline);
+
+    let events = fleet.events();
+    let grants = fleet.grants();
+    let reports = daemon.reports_covering(grants.len(), deadline);
+    let why = || diagnostics(Some(&daemon), &fleet);
+    assert_eq!(grants.len(), 15, "3 workers x 5 grants\n{}", why());
+
+    // The daemon paused once, for the reported period, and did not narrow (N stays 1, one receiver a pulse).
+    let adaptations = field(&reports, "adaptation");
+    let paused: Vec<&String> = adaptations
+        .iter()
+        .filter(|a| a.starts_with("PauseForPeriod"))
+        .collect();
+    assert_eq!(
+        paused.len(),
+        1,
+        "one pause-for-period: {adaptations:?}\n{}",
+        why()
+    );
+    assert!(
+        paused[0].contains("1500000000"),
+        "the pause is the reported 1 500 000 µs: {}\n{}",
+        paused[0],
+        why()
+    );
+    assert!(
+        receivers(&reports).iter().all(|&size| size == 1),
+        "{}",
+        why()
+    );
+
+    // The workers' view: nobody is granted anything during the period.
+    let pause_reports: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind == "REPORT" && e.mode == "pause:1500000")
+        .collect();
+    assert_eq!(pause_reports.len(), 1, "one pause report\n{}", why());
+    let reported_at = pause_reports[0].at;
+    let next = grants
+        .iter()
+        .find(|g| g.at > reported_at)
+        .unwrap_or_else(|| panic!("no grant after the pause report\n{}", why()));
+    assert!(
+        next.at - reported_at >= pause - CLOCK_SLACK,
+        "the next grant ({} at {:.6}) came {:.3} s after the pause report, within the {pause} s period\n{}",
+        next.worker,
+        next.at,
+        next.at - reported_at,
+        why()
+    );
+}
+
+/// (e) Workers started before the daemon wait (libzmq queues their requests) and are served once it is up.
+#[test]
+fn workers_started_before_the_daemon_are_served_once_it_is_up() {
+    require_php_with_zmq();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addresses = Addresses::free();
+    let specs: Vec<WorkerSpec> = (1..=3)
+        .map(|i| WorkerSpec::new(format!("e{i}"), "success", 2))
+        .collect();
+    let mut fleet = Fleet::start(&addresses, &specs);
+    if let Err(why) = fleet.wait_each_printed("ASK ", deadline) {
+        panic!("{why}\n{}", diagnostics(None, &fleet));
+    }
+    // A second with nobody to answer: every worker must still be waiting, none granted, none given up.
+    thread::sleep(Duration::from_secs(1));
+    let exited = fleet.exited();
+    assert!(
+        exited.is_empty(),
+        "workers gave up before the daemon started: {exited:?}\n{}",
+        diagnostics(None, &fleet)
+    );
+    assert_eq!(
+        fleet.count_lines("GRANT "),
+        0,
+        "a grant without a daemon\n{}",
+        diagnostics(None, &fleet)
+    );
+
+    let mut daemon = Daemon::start_on(
+        &addresses,
+        &DaemonSettings {
+            subscribers: 3,
+            period: 0.2,
+            max_wait_reply_stack_result: 0.5,
+        },
+    );
+    finish(&mut fleet, &mut daemon, deadline);
+    let grants = fleet.grants();
+    let why = || diagnostics(Some(&daemon), &fleet);
+    assert_eq!(grants.len(), 6, "3 workers x 2 grants\n{}", why());
+    for spec in &specs {
+        assert_eq!(
+            fleet.count_lines(&format!("DONE {} 2", spec.id)),
+            1,
+            "{} did not finish\n{}",
+            spec.id,
+            why()
+        );
+    }
+}
