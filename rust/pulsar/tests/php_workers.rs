@@ -510,10 +510,12 @@ impl Fleet {
             .collect()
     }
 
-    /// Waits (bounded) for every worker to exit; Err if the deadline passes first or any worker failed.
+    /// Waits (bounded) for every worker to exit; Err if the deadline passes first or any worker failed. The
+    /// first failure ends the wait at once: the others would only run into their own timeouts.
     fn wait_all(&mut self, deadline: Instant) -> Result<(), String> {
         loop {
             let mut running = 0;
+            let mut failed = false;
             for w in &mut self.workers {
                 if w.status.is_none() {
                     match w.child.try_wait() {
@@ -522,8 +524,9 @@ impl Fleet {
                         Err(e) => return Err(format!("cannot wait for worker {}: {e}", w.id)),
                     }
                 }
+                failed |= w.status.is_some_and(|s| !s.success());
             }
-            if running == 0 {
+            if running == 0 || failed {
                 break;
             }
             if Instant::now() >= deadline {
@@ -532,21 +535,22 @@ impl Fleet {
             thread::sleep(TICK);
         }
         // Their pipes close with the exit; make sure the readers have stored the last lines.
-        for w in &self.workers {
+        for w in self.workers.iter().filter(|w| w.status.is_some()) {
             w.stdout.wait_closed(Duration::from_secs(2));
             w.stderr.wait_closed(Duration::from_secs(2));
         }
-        let failed: Vec<String> = self
+        let mut unfinished: Vec<&Worker> = self
             .workers
             .iter()
             .filter(|w| !w.status.is_some_and(|s| s.success()))
-            .map(|w| {
-                format!(
-                    "worker {} exited with {:?}: {}",
-                    w.id,
-                    w.status,
-                    w.stderr.tail(5)
-                )
+            .collect();
+        // The ones that failed first: they are the news; the still-running ones are only stopped because of them.
+        unfinished.sort_by_key(|w| w.status.is_none());
+        let failed: Vec<String> = unfinished
+            .into_iter()
+            .map(|w| match w.status {
+                Some(status) => format!("worker {} failed ({status}): {}", w.id, w.stderr.tail(5)),
+                None => format!("worker {} still running (stopped by the test)", w.id),
             })
             .collect();
         if failed.is_empty() {
