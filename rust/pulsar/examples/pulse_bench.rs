@@ -1,0 +1,650 @@
+//! `pulse_bench`: how close the `pulsard` daemon comes to its configured rate, N workers per period, under
+//! saturating load, and whether it ever releases more than N within one period.
+//!
+//! ```text
+//! cargo build --release -p publisher-pulsar --bins --examples
+//! cargo run --release -p publisher-pulsar --example pulse_bench -- [--case all|1|2|3] [--seconds S]
+//!     [--warmup S] [--pulsard PATH]
+//! ```
+//! For each case it starts the `pulsard` binary as a child process on free loopback ports, then runs P
+//! performer threads (each with its own [`Performer`], all sharing one ZeroMQ context) that loop
+//! `wait_permission` → note the instant of receipt → `report_success`, for `--seconds` after a warm-up.
+//! Cases: (1) N=10, period 1 s, 20 performers; (2) N=10, period 0.25 s, 20 performers; (3) N=100, period 10 ms,
+//! 200 performers. `maxWaitReplyStackResult` is 1 s (it only matters when fewer than N workers wait, which
+//! saturating load avoids except at the very start and end).
+//!
+//! `pulsard` is looked for next to this example's executable (`target/release/pulsard` when this runs from
+//! `target/release/examples/`), unless `--pulsard PATH` is given. It logs as JSON to a file in the temporary
+//! folder, at info level plus `publisher_pulsar::daemon=debug`, which adds one "pulse published" line per pulse:
+//! those timestamps show whether two pulses were ever closer than one period apart, which receipt times taken
+//! on the worker threads cannot show on their own (thread wake-up jitter).
+//!
+//! Output: one `case=K <metric> ...` line per metric, `key=value` pairs, no other text. Metrics:
+//! - `rate`: grants in the measured span per second, the configured limit N/period, utilisation.
+//! - `window`: the most grants in any half-open window `[t, t+period)` over all receipt instants of the span
+//!   (windows starting at every receipt, which is where the maximum is always found), and how many of those
+//!   windows hold more than N.
+//! - `wait`: time from calling `wait_permission` to its return, p50/p99/max.
+//! - `daemon_pulses`: from the daemon's log, pulses, most receivers of one pulse, smallest gap between two
+//!   consecutive pulses.
+//! - `jitter`: receipt delay after the pulse's log line (p50/p99/max), and how many over-N windows contain
+//!   receipts of two pulses that are at least one period apart (i.e. over N only because of receipt jitter).
+//! - `daemon`: CPU time (utime+stime from `/proc/PID/stat`, clock ticks converted with `getconf CLK_TCK`,
+//!   100 assumed and said so if that fails) during the measured span and in total, peak RSS (`VmHWM`), and the
+//!   exit status after SIGTERM.
+//!
+//! It must never be taken for a test: it asserts nothing and its numbers depend on the machine.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use publisher_pulsar::performer::{Performer, PerformerConfig};
+use publisher_pulsar::PulsarError;
+
+/// Benchmark of pulsard's rate against N per period (see the example's docs).
+#[derive(Debug, Parser)]
+struct Args {
+    /// Which case to run: all, 1, 2 or 3
+    #[arg(long, default_value = "all")]
+    case: String,
+    /// Measured seconds per case
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Warm-up seconds per case, not measured
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// The pulsard binary [default: next to this executable's folder, i.e. target/release/pulsard]
+    #[arg(long)]
+    pulsard: Option<PathBuf>,
+}
+
+/// One load case.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    id: u32,
+    n: u32,
+    period: f64,
+    performers: usize,
+}
+
+const CASES: [Case; 3] = [
+    Case {
+        id: 1,
+        n: 10,
+        period: 1.0,
+        performers: 20,
+    },
+    Case {
+        id: 2,
+        n: 10,
+        period: 0.25,
+        performers: 20,
+    },
+    Case {
+        id: 3,
+        n: 100,
+        period: 0.01,
+        performers: 200,
+    },
+];
+
+/// `maxWaitReplyStackResult` given to the daemon, seconds.
+const MAX_WAIT_REPLY_STACK_RESULT: f64 = 1.0;
+
+/// One grant as a performer saw it.
+#[derive(Debug, Clone, Copy)]
+struct Grant {
+    asked: Instant,
+    received: Instant,
+}
+
+/// What one performer thread brings back.
+#[derive(Debug, Default)]
+struct ThreadOutcome {
+    grants: Vec<Grant>,
+    errors: Vec<String>,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("pulse_bench: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let usable = args.seconds > 0.0
+        && args.seconds.is_finite()
+        && args.warmup >= 0.0
+        && args.warmup.is_finite();
+    if !usable {
+        return Err("--seconds must be positive and --warmup non-negative".into());
+    }
+    let cases: Vec<Case> = match args.case.as_str() {
+        "all" => CASES.to_vec(),
+        id => {
+            let case = CASES
+                .iter()
+                .find(|c| c.id.to_string() == id)
+                .ok_or_else(|| format!("unknown case {id:?}: use all, 1, 2 or 3"))?;
+            vec![*case]
+        }
+    };
+    let pulsard = match &args.pulsard {
+        Some(path) => path.clone(),
+        None => default_pulsard()?,
+    };
+    if !pulsard.is_file() {
+        return Err(format!(
+            "{} not found: build it first (cargo build --release -p publisher-pulsar --bins --examples) or pass --pulsard PATH",
+            pulsard.display()
+        ));
+    }
+    let (clk_tck, clk_source) = clock_ticks();
+    println!(
+        "machine nproc={} cpu_model={:?} clk_tck={clk_tck} clk_tck_source={clk_source} pulsard={}",
+        thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        pulsard.display()
+    );
+    for case in cases {
+        run_case(case, args, &pulsard, clk_tck)?;
+    }
+    Ok(())
+}
+
+/// `target/release/pulsard` when this runs as `target/release/examples/pulse_bench`.
+fn default_pulsard() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| format!("unexpected executable location {}", exe.display()))?;
+    Ok(profile_dir.join("pulsard"))
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(), String> {
+    let k = case.id;
+    let (admission_port, publish_port, pull_port) = (free_port()?, free_port()?, free_port()?);
+    let admission = format!("tcp://127.0.0.1:{admission_port}");
+    let publish = format!("tcp://127.0.0.1:{publish_port}");
+    let pull = format!("tcp://127.0.0.1:{pull_port}");
+    let log_path =
+        std::env::temp_dir().join(format!("pulse_bench_case{k}_{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    println!(
+        "case={k} config n={} period_s={} performers={} seconds={} warmup_s={} max_wait_reply_stack_result_s={MAX_WAIT_REPLY_STACK_RESULT} daemon_log={}",
+        case.n,
+        case.period,
+        case.performers,
+        args.seconds,
+        args.warmup,
+        log_path.display()
+    );
+    let mut child = Command::new(pulsard)
+        .args(["--subscribers-per-iteration", &case.n.to_string()])
+        .args(["--pulsation-iteration-period", &case.period.to_string()])
+        .args([
+            "--max-wait-reply-stack-result",
+            &MAX_WAIT_REPLY_STACK_RESULT.to_string(),
+        ])
+        .args(["--reply-stack-address", &admission])
+        .args(["--publish-address", &publish])
+        .args(["--pull-address", &pull])
+        .args(["--reply-to-reply-stack-address", "tcp://127.0.0.1:*"])
+        .args(["--push-to-reply-stack-address", "tcp://127.0.0.1:*"])
+        .args(["--log-format", "json"])
+        .args(["--log-level", "info,publisher_pulsar::daemon=debug"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", pulsard.display()))?;
+    let pid = child.id();
+    let outcome = drive_case(case, args, &admission, &publish, &pull, pid, clk_tck);
+    let exit = stop_daemon(&mut child);
+    let (summary, exit_text) = match (outcome, exit) {
+        (Ok(summary), Ok(status)) => (summary, status.to_string()),
+        (Err(e), _) | (Ok(_), Err(e)) => return Err(format!("case {k}: {e}")),
+    };
+    let publishes = read_publishes(&log_path)?;
+    report(case, &summary, &publishes);
+    println!(
+        "case={k} daemon cpu_span_ms={} cpu_total_ms={} peak_rss_kib={} exit={:?}",
+        summary.cpu_span_ms, summary.cpu_total_ms, summary.peak_rss_kib, exit_text
+    );
+    Ok(())
+}
+
+/// What a case measured, before analysis.
+struct Summary {
+    span_start: Instant,
+    span_end: Instant,
+    /// SystemTime of `base_instant`, to compare receipts with the daemon's log timestamps.
+    base_system: f64,
+    base_instant: Instant,
+    grants: Vec<Grant>,
+    errors: Vec<String>,
+    cpu_span_ms: u64,
+    cpu_total_ms: u64,
+    peak_rss_kib: u64,
+}
+
+fn drive_case(
+    case: Case,
+    args: &Args,
+    admission: &str,
+    publish: &str,
+    pull: &str,
+    pid: u32,
+    clk_tck: u64,
+) -> Result<Summary, String> {
+    let admission_port = admission
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .ok_or("bad admission address")?;
+    wait_listening(admission_port, Duration::from_secs(10))?;
+
+    let base_instant = Instant::now();
+    let base_system = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| format!("clock before 1970: {e}"))?
+        .as_secs_f64();
+    let config = PerformerConfig {
+        publisher_pulsar_address: publish.to_owned(),
+        push_pulsar_address: pull.to_owned(),
+        request_pulsar_rs_address: admission.to_owned(),
+        module_name: format!("pulse_bench_case{}", case.id),
+        admission_timeout: Duration::from_secs(30),
+        pulse_timeout: Duration::from_secs(30),
+        send_timeout: Duration::from_secs(5),
+    };
+    let context = zmq::Context::new();
+    let barrier = Arc::new(Barrier::new(case.performers + 1));
+    let start_slot: Arc<std::sync::OnceLock<Instant>> = Arc::new(std::sync::OnceLock::new());
+    let measured = Duration::from_secs_f64(args.seconds);
+    let warmup = Duration::from_secs_f64(args.warmup);
+    let mut workers = Vec::with_capacity(case.performers);
+    for _ in 0..case.performers {
+        let config = config.clone();
+        let context = context.clone();
+        let barrier = Arc::clone(&barrier);
+        let start_slot = Arc::clone(&start_slot);
+        workers.push(thread::spawn(move || {
+            let mut outcome = ThreadOutcome::default();
+            let mut performer = match Performer::connect_in(config, &context) {
+                Ok(p) => p,
+                Err(e) => {
+                    outcome.errors.push(format!("connect: {e}"));
+                    barrier.wait();
+                    return outcome;
+                }
+            };
+            barrier.wait();
+            let end = *start_slot
+                .get()
+                .expect("set before the barrier is released")
+                + warmup
+                + measured;
+            while Instant::now() < end {
+                let asked = Instant::now();
+                match performer.wait_permission() {
+                    Ok(_) => {
+                        let received = Instant::now();
+                        outcome.grants.push(Grant { asked, received });
+                        if let Err(e) = performer.report_success() {
+                            outcome.errors.push(error_kind(&e));
+                        }
+                    }
+                    Err(e) => outcome.errors.push(error_kind(&e)),
+                }
+            }
+            outcome
+        }));
+    }
+    let start = Instant::now();
+    start_slot.set(start).map_err(|_| "start set twice")?;
+    barrier.wait();
+    let span_start = start + warmup;
+    let span_end = span_start + measured;
+    thread::sleep(span_start.saturating_duration_since(Instant::now()));
+    let cpu_at_start = cpu_ticks(pid)?;
+    thread::sleep(span_end.saturating_duration_since(Instant::now()));
+    let cpu_at_end = cpu_ticks(pid)?;
+    let mut grants = Vec::new();
+    let mut errors = Vec::new();
+    for worker in workers {
+        let outcome = worker.join().map_err(|_| "a performer thread panicked")?;
+        grants.extend(outcome.grants);
+        errors.extend(outcome.errors);
+    }
+    let cpu_total = cpu_ticks(pid)?;
+    let peak_rss_kib = peak_rss_kib(pid)?;
+    let to_ms = |ticks: u64| ticks * 1000 / clk_tck.max(1);
+    Ok(Summary {
+        span_start,
+        span_end,
+        base_system,
+        base_instant,
+        grants,
+        errors,
+        cpu_span_ms: to_ms(cpu_at_end.saturating_sub(cpu_at_start)),
+        cpu_total_ms: to_ms(cpu_total),
+        peak_rss_kib,
+    })
+}
+
+fn error_kind(e: &PulsarError) -> String {
+    match e {
+        PulsarError::Timeout { what, .. } => format!("timeout:{what}"),
+        other => other.to_string(),
+    }
+}
+
+fn wait_listening(port: u16, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Err(format!(
+        "pulsard did not listen on port {port} within {within:?}"
+    ))
+}
+
+/// SIGTERM, then up to 10 s for a clean exit; SIGKILL after that (and say so).
+fn stop_daemon(child: &mut Child) -> Result<ExitStatus, String> {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .map_err(|e| format!("cannot run kill: {e}"))?;
+    if !sent.success() {
+        return Err(format!("kill -TERM {pid} failed: {sent}"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                let _ = child.kill();
+                let status = child
+                    .wait()
+                    .map_err(|e| format!("cannot reap pulsard: {e}"))?;
+                return Err(format!(
+                    "pulsard ignored SIGTERM for 10 s; killed ({status})"
+                ));
+            }
+            Err(e) => return Err(format!("cannot wait for pulsard: {e}")),
+        }
+    }
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> Result<u64, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| format!("cannot read /proc/{pid}/stat: {e}"))?;
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or("malformed /proc/PID/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5); the first field after ')' is field 3.
+    let field = |n: usize| -> Result<u64, String> {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| format!("no field {n} in /proc/{pid}/stat"))
+    };
+    Ok(field(14)? + field(15)?)
+}
+
+fn peak_rss_kib(pid: u32) -> Result<u64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("cannot read /proc/{pid}/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status"))
+}
+
+fn clock_ticks() -> (u64, &'static str) {
+    let from_getconf = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&t| t > 0);
+    match from_getconf {
+        Some(t) => (t, "getconf"),
+        None => (100, "assumed"),
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// One "pulse published" line of the daemon's log.
+#[derive(Debug, Clone, Copy)]
+struct Publish {
+    /// Seconds since the Unix epoch.
+    at: f64,
+    receivers: u64,
+}
+
+fn read_publishes(path: &Path) -> Result<Vec<Publish>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut publishes = Vec::new();
+    for line in text.lines() {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let fields = &json["fields"];
+        if fields["message"] != "pulse published" {
+            continue;
+        }
+        let (Some(at), Some(receivers)) = (
+            json["timestamp"].as_str().and_then(parse_rfc3339),
+            fields["receivers"].as_u64(),
+        ) else {
+            continue;
+        };
+        publishes.push(Publish { at, receivers });
+    }
+    Ok(publishes)
+}
+
+/// `2026-11-25T16:45:37.038344Z` → seconds since the Unix epoch (UTC only, which is what the daemon writes).
+fn parse_rfc3339(s: &str) -> Option<f64> {
+    let s = s.strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':');
+    let (h, min) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
+    let sec = t.next()?.parse::<f64>().ok()?;
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3_600 + min * 60) as f64 + sec)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn report(case: Case, s: &Summary, publishes: &[Publish]) {
+    let k = case.id;
+    let period = case.period;
+    let span = s.span_end.duration_since(s.span_start).as_secs_f64();
+    let secs = |t: Instant| s.base_system + t.duration_since(s.base_instant).as_secs_f64();
+    let mut in_span: Vec<Grant> = s
+        .grants
+        .iter()
+        .copied()
+        .filter(|g| g.received >= s.span_start && g.received < s.span_end)
+        .collect();
+    in_span.sort_by_key(|g| g.received);
+    let receipts: Vec<f64> = in_span.iter().map(|g| secs(g.received)).collect();
+
+    let rate = receipts.len() as f64 / span;
+    let limit = f64::from(case.n) / period;
+    println!(
+        "case={k} rate grants={} grants_per_s={rate:.2} limit_per_s={limit:.2} utilisation_pct={:.1}",
+        receipts.len(),
+        100.0 * rate / limit
+    );
+
+    // Sliding half-open windows [t_i, t_i + period), one starting at every receipt.
+    let mut window_ends = Vec::with_capacity(receipts.len());
+    let mut j = 0;
+    let mut max_in_window = 0;
+    let mut over: Vec<usize> = Vec::new();
+    for (i, &t) in receipts.iter().enumerate() {
+        j = j.max(i);
+        while j < receipts.len() && receipts[j] < t + period {
+            j += 1;
+        }
+        window_ends.push(j);
+        max_in_window = max_in_window.max(j - i);
+        if j - i > case.n as usize {
+            over.push(i);
+        }
+    }
+    println!(
+        "case={k} window max_in_window={max_in_window} n={} windows_over_n={} windows={}",
+        case.n,
+        over.len(),
+        receipts.len()
+    );
+
+    let mut waits: Vec<f64> = in_span
+        .iter()
+        .map(|g| g.received.duration_since(g.asked).as_secs_f64() * 1e3)
+        .collect();
+    waits.sort_by(f64::total_cmp);
+    println!(
+        "case={k} wait p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
+        percentile(&waits, 0.50),
+        percentile(&waits, 0.99),
+        waits.last().copied().unwrap_or(f64::NAN)
+    );
+
+    let errors = s.errors.len();
+    let mut kinds: Vec<&String> = s.errors.iter().collect();
+    kinds.sort();
+    kinds.dedup();
+    println!("case={k} errors count={errors} kinds={kinds:?}");
+
+    // The daemon's own pulses during the measured span (with one period of margin on each side, so that the
+    // receipts at the edges find their pulse).
+    let (from, to) = (secs(s.span_start) - period, secs(s.span_end) + period);
+    let pulses: Vec<Publish> = publishes
+        .iter()
+        .copied()
+        .filter(|p| p.at >= from && p.at < to)
+        .collect();
+    let min_gap = pulses
+        .windows(2)
+        .map(|w| w[1].at - w[0].at)
+        .min_by(f64::total_cmp)
+        .unwrap_or(f64::NAN);
+    let max_receivers = pulses.iter().map(|p| p.receivers).max().unwrap_or(0);
+    println!(
+        "case={k} daemon_pulses pulses_total={} pulses_near_span={} max_receivers={max_receivers} min_gap_ms={:.3} period_ms={:.3}",
+        publishes.len(),
+        pulses.len(),
+        min_gap * 1e3,
+        period * 1e3
+    );
+
+    // Give each receipt to the latest pulse logged before it (the log line is written just after the send, so a
+    // receiver on another core may see the pulse a little before its line's timestamp: allow 2 ms, which is
+    // below every case's period).
+    const SLACK: f64 = 0.002;
+    let pulse_of = |t: f64| -> Option<usize> {
+        let idx = pulses.partition_point(|p| p.at <= t + SLACK);
+        idx.checked_sub(1)
+    };
+    let owners: Vec<Option<usize>> = receipts.iter().map(|&t| pulse_of(t)).collect();
+    let mut delays: Vec<f64> = receipts
+        .iter()
+        .zip(&owners)
+        .filter_map(|(&t, o)| o.map(|i| (t - pulses[i].at) * 1e3))
+        .collect();
+    delays.sort_by(f64::total_cmp);
+    let unowned = owners.iter().filter(|o| o.is_none()).count();
+    // An over-N window is jitter when it holds receipts of several pulses that are each at least one period
+    // apart: the daemon kept the rate, the receipts just moved.
+    let mut jitter_only = 0;
+    for &i in &over {
+        let mut owned: Vec<usize> = owners[i..window_ends[i]]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        owned.dedup();
+        let spaced = owned.len() >= 2
+            && owned
+                .windows(2)
+                .all(|w| pulses[w[1]].at - pulses[w[0]].at >= period - 1e-6);
+        if spaced {
+            jitter_only += 1;
+        }
+    }
+    println!(
+        "case={k} jitter receipt_delay_p50_ms={:.3} receipt_delay_p99_ms={:.3} receipt_delay_max_ms={:.3} receipts_without_pulse={unowned} over_n_windows_explained_by_jitter={jitter_only}/{}",
+        percentile(&delays, 0.50),
+        percentile(&delays, 0.99),
+        delays.last().copied().unwrap_or(f64::NAN),
+        over.len()
+    );
+}
