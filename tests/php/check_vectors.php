@@ -15,25 +15,10 @@
 
 declare(strict_types=1);
 
-namespace PulsarHarness {
-
-    // Loaded first: the harness subclass below extends one of its classes.
-    require_once __DIR__ . '/OriginalProtocol.php';
-
-    use React\PublisherPulsar\Inventory\PublisherToSubscribersDto;
-
-    /** The user subclass of vector 04: inherited protected allowAction, then a public and a protected field. */
-    class CustomPublisherToSubscribersDto extends PublisherToSubscribersDto
-    {
-        /** @var string */
-        public $command = 'slow-down-please';
-
-        /** @var string */
-        protected $secretToken = 't0ken';
-    }
-}
-
 namespace {
+
+    // The protocol classes, and the user subclass of the pulse that vector 04 holds.
+    require_once __DIR__ . '/CustomPulse.php';
 
     use React\PublisherPulsar\Inventory\ActionResultingPushDto;
     use React\PublisherPulsar\Inventory\BecomeTheSubscriberReplyDto;

@@ -14,13 +14,15 @@
  *
  * Usage:
  *   php worker.php --admission ADDR --publish ADDR --push ADDR [--id ID] [--mode MODES]
- *                  (--iterations K | --seconds S) [--timeout-ms MS] [--act-ms MS]
+ *                  (--iterations K | --seconds S) [--timeout-ms MS] [--act-ms MS] [--pulse-class CLASS]
  *
  *   --mode: `success`, `slowdown`, `pause:<microseconds>`, or a comma-separated sequence of those, each with an
  *           optional `*count`, e.g. `slowdown*3,success*10`. The last item repeats once the sequence is used up.
  *           Default `success`.
  *   --timeout-ms: bound on every socket receive and send (default 20000); a timeout exits with status 1.
  *   --act-ms: how long the "action" takes (default 0).
+ *   --pulse-class: the exact class every pulse must have (default the original PublisherToSubscribersDto; the
+ *           test subclass PulsarHarness\CustomPublisherToSubscribersDto is the only other one accepted).
  *
  * Output on STDOUT, one line each, flushed at once (times are microtime(true) with 6 decimals):
  *   ASK <id> <time>             the admission request is sent (queued, even if no daemon is up yet)
@@ -30,13 +32,16 @@
  * Exit status: 0 done, 1 runtime failure (timeout, refusal, unexpected bytes; message on STDERR), 2 bad usage.
  *
  * What it must never do: unserialize() network bytes without `allowed_classes`, wait without a bound, or use
- * anything but the original protocol classes (OriginalProtocol.php).
+ * anything but the original protocol classes (OriginalProtocol.php, plus the test pulse subclass).
  */
 
 declare(strict_types=1);
 
 require_once __DIR__ . '/OriginalProtocol.php';
+// A user subclass of the pulse: a worker must be able to load it to accept such a pulse (see --pulse-class).
+require_once __DIR__ . '/CustomPulse.php';
 
+use PulsarHarness\CustomPublisherToSubscribersDto;
 use React\PublisherPulsar\Inventory\ActionResultingPushDto;
 use React\PublisherPulsar\Inventory\BecomeTheSubscriberReplyDto;
 use React\PublisherPulsar\Inventory\ErrorSleepForPeriod;
@@ -48,7 +53,8 @@ use React\PublisherPulsar\Inventory\ReadyToGetSubscriptionMsg;
 function usage(string $why): void
 {
     fwrite(STDERR, "worker.php: $why\nusage: php worker.php --admission ADDR --publish ADDR --push ADDR"
-        . " [--id ID] [--mode MODES] (--iterations K | --seconds S) [--timeout-ms MS] [--act-ms MS]\n");
+        . " [--id ID] [--mode MODES] (--iterations K | --seconds S) [--timeout-ms MS] [--act-ms MS]"
+        . " [--pulse-class CLASS]\n");
     exit(2);
 }
 
@@ -69,7 +75,9 @@ function emit(string $line): void
 /** @return array<string,string> */
 function parse_args(array $argv): array
 {
-    $known = ['admission', 'publish', 'push', 'id', 'mode', 'iterations', 'seconds', 'timeout-ms', 'act-ms'];
+    $known = [
+        'admission', 'publish', 'push', 'id', 'mode', 'iterations', 'seconds', 'timeout-ms', 'act-ms', 'pulse-class',
+    ];
     $args = [];
     for ($i = 1; $i < count($argv); $i++) {
         $arg = $argv[$i];
@@ -189,6 +197,12 @@ $id = $args['id'] ?? (string) getmypid();
 $plan = parse_modes($args['mode'] ?? 'success');
 $timeoutMs = (int) ($args['timeout-ms'] ?? 20000);
 $actMicros = (int) ($args['act-ms'] ?? 0) * 1000;
+// The pulse classes a worker can load; unserialize() gets nothing else.
+$pulseClasses = [PublisherToSubscribersDto::class, CustomPublisherToSubscribersDto::class];
+$pulseClass = ltrim($args['pulse-class'] ?? PublisherToSubscribersDto::class, '\\');
+if (!in_array($pulseClass, $pulseClasses, true)) {
+    usage("--pulse-class must be one of " . implode(', ', $pulseClasses));
+}
 $iterations = isset($args['iterations']) ? (int) $args['iterations'] : PHP_INT_MAX;
 $until = isset($args['seconds']) ? microtime(true) + (float) $args['seconds'] : INF;
 if ($timeoutMs < 1) {
@@ -245,9 +259,9 @@ try {
             fail($id, "timed out after {$timeoutMs} ms waiting for the pulse on {$args['publish']}");
         }
         $grantedAt = microtime(true);
-        $pulse = @unserialize($bytes, ['allowed_classes' => [PublisherToSubscribersDto::class]]);
-        if (!$pulse instanceof PublisherToSubscribersDto) {
-            fail($id, 'unexpected pulse: ' . shown($bytes));
+        $pulse = @unserialize($bytes, ['allowed_classes' => $pulseClasses]);
+        if (!$pulse instanceof PublisherToSubscribersDto || get_class($pulse) !== $pulseClass) {
+            fail($id, "unexpected pulse (expected a $pulseClass): " . shown($bytes));
         }
         if (!$pulse->isAllowAction()) {
             // The original Performer throws here.

@@ -209,6 +209,8 @@ struct DaemonSettings {
     period: f64,
     /// `maxWaitReplyStackResult`, seconds: how long a pulse waits for N workers before it goes with fewer.
     max_wait_reply_stack_result: f64,
+    /// `publisherToSubscribersDto`: a file with the serialize() bytes to publish instead of the default pulse.
+    pulse_file: Option<PathBuf>,
 }
 
 impl Daemon {
@@ -240,7 +242,11 @@ impl Daemon {
     /// Starts `pulsard` and waits (bounded) for its readiness line, "pulsard listening", logged once every
     /// socket is bound. Err carries its log when it exits or stays silent instead.
     fn start(addresses: &Addresses, settings: &DaemonSettings) -> Result<Daemon, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pulsard"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pulsard"));
+        if let Some(file) = &settings.pulse_file {
+            command.arg("--publisher-to-subscribers-file").arg(file);
+        }
+        let mut child = command
             .arg("--reply-to-reply-stack-address")
             .arg(&addresses.reply_to_reply_stack)
             .arg("--push-to-reply-stack-address")
@@ -372,6 +378,8 @@ struct WorkerSpec {
     id: String,
     mode: String,
     iterations: u32,
+    /// The exact class every pulse must have (`--pulse-class`); None for the original default.
+    pulse_class: Option<String>,
 }
 
 impl WorkerSpec {
@@ -380,6 +388,7 @@ impl WorkerSpec {
             id: id.into(),
             mode: mode.into(),
             iterations,
+            pulse_class: None,
         }
     }
 }
@@ -423,6 +432,11 @@ impl Fleet {
                     .args(["--mode", &spec.mode])
                     .args(["--iterations", &spec.iterations.to_string()])
                     .args(["--timeout-ms", &WORKER_TIMEOUT_MS.to_string()])
+                    .args(
+                        spec.pulse_class
+                            .iter()
+                            .flat_map(|class| ["--pulse-class", class.as_str()]),
+                    )
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -707,6 +721,7 @@ fn original_workers_get_at_most_n_grants_per_period() {
         subscribers: n as u32,
         period,
         max_wait_reply_stack_result: 0.5,
+        pulse_file: None,
     });
     let specs: Vec<WorkerSpec> = (1..=6)
         .map(|i| WorkerSpec::new(format!("w{i}"), "success", 4))
@@ -805,6 +820,7 @@ fn slow_down_reports_narrow_the_pulse_then_grow_the_pause_then_recover() {
             subscribers: n as u32,
             period,
             max_wait_reply_stack_result: 1.0,
+            pulse_file: None,
         },
     );
     finish(&mut fleet, &mut daemon, deadline);
@@ -893,6 +909,7 @@ fn sleep_for_period_report_pauses_every_worker() {
         subscribers: 1,
         period,
         max_wait_reply_stack_result: 0.5,
+        pulse_file: None,
     });
     let specs = [
         WorkerSpec::new("p1", "success*2,pause:1500000,success", 5),
@@ -987,6 +1004,7 @@ fn workers_started_before_the_daemon_are_served_once_it_is_up() {
             subscribers: 3,
             period: 0.2,
             max_wait_reply_stack_result: 0.5,
+            pulse_file: None,
         },
     );
     finish(&mut fleet, &mut daemon, deadline);
@@ -1002,4 +1020,46 @@ fn workers_started_before_the_daemon_are_served_once_it_is_up() {
             why()
         );
     }
+}
+
+/// (f) A user subclass of the pulse (`publisherToSubscribersDto`, here the object of golden vector 04) reaches
+/// unchanged workers byte for byte: each of them unserializes it into that very class.
+#[test]
+fn custom_pulse_subclass_reaches_original_workers() {
+    require_php_with_zmq();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pulse_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../wire/tests/vectors/04_CustomPublisherToSubscribersDto.bin");
+    assert!(
+        pulse_file.is_file(),
+        "golden vector 04 missing: {}",
+        pulse_file.display()
+    );
+    let (addresses, mut daemon) = Daemon::start_on_free_ports(&DaemonSettings {
+        subscribers: 2,
+        period: 0.2,
+        max_wait_reply_stack_result: 0.5,
+        pulse_file: Some(pulse_file),
+    });
+    let specs: Vec<WorkerSpec> = (1..=2)
+        .map(|i| WorkerSpec {
+            pulse_class: Some("PulsarHarness\\CustomPublisherToSubscribersDto".into()),
+            ..WorkerSpec::new(format!("c{i}"), "success", 2)
+        })
+        .collect();
+    let mut fleet = Fleet::start(&addresses, &specs);
+    // A worker exits non-zero if a pulse is not exactly that class (or does not allow the action).
+    finish(&mut fleet, &mut daemon, deadline);
+    let why = || diagnostics(Some(&daemon), &fleet);
+    assert_eq!(fleet.grants().len(), 4, "2 workers x 2 grants\n{}", why());
+    let listening = daemon
+        .log_fields()
+        .into_iter()
+        .find(|f| f["message"] == "pulsard listening");
+    assert_eq!(
+        listening.map(|f| f["custom_pulse"].clone()),
+        Some(Json::Bool(true)),
+        "pulsard should say it publishes a custom pulse\n{}",
+        why()
+    );
 }
