@@ -23,6 +23,11 @@
 //! A [`Performer`] is `Send` but not `Sync`: ZeroMQ sockets may move between threads but must not be used
 //! from two threads at once. Give each worker thread its own Performer; share one [`zmq::Context`] between
 //! them with [`Performer::connect_in`] to avoid one I/O thread per Performer.
+//!
+//! # Known limit
+//! If the daemon restarts while a worker waits for its pulse and is back before `pulse_timeout` runs out, the
+//! reconnecting SUB socket hands its live subscription to the new daemon, which never admitted this worker: it
+//! sees one subscription more than it admitted (its engine holds such a pulse for at most its ready wait).
 
 use std::time::{Duration, Instant};
 
@@ -213,6 +218,8 @@ enum Step {
 }
 
 /// A worker's connection to a Publisher Pulsar daemon. See the module docs for the cycle.
+///
+/// `Send` but not `Sync`: move it to the thread that uses it, never share it between threads.
 ///
 /// Sockets are created once, in [`Performer::connect`], and reused by every iteration (the REQ socket is
 /// replaced only after a timed-out admission). Connecting is lazy, as ZeroMQ's always is: a daemon started
