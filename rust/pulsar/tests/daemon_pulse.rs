@@ -174,7 +174,13 @@ fn slow_down_narrows_n_then_grows_the_pause_and_success_recovers() {
                         break;
                     }
                     worker.join_pulse();
-                    if worker.await_pulse(Duration::from_secs(10)).is_none() {
+                    // Waits in short slices so that the test's end is not held up by a pulse that never comes.
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    let mut pulsed = false;
+                    while !pulsed && !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                        pulsed = worker.await_pulse(Duration::from_millis(50)).is_some();
+                    }
+                    if !pulsed {
                         break;
                     }
                     worker.leave_pulse();
