@@ -86,8 +86,9 @@ impl Pulsard {
     }
 
     fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        // Through the shell's built-in kill: a minimal system may lack the procps `kill` program.
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
             .status()
             .expect("run kill");
         assert!(status.success(), "kill -TERM failed");
