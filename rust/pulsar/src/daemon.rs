@@ -807,6 +807,8 @@ fn poll_timeout_ms(deadline: Option<Nanos>, now: Nanos) -> i64 {
 /// One line per pulse at info, the whole report at debug.
 fn log_iteration(report: &IterationReport) {
     let adaptation = format!("{:?}", report.adaptation);
+    // `late` counts released workers that did not report before the result timeout.
+    let late = report.receivers.saturating_sub(report.results);
     match &report.first_error {
         Some(error) => info!(
             iteration = report.iteration,
@@ -815,6 +817,7 @@ fn log_iteration(report: &IterationReport) {
             imitated = report.imitated,
             results = report.results,
             errors = report.errors,
+            late,
             adaptation,
             next_n = report.next_n,
             pause = %report.pause,
@@ -829,19 +832,12 @@ fn log_iteration(report: &IterationReport) {
             imitated = report.imitated,
             results = report.results,
             errors = report.errors,
+            late,
             adaptation,
             next_n = report.next_n,
             pause = %report.pause,
             "pulse iteration finished"
         ),
-    }
-    if report.results_timed_out {
-        info!(
-            iteration = report.iteration,
-            receivers = report.receivers,
-            results = report.results,
-            "some released workers did not report in time"
-        );
     }
     debug!(?report, "iteration report");
 }

@@ -394,3 +394,25 @@ fn binding_an_address_in_use_fails_naming_the_address() {
         Err(publisher_pulsar::PulsarError::InvalidSetting { setting, .. }) if setting == "subscribersPerIteration"
     ));
 }
+
+#[test]
+fn run_until_shutdown_binds_runs_and_returns_the_final_counters() {
+    let shutdown = publisher_pulsar::daemon::ShutdownHandle::new();
+    shutdown.shutdown();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(publisher_pulsar::daemon::run_until_shutdown(
+            &test_config(),
+            shutdown,
+        ));
+    });
+    let stats = rx
+        .recv_timeout(Duration::from_secs(3))
+        .expect("returned promptly for a handle already triggered")
+        .expect("a clean run");
+    assert!(!stats.running);
+    assert_eq!((stats.pulses, stats.n), (0, 10));
+    let mut bad = test_config();
+    bad.pulsation_iteration_period = f64::NAN;
+    assert!(publisher_pulsar::daemon::run_until_shutdown(&bad, Default::default()).is_err());
+}
