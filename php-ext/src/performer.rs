@@ -1,0 +1,288 @@
+//! `React\PublisherPulsar\Performer`: the worker side, over the core's Performer client.
+//!
+//! The `PerformerDto` is read at every `connectToPulsarAndWaitPermissionToAct()`, so that changes made to it
+//! after construction count (as they did in the original, which read it lazily); the core client is kept between
+//! calls and replaced only when the settings changed. Results are read through the `ActionResultingPushDto`
+//! getters and sent by the core, byte for byte as the original would.
+//!
+//! It must never build a PHP object from network bytes except through [`crate::pulse::instantiate`].
+
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::Zval;
+use ext_php_rs::zend::ClassEntry;
+use publisher_pulsar::performer::{ActionResult, Performer as Client, PerformerConfig};
+use tracing::Level;
+
+use crate::convert::{self, call, get};
+use crate::failure::{guard, Failure, Kind, Outcome};
+use crate::logging::{self, Sink, Target};
+use crate::pulse;
+use crate::settings::{self, PERFORMER_DTO, PERFORMER_SOCKETS_PARAMS_DTO};
+
+const ACTION_RESULTING_PUSH_DTO: &str = "React\\PublisherPulsar\\Inventory\\ActionResultingPushDto";
+const ERROR_SLEEP_FOR_PERIOD: &str = "React\\PublisherPulsar\\Inventory\\ErrorSleepForPeriod";
+
+/// A worker's link to the Pulsar: wait for permission, act, report.
+#[php_class]
+#[php(name = "React\\PublisherPulsar\\Performer")]
+pub struct Performer {
+    dto: Option<Zval>,
+    client: Option<(PerformerConfig, Client)>,
+    received: Option<Zval>,
+}
+
+#[php_impl]
+impl Performer {
+    /// `new Performer()` or, as in the article, `new Performer($performerDto)`.
+    #[php(optional = performer_dto)]
+    pub fn __construct(performer_dto: Option<&Zval>) -> PhpResult<Self> {
+        guard(|| {
+            let mut performer = Performer {
+                dto: None,
+                client: None,
+                received: None,
+            };
+            if let Some(dto) = performer_dto.filter(|dto| !dto.is_null()) {
+                performer.dto = Some(checked_dto(dto)?);
+            }
+            Ok(performer)
+        })
+    }
+
+    /// Sets the Performer's settings (read at each `connectToPulsarAndWaitPermissionToAct()`).
+    pub fn set_performer_dto(&mut self, performer_dto: &Zval) -> PhpResult<()> {
+        guard(|| {
+            self.dto = Some(checked_dto(performer_dto)?);
+            Ok(())
+        })
+    }
+
+    /// The `PerformerDto` in use, or null.
+    pub fn get_performer_dto(&self) -> Option<Zval> {
+        self.dto.as_ref().map(Zval::shallow_clone)
+    }
+
+    /// Puts the default addresses (tcp://127.0.0.1:6273, :6274, :6275) into the `PerformerDto` (creating one
+    /// if there is none yet).
+    pub fn init_default_performer_sockets_params(&mut self) -> PhpResult<()> {
+        guard(|| {
+            let params = new_object(PERFORMER_SOCKETS_PARAMS_DTO)?;
+            let object = params
+                .object()
+                .ok_or_else(|| not_created(PERFORMER_SOCKETS_PARAMS_DTO))?;
+            let defaults = PerformerConfig::default();
+            call(
+                object,
+                "setPublisherPulsarSocketAddress",
+                vec![&defaults.publisher_pulsar_address],
+            )?;
+            call(
+                object,
+                "setPushPulsarSocketAddress",
+                vec![&defaults.push_pulsar_address],
+            )?;
+            call(
+                object,
+                "setRequestPulsarRsSocketAddress",
+                vec![&defaults.request_pulsar_rs_address],
+            )?;
+            self.put_sockets_params(&params)
+        })
+    }
+
+    /// Sets the three Pulsar addresses (stored in the `PerformerDto`, created if there is none yet).
+    pub fn set_sockets_params(&mut self, sockets_params: &Zval) -> PhpResult<()> {
+        guard(|| {
+            convert::expect_instance(
+                sockets_params,
+                PERFORMER_SOCKETS_PARAMS_DTO,
+                "setSocketsParams()",
+            )?;
+            self.put_sockets_params(sockets_params)
+        })
+    }
+
+    /// Asks the Pulsar for admission and waits for the pulse that allows acting now. Each permission must be
+    /// reported once with `pushActionResultInfo()`, `pushActionResultInfoWithoutPulsarCorrectionBehavior()` or
+    /// `pushPerformerEarlyTerminated()`.
+    pub fn connect_to_pulsar_and_wait_permission_to_act(&mut self) -> PhpResult<()> {
+        guard(|| {
+            self.received = None;
+            let (logger, module) = self.connect()?;
+            let (_, client) = self
+                .client
+                .as_mut()
+                .expect("connect() leaves a client in place when it succeeds");
+            let pulse = run_logged(&logger, &module, || client.wait_permission())??;
+            match pulse::instantiate(&pulse) {
+                Ok(object) => {
+                    self.received = Some(object);
+                    Ok(())
+                }
+                Err(failure) => {
+                    // We hold a permission we cannot use: give it back so the daemon does not wait for us.
+                    let _ = client.report_early_termination(true);
+                    Err(failure)
+                }
+            }
+        })
+    }
+
+    /// The object of the last pulse (a `PublisherToSubscribersDto` or the daemon's subclass), or null.
+    pub fn get_publisher_to_subscribers_dto(&self) -> Option<Zval> {
+        self.received.as_ref().map(Zval::shallow_clone)
+    }
+
+    /// Reports the result of the permitted action; an error in it may make the Pulsar slow down or pause.
+    pub fn push_action_result_info(&mut self, action_resulting_push_dto: &Zval) -> PhpResult<()> {
+        guard(|| {
+            let result = action_result(action_resulting_push_dto)?;
+            self.with_client(|client| client.report(&result))
+        })
+    }
+
+    /// Reports that the permitted action went fine.
+    pub fn push_action_result_info_without_pulsar_correction_behavior(&mut self) -> PhpResult<()> {
+        guard(|| self.with_client(|client| client.report_success()))
+    }
+
+    /// Tells the Pulsar this worker ends early. With `$standOnSubscription` true (the default) it gives back a
+    /// permission received but not used, so the Pulsar does not wait for its result.
+    #[php(defaults(stand_on_subscription = true))]
+    pub fn push_performer_early_terminated(
+        &mut self,
+        stand_on_subscription: bool,
+    ) -> PhpResult<()> {
+        guard(|| self.with_client(|client| client.report_early_termination(stand_on_subscription)))
+    }
+}
+
+impl Performer {
+    /// Makes sure a core client with the current settings exists; returns the logger and module name to use.
+    fn connect(&mut self) -> Outcome<(Zval, String)> {
+        let dto = self.dto.as_ref().and_then(Zval::object);
+        let (config, logger) = settings::performer_config(dto)?;
+        let module = config.module_name.clone();
+        let current = matches!(&self.client, Some((c, _)) if *c == config);
+        if !current {
+            // Dropping the old client gives back a permission it may hold.
+            self.client = None;
+            let client = run_logged(&logger, &module, || Client::connect(config.clone()))??;
+            self.client = Some((config, client));
+        }
+        Ok((logger, module))
+    }
+
+    /// Runs a report on the connected client; before any permission there is none, which is out of order.
+    fn with_client(
+        &mut self,
+        report: impl FnOnce(&mut Client) -> Result<(), publisher_pulsar::PulsarError>,
+    ) -> Outcome<()> {
+        let Some((config, client)) = self.client.as_mut() else {
+            return Err(Failure::new(
+                Kind::OutOfOrder,
+                "no permission is held: call connectToPulsarAndWaitPermissionToAct() first",
+            ));
+        };
+        let logger = match self.dto.as_ref().and_then(Zval::object) {
+            Some(dto) => get(dto, "getLogger")?,
+            None => Zval::null(),
+        };
+        let module = config.module_name.clone();
+        run_logged(&logger, &module, || report(client))??;
+        Ok(())
+    }
+
+    fn put_sockets_params(&mut self, params: &Zval) -> Outcome<()> {
+        if self.dto.is_none() {
+            self.dto = Some(new_object(PERFORMER_DTO)?);
+        }
+        let dto = self
+            .dto
+            .as_ref()
+            .and_then(Zval::object)
+            .ok_or_else(|| not_created(PERFORMER_DTO))?;
+        call(dto, "setSocketsParams", vec![params])?;
+        Ok(())
+    }
+}
+
+/// Runs core code with its log records going to `logger` (warnings to STDERR without one).
+fn run_logged<R>(logger: &Zval, module: &str, body: impl FnOnce() -> R) -> Outcome<R> {
+    let sink = Sink::new(
+        logger,
+        Target::Stderr,
+        if logger.is_null() {
+            Level::WARN
+        } else {
+            Level::INFO
+        },
+        module,
+        "PerformerDto::setLogger()",
+    )?;
+    let (result, mut sink) = logging::with_sink(sink, body);
+    if let Some(interruption) = sink.take_interruption() {
+        return Err(logging::resume(interruption));
+    }
+    Ok(result)
+}
+
+fn checked_dto(dto: &Zval) -> Outcome<Zval> {
+    convert::expect_instance(dto, PERFORMER_DTO, "The PerformerDto")?;
+    Ok(dto.shallow_clone())
+}
+
+/// `new $class()` for our own DTO classes (they have no constructor).
+fn new_object(class: &str) -> Outcome<Zval> {
+    let entry = ClassEntry::try_find(class).ok_or_else(|| not_created(class))?;
+    entry
+        .new()
+        .into_zval(false)
+        .map_err(|e| Failure::new(Kind::InternalError, format!("cannot create {class}: {e}")))
+}
+
+fn not_created(class: &str) -> Failure {
+    Failure::new(
+        Kind::InternalError,
+        format!("{class} is not declared (the extension's prelude did not run)"),
+    )
+}
+
+/// An `ActionResultingPushDto` read through its getters.
+fn action_result(dto: &Zval) -> Outcome<ActionResult> {
+    let object =
+        convert::expect_instance(dto, ACTION_RESULTING_PUSH_DTO, "pushActionResultInfo()")?;
+    let sleep = get(object, "getSleepForPeriod")?;
+    let sleep_for_period = if sleep.is_null() {
+        None
+    } else {
+        let sleep = convert::expect_instance(
+            &sleep,
+            ERROR_SLEEP_FOR_PERIOD,
+            "ActionResultingPushDto::setSleepForPeriod()",
+        )?;
+        let setter = "ErrorSleepForPeriod::setSleepPeriod()";
+        match convert::integer(&get(sleep, "getSleepPeriod")?, setter)? {
+            None => None,
+            Some(micros) => Some(u64::try_from(micros).map_err(|_| {
+                Failure::setting(format!(
+                    "{setter} needs a non-negative number of microseconds, got {micros}"
+                ))
+            })?),
+        }
+    };
+    Ok(ActionResult {
+        action_complete_correctly: convert::flag(&get(object, "isActionCompleteCorrectly")?),
+        error_message: convert::bytes(
+            &get(object, "getErrorMessage")?,
+            "ActionResultingPushDto::setErrorMessage()",
+        )?,
+        error_reason: convert::bytes(
+            &get(object, "getErrorReason")?,
+            "ActionResultingPushDto::setErrorReason()",
+        )?,
+        sleep_for_period,
+        slow_down: convert::flag(&get(object, "isSlowDown")?),
+    })
+}
