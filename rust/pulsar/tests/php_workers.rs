@@ -233,12 +233,6 @@ impl Daemon {
         );
     }
 
-    /// Starts `pulsard` on these addresses and fails the test unless it comes up.
-    fn start_on(addresses: &Addresses, settings: &DaemonSettings) -> Daemon {
-        Daemon::start(addresses, settings)
-            .unwrap_or_else(|log| panic!("pulsard did not start\n{log}"))
-    }
-
     /// Starts `pulsard` and waits (bounded) for its readiness line, "pulsard listening", logged once every
     /// socket is bound. Err carries its log when it exits or stays silent instead.
     fn start(addresses: &Addresses, settings: &DaemonSettings) -> Result<Daemon, String> {
@@ -623,6 +617,36 @@ fn finish(fleet: &mut Fleet, daemon: &mut Daemon, deadline: Instant) {
     daemon.assert_alive("after the workers finished");
 }
 
+/// Starts the workers first and the daemon after them, on free ports: the workers' requests are queued by
+/// libzmq before anything listens. `while_no_daemon` runs once every worker has sent its first request and
+/// before the daemon starts. Probed ports can be taken before the daemon binds them (the workers' own
+/// reconnection attempts use ephemeral ports too); then the whole start is retried on fresh ports.
+fn workers_then_daemon(
+    specs: &[WorkerSpec],
+    settings: &DaemonSettings,
+    deadline: Instant,
+    while_no_daemon: impl Fn(&mut Fleet),
+) -> (Fleet, Daemon) {
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let addresses = Addresses::free();
+        let mut fleet = Fleet::start(&addresses, specs);
+        if let Err(why) = fleet.wait_each_printed("ASK ", deadline) {
+            panic!("{why}\n{}", diagnostics(None, &fleet));
+        }
+        while_no_daemon(&mut fleet);
+        match Daemon::start(&addresses, settings) {
+            Ok(daemon) => return (fleet, daemon),
+            Err(log) if log.contains("cannot bind") => failures.push(log),
+            Err(log) => panic!("pulsard did not start\n{log}"),
+        }
+    }
+    panic!(
+        "pulsard could not bind free ports three times\n{}",
+        failures.join("\n")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Reading the grants
 // ---------------------------------------------------------------------------------------------------------------
@@ -806,23 +830,16 @@ fn slow_down_reports_narrow_the_pulse_then_grow_the_pause_then_recover() {
     require_php_with_zmq();
     let deadline = Instant::now() + Duration::from_secs(55);
     let (n, period) = (3_usize, 0.2);
-    let addresses = Addresses::free();
     let specs: Vec<WorkerSpec> = (1..=3)
         .map(|i| WorkerSpec::new(format!("s{i}"), "slowdown*3,success*6", 9))
         .collect();
-    let mut fleet = Fleet::start(&addresses, &specs);
-    if let Err(why) = fleet.wait_each_printed("ASK ", deadline) {
-        panic!("{why}\n{}", diagnostics(None, &fleet));
-    }
-    let mut daemon = Daemon::start_on(
-        &addresses,
-        &DaemonSettings {
-            subscribers: n as u32,
-            period,
-            max_wait_reply_stack_result: 1.0,
-            pulse_file: None,
-        },
-    );
+    let settings = DaemonSettings {
+        subscribers: n as u32,
+        period,
+        max_wait_reply_stack_result: 1.0,
+        pulse_file: None,
+    };
+    let (mut fleet, mut daemon) = workers_then_daemon(&specs, &settings, deadline, |_| {});
     finish(&mut fleet, &mut daemon, deadline);
 
     let grants = fleet.grants();
@@ -975,38 +992,31 @@ fn sleep_for_period_report_pauses_every_worker() {
 fn workers_started_before_the_daemon_are_served_once_it_is_up() {
     require_php_with_zmq();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let addresses = Addresses::free();
     let specs: Vec<WorkerSpec> = (1..=3)
         .map(|i| WorkerSpec::new(format!("e{i}"), "success", 2))
         .collect();
-    let mut fleet = Fleet::start(&addresses, &specs);
-    if let Err(why) = fleet.wait_each_printed("ASK ", deadline) {
-        panic!("{why}\n{}", diagnostics(None, &fleet));
-    }
-    // A second with nobody to answer: every worker must still be waiting, none granted, none given up.
-    thread::sleep(Duration::from_secs(1));
-    let exited = fleet.exited();
-    assert!(
-        exited.is_empty(),
-        "workers gave up before the daemon started: {exited:?}\n{}",
-        diagnostics(None, &fleet)
-    );
-    assert_eq!(
-        fleet.count_lines("GRANT "),
-        0,
-        "a grant without a daemon\n{}",
-        diagnostics(None, &fleet)
-    );
-
-    let mut daemon = Daemon::start_on(
-        &addresses,
-        &DaemonSettings {
-            subscribers: 3,
-            period: 0.2,
-            max_wait_reply_stack_result: 0.5,
-            pulse_file: None,
-        },
-    );
+    let settings = DaemonSettings {
+        subscribers: 3,
+        period: 0.2,
+        max_wait_reply_stack_result: 0.5,
+        pulse_file: None,
+    };
+    let (mut fleet, mut daemon) = workers_then_daemon(&specs, &settings, deadline, |fleet| {
+        // A second with nobody to answer: every worker must still be waiting, none granted, none given up.
+        thread::sleep(Duration::from_secs(1));
+        let exited = fleet.exited();
+        assert!(
+            exited.is_empty(),
+            "workers gave up before the daemon started: {exited:?}\n{}",
+            diagnostics(None, fleet)
+        );
+        assert_eq!(
+            fleet.count_lines("GRANT "),
+            0,
+            "a grant without a daemon\n{}",
+            diagnostics(None, fleet)
+        );
+    });
     finish(&mut fleet, &mut daemon, deadline);
     let grants = fleet.grants();
     let why = || diagnostics(Some(&daemon), &fleet);
