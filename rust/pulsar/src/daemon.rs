@@ -289,6 +289,7 @@ impl Daemon {
             admission_warnings: WarnGate::default(),
             subscription_warnings: WarnGate::default(),
             inbox_warnings: WarnGate::default(),
+            stop_requested: false,
         };
         debug!(endpoints = ?self.endpoints, "pulse loop started");
         let outcome = driver.run_loop();
@@ -392,9 +393,22 @@ struct Driver<'d> {
     admission_warnings: WarnGate,
     subscription_warnings: WarnGate,
     inbox_warnings: WarnGate,
+    /// The engine asked to stop (`timerIterationsLimit`).
+    stop_requested: bool,
 }
 
 impl Driver<'_> {
+    /// Hands one event to the engine with a fresh clock reading and carries out what it decides at once: a
+    /// pulse must go out at the instant the engine recorded for it, or two pulses could end up closer than one
+    /// period on the wire while a long batch of messages is drained.
+    fn feed(&mut self, event: Event) {
+        let now = self.now();
+        self.engine.handle(now, event);
+        if self.carry_out_actions() {
+            self.stop_requested = true;
+        }
+    }
+
     fn now(&self) -> Nanos {
         let elapsed = self.started.elapsed();
         Nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
@@ -434,7 +448,7 @@ impl Driver<'_> {
             }
             let now = self.now();
             self.engine.handle_timeout(now);
-            let stop = self.carry_out_actions();
+            let stop = self.carry_out_actions() || self.stop_requested;
             self.publish_stats();
             if stop {
                 info!("timerIterationsLimit reached");
@@ -506,9 +520,7 @@ impl Driver<'_> {
         self.next_ticket += 1;
         self.tickets.insert(ticket, envelope);
         self.waiting_peers.insert(peer, ticket);
-        let now = self.now();
-        self.engine
-            .handle(now, Event::AdmissionRequested(Ticket(ticket)));
+        self.feed(Event::AdmissionRequested(Ticket(ticket)));
     }
 
     /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes, then the topic.
@@ -537,8 +549,7 @@ impl Driver<'_> {
             };
             // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
             if self.daemon.pulse.starts_with(topic) {
-                let now = self.now();
-                self.engine.handle(now, event);
+                self.feed(event);
             } else {
                 debug!(
                     topic_len = topic.len(),
@@ -582,8 +593,7 @@ impl Driver<'_> {
                     continue;
                 }
             };
-            let now = self.now();
-            self.engine.handle(now, event);
+            self.feed(event);
         }
         Ok(())
     }
