@@ -132,13 +132,23 @@ impl From<PulsarError> for Failure {
     }
 }
 
-/// The PHP setter that sets a setting the core names in camelCase, e.g. `subscribersPerIteration` →
-/// `setSubscribersPerIteration()`, `pulsarSocketsParams.publishSocketAddress` →
-/// `PulsarSocketsParamsDto::setPublishSocketAddress()`; settings without a setter are quoted as they are.
+/// The PHP setter that sets a setting the core names in camelCase, with its class where it is not on the main
+/// DTO: `subscribersPerIteration` → `setSubscribersPerIteration()`, `publishSocketAddress` (also written
+/// `pulsarSocketsParams.publishSocketAddress`) → `PulsarSocketsParamsDto::setPublishSocketAddress()`; settings
+/// without a setter are quoted as they are.
 pub fn setter_of(setting: &str) -> String {
-    let (class, name) = match setting.rsplit_once('.') {
-        Some((_, name)) => ("PulsarSocketsParamsDto::", name),
-        None => ("", setting),
+    let name = setting.rsplit_once('.').map_or(setting, |(_, name)| name);
+    let class = match name {
+        "replyToReplyStackSocketAddress"
+        | "pushToReplyStackSocketAddress"
+        | "publishSocketAddress"
+        | "pullSocketAddress"
+        | "replyStackSocketAddress" => "PulsarSocketsParamsDto::",
+        "publisherPulsarSocketAddress"
+        | "pushPulsarSocketAddress"
+        | "requestPulsarRsSocketAddress" => "PerformerSocketsParamsDto::",
+        "admissionTimeout" | "pulseTimeout" | "sendTimeout" => "PerformerDto::",
+        _ => "",
     };
     let mut chars = name.chars();
     match chars.next() {

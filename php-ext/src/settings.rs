@@ -172,26 +172,7 @@ pub fn performer_config(dto: Option<&ZendObject>) -> Outcome<(PerformerConfig, Z
         }
         logger = get(dto, "getLogger")?;
     }
-    c.validate().map_err(|e| match Failure::from(e) {
-        // The core names the JSON keys, whose setters live on PerformerSocketsParamsDto / PerformerDto.
-        Failure::Pulsar { kind, detail } => Failure::Pulsar {
-            kind,
-            detail: detail
-                .replace(
-                    "setPublisherPulsarSocketAddress()",
-                    "PerformerSocketsParamsDto::setPublisherPulsarSocketAddress()",
-                )
-                .replace(
-                    "setPushPulsarSocketAddress()",
-                    "PerformerSocketsParamsDto::setPushPulsarSocketAddress()",
-                )
-                .replace(
-                    "setRequestPulsarRsSocketAddress()",
-                    "PerformerSocketsParamsDto::setRequestPulsarRsSocketAddress()",
-                ),
-        },
-        other => other,
-    })?;
+    c.validate()?;
     Ok((c, logger))
 }
 
