@@ -25,6 +25,8 @@
 //!   (windows starting at every receipt, which is where the maximum is always found), and how many of those
 //!   windows hold more than N.
 //! - `wait`: time from calling `wait_permission` to its return, p50/p99/max.
+//! - `window_by_pulse`: the same windows with every grant placed at the instant its pulse left the daemon (its
+//!   "pulse published" log line): what the daemon controls, without the receivers' wake-up jitter.
 //! - `daemon_pulses`: from the daemon's log, pulses, most receivers of one pulse, smallest gap between two
 //!   consecutive pulses.
 //! - `jitter`: receipt delay after the pulse's log line (p50/p99/max), and how many over-N windows contain
@@ -462,9 +464,13 @@ fn cpu_model() -> String {
 /// One "pulse published" line of the daemon's log.
 #[derive(Debug, Clone, Copy)]
 struct Publish {
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch (the log line's timestamp: used to place receipts, not to measure gaps).
     at: f64,
     receivers: u64,
+    /// When the engine decided the publish, seconds since the daemon started.
+    decided: f64,
+    /// Read right after the send returned, seconds since the daemon started.
+    sent: f64,
 }
 
 fn read_publishes(path: &Path) -> Result<Vec<Publish>, String> {
@@ -479,13 +485,20 @@ fn read_publishes(path: &Path) -> Result<Vec<Publish>, String> {
         if fields["message"] != "pulse published" {
             continue;
         }
-        let (Some(at), Some(receivers)) = (
+        let (Some(at), Some(receivers), Some(decided), Some(sent)) = (
             json["timestamp"].as_str().and_then(parse_rfc3339),
             fields["receivers"].as_u64(),
+            fields["decided_at_us"].as_u64(),
+            fields["sent_at_us"].as_u64(),
         ) else {
             continue;
         };
-        publishes.push(Publish { at, receivers });
+        publishes.push(Publish {
+            at,
+            receivers,
+            decided: decided as f64 / 1e6,
+            sent: sent as f64 / 1e6,
+        });
     }
     Ok(publishes)
 }
@@ -592,26 +605,31 @@ fn report(case: Case, s: &Summary, publishes: &[Publish]) {
         .copied()
         .filter(|p| p.at >= from && p.at < to)
         .collect();
-    let min_gap = pulses
-        .windows(2)
-        .map(|w| w[1].at - w[0].at)
-        .min_by(f64::total_cmp)
-        .unwrap_or(f64::NAN);
+    let min_gap_by = |f: fn(&Publish) -> f64| {
+        pulses
+            .windows(2)
+            .map(|w| f(&w[1]) - f(&w[0]))
+            .min_by(f64::total_cmp)
+            .unwrap_or(f64::NAN)
+    };
+    let min_gap = min_gap_by(|p| p.sent);
+    let min_gap_decided = min_gap_by(|p| p.decided);
     let max_receivers = pulses.iter().map(|p| p.receivers).max().unwrap_or(0);
     println!(
-        "case={k} daemon_pulses pulses_total={} pulses_near_span={} max_receivers={max_receivers} min_gap_ms={:.3} period_ms={:.3}",
+        "case={k} daemon_pulses pulses_total={} pulses_near_span={} max_receivers={max_receivers} min_gap_decided_ms={:.3} min_gap_sent_ms={:.3} period_ms={:.3}",
         publishes.len(),
         pulses.len(),
+        min_gap_decided * 1e3,
         min_gap * 1e3,
         period * 1e3
     );
 
-    // Give each receipt to the latest pulse logged before it (the log line is written just after the send, so a
-    // receiver on another core may see the pulse a little before its line's timestamp: allow 2 ms, which is
-    // below every case's period).
-    const SLACK: f64 = 0.002;
+    // Give each receipt to the latest pulse logged before it. The log line is written just after the send, and a
+    // loaded machine can delay it by milliseconds, so a receiver may see the pulse before its line's timestamp:
+    // allow half a period, which pulses (at least one period apart) cannot be confused within.
+    let slack = period / 2.0;
     let pulse_of = |t: f64| -> Option<usize> {
-        let idx = pulses.partition_point(|p| p.at <= t + SLACK);
+        let idx = pulses.partition_point(|p| p.at <= t + slack);
         idx.checked_sub(1)
     };
     let owners: Vec<Option<usize>> = receipts.iter().map(|&t| pulse_of(t)).collect();
@@ -622,6 +640,29 @@ fn report(case: Case, s: &Summary, publishes: &[Publish]) {
         .collect();
     delays.sort_by(f64::total_cmp);
     let unowned = owners.iter().filter(|o| o.is_none()).count();
+    // The same windows with each grant placed at the instant its pulse left the daemon (read on the daemon's
+    // clock right after the send): what the daemon controls, free of the receivers' wake-up jitter.
+    let mut per_pulse = vec![0usize; pulses.len()];
+    for &o in owners.iter().flatten() {
+        per_pulse[o] += 1;
+    }
+    let (mut max_by_pulse, mut over_by_pulse, mut end) = (0usize, 0usize, 0usize);
+    for i in 0..pulses.len() {
+        end = end.max(i);
+        while end < pulses.len() && pulses[end].sent < pulses[i].sent + period {
+            end += 1;
+        }
+        let sum: usize = per_pulse[i..end].iter().sum();
+        max_by_pulse = max_by_pulse.max(sum);
+        if sum > case.n as usize {
+            over_by_pulse += 1;
+        }
+    }
+    println!(
+        "case={k} window_by_pulse max_in_window={max_by_pulse} n={} windows_over_n={over_by_pulse} windows={}",
+        case.n,
+        pulses.len()
+    );
     // An over-N window is jitter when it holds receipts of several pulses that are each at least one period
     // apart: the daemon kept the rate, the receipts just moved.
     let mut jitter_only = 0;
@@ -635,7 +676,7 @@ fn report(case: Case, s: &Summary, publishes: &[Publish]) {
         let spaced = owned.len() >= 2
             && owned
                 .windows(2)
-                .all(|w| pulses[w[1]].at - pulses[w[0]].at >= period - 1e-6);
+                .all(|w| pulses[w[1]].sent - pulses[w[0]].sent >= period - 1e-6);
         if spaced {
             jitter_only += 1;
         }

@@ -620,7 +620,8 @@ impl Driver<'_> {
                 Action::Publish {
                     iteration,
                     receivers,
-                } => self.publish(iteration, receivers),
+                    at,
+                } => self.publish(iteration, receivers, at),
                 Action::IterationFinished(report) => log_iteration(&report),
                 Action::Stop => stop = true,
             }
@@ -683,7 +684,7 @@ impl Driver<'_> {
         }
     }
 
-    fn publish(&mut self, iteration: u64, receivers: u32) {
+    fn publish(&mut self, iteration: u64, receivers: u32, decided_at: Nanos) {
         self.stats.max_receivers = self.stats.max_receivers.max(receivers);
         // XPUB never blocks (a subscriber whose queue is full misses the message); DONTWAIT makes that explicit.
         match self
@@ -691,7 +692,13 @@ impl Driver<'_> {
             .publisher
             .send(self.daemon.pulse.as_slice(), zmq::DONTWAIT)
         {
-            Ok(()) => debug!(iteration, receivers, "pulse published"),
+            Ok(()) => debug!(
+                iteration,
+                receivers,
+                decided_at_us = decided_at.0 / 1_000,
+                sent_at_us = self.now().0 / 1_000,
+                "pulse published"
+            ),
             Err(e) => warn!(iteration, receivers, error = %e, "publishing the pulse failed"),
         }
     }

@@ -75,6 +75,8 @@ pub enum Action {
         iteration: u64,
         /// How many subscriptions will receive it.
         receivers: u32,
+        /// The instant the engine published it at (the next publish is at least one period later).
+        at: Nanos,
     },
     /// An iteration ended; one line for the log.
     IterationFinished(IterationReport),
@@ -547,6 +549,7 @@ impl Engine {
         self.actions.push_back(Action::Publish {
             iteration: it.number,
             receivers,
+            at: self.now,
         });
     }
 
