@@ -72,13 +72,24 @@ final class Child
     /** Waits until STDOUT contains $needle; false if the child exited or the time ran out first. */
     public function waitForOutput(string $needle, float $timeoutSeconds): bool
     {
+        return $this->waitFor(fn() => $this->stdout(), $needle, $timeoutSeconds);
+    }
+
+    /** Waits until STDERR contains $needle; false if the child exited or the time ran out first. */
+    public function waitForError(string $needle, float $timeoutSeconds): bool
+    {
+        return $this->waitFor(fn() => $this->stderr(), $needle, $timeoutSeconds);
+    }
+
+    private function waitFor(callable $read, string $needle, float $timeoutSeconds): bool
+    {
         $deadline = microtime(true) + $timeoutSeconds;
         do {
-            if (str_contains($this->stdout(), $needle)) {
+            if (str_contains($read(), $needle)) {
                 return true;
             }
             if (!$this->isRunning()) {
-                return str_contains($this->stdout(), $needle);
+                return str_contains($read(), $needle);
             }
             usleep(20000);
         } while (microtime(true) < $deadline);

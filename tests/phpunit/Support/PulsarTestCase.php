@@ -64,6 +64,27 @@ abstract class PulsarTestCase extends TestCase
     }
 
     /**
+     * Starts the project's `pulsard` binary (PULSARD, built by run.sh) on free ports, for daemons the PHP API
+     * cannot configure (e.g. publishing an object that is not a PublisherToSubscribersDto).
+     *
+     * @param array<string,mixed> $config pulsard's JSON configuration (addresses are added)
+     * @return array{0:Child,1:array<string,string>}
+     */
+    protected function startPulsard(array $config): array
+    {
+        $pulsard = getenv('PULSARD');
+        if ($pulsard === false || !is_executable($pulsard)) {
+            $this->markTestSkipped('PULSARD must name the pulsard binary (tests/phpunit/run.sh builds it)');
+        }
+        $sockets = Ports::pulsarAddresses();
+        $file = $this->tempFile('pulsard-config-');
+        file_put_contents($file, json_encode($config + ['pulsarSocketsParams' => $sockets], JSON_THROW_ON_ERROR));
+        $daemon = Child::start([$pulsard, '--config', $file]);
+        $this->assertTrue($daemon->waitForError('pulsard listening', 20), "pulsard did not start:\n" . $daemon->describe());
+        return [$daemon, $sockets];
+    }
+
+    /**
      * performer.php's address keys for a daemon's sockets.
      *
      * @param array<string,string> $sockets
@@ -111,6 +132,21 @@ abstract class PulsarTestCase extends TestCase
     protected static function records(string $logFile): array
     {
         return is_file($logFile) ? RecordingLogger::read($logFile) : [];
+    }
+
+    /** Waits until the logger file holds a record with $message; the record, or a failed test. */
+    protected function waitForRecord(string $logFile, string $message, float $timeoutSeconds = 15.0): array
+    {
+        $deadline = microtime(true) + $timeoutSeconds;
+        do {
+            foreach (self::records($logFile) as $record) {
+                if ($record['message'] === $message) {
+                    return $record;
+                }
+            }
+            usleep(20000);
+        } while (microtime(true) < $deadline);
+        $this->fail("no '$message' record within {$timeoutSeconds} s in:\n" . (string) @file_get_contents($logFile));
     }
 
     /** The lines of a child's output that start with $word, split on spaces. @return list<list<string>> */
