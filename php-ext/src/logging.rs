@@ -27,6 +27,7 @@ use ext_php_rs::zend::{try_catch, ExecutorGlobals};
 use publisher_pulsar::daemon::ShutdownHandle;
 use tracing::field::{Field, Visit};
 use tracing::{Dispatch, Event, Level, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
@@ -314,7 +315,11 @@ impl<S: Subscriber> Layer<S> for SinkLayer {
 
 fn dispatch() -> &'static Dispatch {
     static DISPATCH: OnceLock<Dispatch> = OnceLock::new();
-    DISPATCH.get_or_init(|| Dispatch::new(tracing_subscriber::registry().with(SinkLayer)))
+    // Debug and trace records are never delivered: filtering them here, per call site, means the core's debug
+    // lines cost nothing on the hot path (no formatting of their fields).
+    DISPATCH.get_or_init(|| {
+        Dispatch::new(tracing_subscriber::registry().with(SinkLayer.with_filter(LevelFilter::INFO)))
+    })
 }
 
 /// Runs `body` with the core's records going to `sink`; returns the body's result and the sink (to check for an

@@ -1,9 +1,10 @@
 //! `React\PublisherPulsar\Performer`: the worker side, over the core's Performer client.
 //!
-//! The `PerformerDto` is read at every `connectToPulsarAndWaitPermissionToAct()`, so that changes made to it
-//! after construction count (as they did in the original, which read it lazily); the core client is kept between
-//! calls and replaced only when the settings changed. Results are read through the `ActionResultingPushDto`
-//! getters and sent by the core, byte for byte as the original would.
+//! The `PerformerDto` is read at the first `connectToPulsarAndWaitPermissionToAct()` and again after each
+//! `setPerformerDto()`, `setSocketsParams()` or `initDefaultPerformerSocketsParams()` (the seeds' code changes
+//! settings only before the first call, or through those methods); between them a cycle reads nothing from PHP.
+//! The core client is kept between calls and replaced only when the settings changed. Results are read through
+//! the `ActionResultingPushDto` getters and sent by the core, byte for byte as the original would.
 //!
 //! It must never build a PHP object from network bytes except through [`crate::pulse::instantiate`].
 
@@ -28,8 +29,17 @@ const ERROR_SLEEP_FOR_PERIOD: &str = "React\\PublisherPulsar\\Inventory\\ErrorSl
 #[php(name = "React\\PublisherPulsar\\Performer")]
 pub struct Performer {
     dto: Option<Zval>,
+    /// The settings read from `dto` and the log sink; `None` until first needed and after a setter.
+    prepared: Option<Prepared>,
     client: Option<(PerformerConfig, Client)>,
     received: Option<Zval>,
+}
+
+/// What one read of the `PerformerDto` gives.
+struct Prepared {
+    config: PerformerConfig,
+    /// Taken out while a core call runs (it then sits on the logging module's stack), put back after.
+    sink: Option<Sink>,
 }
 
 #[php_impl]
@@ -40,6 +50,7 @@ impl Performer {
         guard(|| {
             let mut performer = Performer {
                 dto: None,
+                prepared: None,
                 client: None,
                 received: None,
             };
@@ -54,6 +65,7 @@ impl Performer {
     pub fn set_performer_dto(&mut self, performer_dto: &Zval) -> PhpResult<()> {
         guard(|| {
             self.dto = Some(checked_dto(performer_dto)?);
+            self.prepared = None;
             Ok(())
         })
     }
@@ -109,12 +121,8 @@ impl Performer {
     pub fn connect_to_pulsar_and_wait_permission_to_act(&mut self) -> PhpResult<()> {
         guard(|| {
             self.received = None;
-            let (logger, module) = self.connect()?;
-            let (_, client) = self
-                .client
-                .as_mut()
-                .expect("connect() leaves a client in place when it succeeds");
-            let pulse = run_logged(&logger, &module, || client.wait_permission())??;
+            self.connect()?;
+            let pulse = self.run_logged(|client| client.wait_permission())??;
             match pulse::instantiate(&pulse) {
                 Ok(object) => {
                     self.received = Some(object);
@@ -122,7 +130,7 @@ impl Performer {
                 }
                 Err(failure) => {
                     // We hold a permission we cannot use: give it back so the daemon does not wait for us.
-                    let _ = client.report_early_termination(true);
+                    let _ = self.run_logged(|client| client.report_early_termination(true));
                     Err(failure)
                 }
             }
@@ -159,38 +167,79 @@ impl Performer {
 }
 
 impl Performer {
-    /// Makes sure a core client with the current settings exists; returns the logger and module name to use.
-    fn connect(&mut self) -> Outcome<(Zval, String)> {
-        let dto = self.dto.as_ref().and_then(Zval::object);
-        let (config, logger) = settings::performer_config(dto)?;
-        let module = config.module_name.clone();
-        let current = matches!(&self.client, Some((c, _)) if *c == config);
-        if !current {
+    /// Reads the settings if needed and makes sure a core client with them exists.
+    fn connect(&mut self) -> Outcome<()> {
+        if self.prepared.is_none() {
+            let dto = self.dto.as_ref().and_then(Zval::object);
+            let (config, logger) = settings::performer_config(dto)?;
+            let sink = Sink::new(
+                &logger,
+                Target::Stderr,
+                if logger.is_null() {
+                    Level::WARN
+                } else {
+                    Level::INFO
+                },
+                config.module_name.clone(),
+                "PerformerDto::setLogger()",
+            )?;
+            self.prepared = Some(Prepared {
+                config,
+                sink: Some(sink),
+            });
+        }
+        let config = self
+            .prepared
+            .as_ref()
+            .expect("prepared just above")
+            .config
+            .clone();
+        if !matches!(&self.client, Some((c, _)) if *c == config) {
             // Dropping the old client gives back a permission it may hold.
             self.client = None;
-            let client = run_logged(&logger, &module, || Client::connect(config.clone()))??;
+            let client = self.logged(|| Client::connect(config.clone()))??;
             self.client = Some((config, client));
         }
-        Ok((logger, module))
+        Ok(())
     }
 
-    /// Runs a report on the connected client; before any permission there is none, which is out of order.
-    fn with_client(
-        &mut self,
-        report: impl FnOnce(&mut Client) -> Result<(), publisher_pulsar::PulsarError>,
-    ) -> Outcome<()> {
-        let Some((config, client)) = self.client.as_mut() else {
+    /// Runs a call on the connected client with logging; without a client (no permission was ever asked for)
+    /// the call is out of order.
+    fn run_logged<R>(&mut self, call: impl FnOnce(&mut Client) -> R) -> Outcome<R> {
+        let Some((config, mut client)) = self.client.take() else {
             return Err(Failure::new(
                 Kind::OutOfOrder,
                 "no permission is held: call connectToPulsarAndWaitPermissionToAct() first",
             ));
         };
-        let logger = match self.dto.as_ref().and_then(Zval::object) {
-            Some(dto) => get(dto, "getLogger")?,
-            None => Zval::null(),
+        let outcome = self.logged(|| call(&mut client));
+        self.client = Some((config, client));
+        outcome
+    }
+
+    /// Runs core code with its log records going to the prepared sink (the logger, or warnings to STDERR).
+    fn logged<R>(&mut self, body: impl FnOnce() -> R) -> Outcome<R> {
+        let sink = match self.prepared.as_mut().and_then(|p| p.sink.take()) {
+            Some(sink) => sink,
+            None => Sink::new(&Zval::null(), Target::Stderr, Level::WARN, "performer", "")?,
         };
-        let module = config.module_name.clone();
-        run_logged(&logger, &module, || report(client))??;
+        let (result, mut sink) = logging::with_sink(sink, body);
+        let interruption = sink.take_interruption();
+        if let Some(prepared) = self.prepared.as_mut() {
+            prepared.sink = Some(sink);
+        }
+        if let Some(interruption) = interruption {
+            return Err(logging::resume(interruption));
+        }
+        Ok(result)
+    }
+
+    /// Runs a report on the connected client.
+    fn with_client(
+        &mut self,
+        report: impl FnOnce(&mut Client) -> Result<(), publisher_pulsar::PulsarError>,
+    ) -> Outcome<()> {
+        self.run_logged(report)??;
         Ok(())
     }
 
@@ -198,6 +247,7 @@ impl Performer {
         if self.dto.is_none() {
             self.dto = Some(new_object(PERFORMER_DTO)?);
         }
+        self.prepared = None;
         let dto = self
             .dto
             .as_ref()
@@ -206,26 +256,6 @@ impl Performer {
         call(dto, "setSocketsParams", vec![params])?;
         Ok(())
     }
-}
-
-/// Runs core code with its log records going to `logger` (warnings to STDERR without one).
-fn run_logged<R>(logger: &Zval, module: &str, body: impl FnOnce() -> R) -> Outcome<R> {
-    let sink = Sink::new(
-        logger,
-        Target::Stderr,
-        if logger.is_null() {
-            Level::WARN
-        } else {
-            Level::INFO
-        },
-        module,
-        "PerformerDto::setLogger()",
-    )?;
-    let (result, mut sink) = logging::with_sink(sink, body);
-    if let Some(interruption) = sink.take_interruption() {
-        return Err(logging::resume(interruption));
-    }
-    Ok(result)
 }
 
 fn checked_dto(dto: &Zval) -> Outcome<Zval> {
