@@ -1,0 +1,142 @@
+"""Shared pieces of the Python suite: the module under test from the repository, free loopback addresses, and
+`pulsard` (target/debug/pulsard, or $PULSARD) as a child process stopped at the end of each test."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "c-api" / "python"))
+
+PULSARD = Path(os.environ.get("PULSARD") or ROOT / "target" / "debug" / "pulsard")
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (bind to port 0, read it, release it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_addresses() -> dict:
+    """The three addresses performers use, on distinct free loopback ports."""
+    ports = set()
+    while len(ports) < 3:
+        ports.add(free_port())
+    reply_stack, publish, pull = (f"tcp://127.0.0.1:{p}" for p in ports)
+    return {"reply_stack": reply_stack, "publish": publish, "pull": pull}
+
+
+def performer_config(addresses: dict, admission: float = 20, pulse: float = 20, send: float = 5) -> dict:
+    """A Performer configuration for `addresses` with the given timeouts (seconds)."""
+    return {
+        "requestPulsarRsSocketAddress": addresses["reply_stack"],
+        "publisherPulsarSocketAddress": addresses["publish"],
+        "pushPulsarSocketAddress": addresses["pull"],
+        "admissionTimeout": admission,
+        "pulseTimeout": pulse,
+        "sendTimeout": send,
+    }
+
+
+def wildcard_daemon_config(**settings) -> dict:
+    """An in-process daemon configuration on system-chosen loopback ports, with test-sized waits."""
+    config = {
+        "subscribersPerIteration": 2,
+        "pulsationIterationPeriod": 0.05,
+        "maxWaitReplyStackResult": 0.3,
+        "maxWaitAllSubscribersReadyBeforePublish": 2,
+        "moduleName": "python-test",
+        "pulsarSocketsParams": {
+            key: "tcp://127.0.0.1:*"
+            for key in (
+                "replyStackSocketAddress",
+                "publishSocketAddress",
+                "pullSocketAddress",
+                "replyToReplyStackSocketAddress",
+                "pushToReplyStackSocketAddress",
+            )
+        },
+    }
+    config.update(settings)
+    return config
+
+
+class Pulsard:
+    """`pulsard` bound to `addresses`, logs to a pipe that is read only on failure."""
+
+    def __init__(self, addresses: dict, n: int, period: float):
+        if not PULSARD.is_file():
+            raise RuntimeError(
+                f"{PULSARD} does not exist: build it with `cargo build -p publisher-pulsar --bin pulsard` "
+                "(tests/python/run.sh does)"
+            )
+        self.process = subprocess.Popen(
+            [
+                str(PULSARD),
+                "--subscribers-per-iteration", str(n),
+                "--pulsation-iteration-period", str(period),
+                "--max-wait-reply-stack-result", "0.5",
+                "--max-wait-all-subscribers-ready", "3",
+                "--reply-stack-address", addresses["reply_stack"],
+                "--publish-address", addresses["publish"],
+                "--pull-address", addresses["pull"],
+                "--reply-to-reply-stack-address", "tcp://127.0.0.1:*",
+                "--push-to-reply-stack-address", "tcp://127.0.0.1:*",
+                "--module-name", "pytest-pulsard",
+                "--log-level", "warn",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def stop(self) -> None:
+        """SIGTERM and a bounded wait; SIGKILL if it does not go."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process.stderr:
+            self.process.stderr.close()
+
+    def kill(self) -> None:
+        """SIGKILL: the daemon dies without a word."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def pulsard():
+    """A factory: pulsard(addresses, n, period) -> Pulsard; every one started is stopped after the test."""
+    started = []
+
+    def start(addresses: dict, n: int = 3, period: float = 0.25) -> Pulsard:
+        daemon = Pulsard(addresses, n, period)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.stop()
+
+
+def most_in_window(times_ns, window_ns: int) -> int:
+    """The most grant times that fall in any half-open window [t, t + window) starting at a grant."""
+    times = sorted(times_ns)
+    most, j = 0, 0
+    for i, start in enumerate(times):
+        j = max(j, i)
+        while j < len(times) and times[j] - start < window_ns:
+            j += 1
+        most = max(most, j - i)
+    return most
+
