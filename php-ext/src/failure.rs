@@ -172,7 +172,12 @@ pub type Outcome<T> = Result<T, Failure>;
 /// ext-php-rs's generic `Error`, so that callers catching the documented exception see it; a [`Failure`] is
 /// thrown as `PublisherPulsarException`, or left as the pending PHP exception.
 pub fn guard<T>(body: impl FnOnce() -> Outcome<T>) -> Result<T, PhpException> {
-    let outcome = match catch_unwind(AssertUnwindSafe(body)) {
+    catch_panic(body).map_err(|failure| to_exception(&failure))
+}
+
+/// Runs `body`; a panic in it becomes an `INTERNAL_ERROR` failure carrying the panic message.
+pub fn catch_panic<T>(body: impl FnOnce() -> Outcome<T>) -> Outcome<T> {
+    match catch_unwind(AssertUnwindSafe(body)) {
         Ok(outcome) => outcome,
         Err(payload) => {
             let what = payload
@@ -185,8 +190,7 @@ pub fn guard<T>(body: impl FnOnce() -> Outcome<T>) -> Result<T, PhpException> {
                 format!("{what} (this is a bug in the pulsar extension; please report it)"),
             ))
         }
-    };
-    outcome.map_err(|failure| to_exception(&failure))
+    }
 }
 
 fn to_exception(failure: &Failure) -> PhpException {
@@ -231,6 +235,31 @@ mod tests {
             Some("The Pulsar did not answer in time: waited 5 s")
         );
         assert_eq!(Failure::PhpPending.message(), None);
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_with_its_message() {
+        let outcome: Outcome<()> = catch_panic(|| panic!("boom {}", 42));
+        match outcome {
+            Err(
+                failure @ Failure::Pulsar {
+                    kind: Kind::InternalError,
+                    ..
+                },
+            ) => {
+                let message = failure.message().expect("ours");
+                assert!(
+                    message.starts_with("Publisher Pulsar internal error: boom 42"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+        assert_eq!(catch_panic(|| Ok(7)).ok(), Some(7));
+        assert!(matches!(
+            catch_panic::<()>(|| Err(Failure::PhpPending)),
+            Err(Failure::PhpPending)
+        ));
     }
 
     #[test]

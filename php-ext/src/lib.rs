@@ -10,8 +10,8 @@
 //!
 //! # How the classes are defined
 //! - The plain DTOs (`Inventory\*`, the exception, the marker interfaces and `Abstracts\PushDto`) are **PHP
-//!   source** (`php-ext/php/`, one PSR-4 file per class), embedded in the library and declared at every request
-//!   start-up ([`prelude`]). Being ordinary PHP classes, they serialize() byte for byte like the original's
+//!   source** (`php-ext/php/`, one PSR-4 file per class), embedded in the library and declared on first use
+//!   by an autoloader the extension registers at every request start-up ([`prelude`]). Being ordinary PHP classes, they serialize() byte for byte like the original's
 //!   (protected properties as `\0*\0name`, declaration order, defaults), users can extend them with their own
 //!   public/protected/private properties, and `unserialize()` treats them like any user class. A Rust-backed
 //!   class cannot give all of that: its fields live outside PHP's property table, so serialize() does not see
@@ -20,7 +20,7 @@
 //!   through their getters.
 //!
 //! # Layout
-//! - [`prelude`] — the embedded PHP classes, declared at request start-up.
+//! - [`prelude`] — the embedded PHP classes and their autoloader.
 //! - [`pulsar`] — `Pulsar` (daemon in-process) and `ReplyStack`.
 //! - [`performer`] — `Performer`.
 //! - [`settings`] — DTO → core settings.
@@ -48,11 +48,19 @@ mod entry {
     use ext_php_rs::zend::ModuleEntry;
     use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
-    /// Declares the embedded PHP classes at the start of every request.
+    /// Registers the autoloader of the embedded PHP classes at the start of every request.
     extern "C" fn on_request_start(_type: i32, _module_number: i32) -> i32 {
         // A panic must not cross into the engine; the prelude reports its own failures.
-        let _ = std::panic::catch_unwind(crate::prelude::declare);
+        let _ = std::panic::catch_unwind(crate::prelude::register);
         0
+    }
+
+    /// `React\\PublisherPulsar\\Internal\\autoload(string $class)`: the extension's autoloader for its
+    /// embedded PHP classes (internal: registered automatically at every request start-up).
+    #[php_function]
+    #[php(name = "React\\PublisherPulsar\\Internal\\autoload")]
+    pub fn autoload(class: &str) {
+        crate::prelude::declare(class);
     }
 
     /// `php --ri pulsar` / `phpinfo()`.
@@ -90,6 +98,7 @@ mod entry {
             .class::<crate::pulsar::Pulsar>()
             .class::<crate::pulsar::ReplyStack>()
             .class::<crate::performer::Performer>()
+            .function(wrap_function!(autoload))
             .request_startup_function(on_request_start)
             .info_function(module_info)
     }

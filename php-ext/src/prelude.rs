@@ -1,20 +1,21 @@
-//! The plain PHP classes of the original API, embedded in the extension and declared at each request start-up.
+//! The plain PHP classes of the original API, embedded in the extension and declared on first use.
 //!
 //! The sources are `php-ext/php/**.php`, one class per file in PSR-4 layout under `React\PublisherPulsar\`, so
-//! that a pure-PHP package can autoload the very same files. They are compiled with ext-php-rs's `php_eval`
-//! (`zend_compile_string` + `zend_execute`) in dependency order: interfaces and parents first. A class that
-//! already exists (e.g. declared by an opcache preload script) is left alone rather than declared twice.
+//! that a pure-PHP package can autoload the very same files. At each request start-up the extension registers
+//! one autoloader, `React\PublisherPulsar\Internal\autoload()`; when PHP first needs one of these classes, it
+//! compiles that file with ext-php-rs's `php_eval` (`zend_compile_string` + `zend_execute`), and PHP's own
+//! autoloading of parents and interfaces does the rest. A request that never touches Publisher Pulsar pays nothing
+//! but the registration.
 //!
-//! Why at request start-up and not once at module start-up: PHP frees user classes (and the memory their
-//! compiled code lives in) at the end of every request; only internal classes survive. The cost is compiling
-//! about 400 lines per request.
+//! Why per request and not once at module start-up: PHP frees user classes (and the memory their compiled code
+//! lives in) at the end of every request; only internal classes survive.
 //!
 //! This module must never declare anything but the files listed in [`CLASSES`].
 
 use ext_php_rs::php_eval;
-use ext_php_rs::zend::ExecutorGlobals;
+use ext_php_rs::zend::{ExecutorGlobals, Function};
 
-/// Every embedded class, parents before children, with its source.
+/// Every embedded class with its source.
 pub const CLASSES: [(&str, &str); 15] = [
     (
         "React\\PublisherPulsar\\Interfaces\\PulsarControlDto",
@@ -78,25 +79,31 @@ pub const CLASSES: [(&str, &str); 15] = [
     ),
 ];
 
-/// Declares every class of [`CLASSES`] that does not exist yet. Failures (a bug in an embedded file) are written
-/// to STDERR: the request goes on, and using a missing class fails with PHP's own "class not found".
-pub fn declare() {
-    for (class, source) in CLASSES {
-        if exists(class) {
-            continue;
-        }
-        if let Err(e) = php_eval::execute(source) {
-            eprintln!("pulsar: cannot declare {class}: {e}");
-            // Leave no half-thrown exception behind for the user's script.
-            drop(ExecutorGlobals::take_exception());
-        }
+/// The autoloader's name as PHP knows it.
+pub const AUTOLOADER: &str = "React\\PublisherPulsar\\Internal\\autoload";
+
+/// Registers [`AUTOLOADER`] with `spl_autoload_register()` (at request start-up).
+pub fn register() {
+    let registered = Function::try_from_function("spl_autoload_register")
+        .map(|function| function.try_call(vec![&AUTOLOADER]));
+    if !matches!(registered, Some(Ok(_))) || ExecutorGlobals::has_exception() {
+        eprintln!("pulsar: cannot register the autoloader of the React\\PublisherPulsar classes");
+        drop(ExecutorGlobals::take_exception());
     }
 }
 
-/// Whether `class` is declared, without asking autoloaders (none are registered at request start-up anyway).
-fn exists(class: &str) -> bool {
-    let lower = class.to_ascii_lowercase();
-    ExecutorGlobals::get()
-        .class_table()
-        .is_some_and(|table| table.get(lower.as_str()).is_some())
+/// Declares `class` if it is one of ours; called by PHP's autoloading with the name as written by the user.
+pub fn declare(class: &str) {
+    let class = class.trim_start_matches('\\');
+    let Some((name, source)) = CLASSES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(class))
+    else {
+        return;
+    };
+    if let Err(e) = php_eval::execute(source) {
+        // Only a bug in an embedded file gets here (the suite compiles every one); the user then sees PHP's own
+        // "class not found" for it.
+        eprintln!("pulsar: cannot declare {name}: {e}");
+    }
 }

@@ -108,6 +108,31 @@ final class DtoTest extends PulsarTestCase
         $this->assertInstanceOf(PublisherToSubscribersDto::class, $copy);
     }
 
+    public function testEveryClassOfTheOriginalApiIsThere(): void
+    {
+        foreach ([
+            'React\PublisherPulsar\Pulsar', 'React\PublisherPulsar\Performer', 'React\PublisherPulsar\ReplyStack',
+            'React\PublisherPulsar\Abstracts\PushDto', 'React\PublisherPulsar\Inventory\PreparingRequestDto',
+            'React\PublisherPulsar\Inventory\BecomeTheSubscriberReplyDto',
+            'React\PublisherPulsar\Inventory\PublisherToSubscribersDto',
+            'React\PublisherPulsar\Inventory\ReadyToGetSubscriptionMsg',
+            'React\PublisherPulsar\Inventory\ErrorSleepForPeriod',
+            'React\PublisherPulsar\Inventory\ActionResultingPushDto',
+            'React\PublisherPulsar\Inventory\PerformerEarlyTerminated',
+            'React\PublisherPulsar\Inventory\PulsarSocketsParamsDto',
+            'React\PublisherPulsar\Inventory\PublisherPulsarDto',
+            'React\PublisherPulsar\Inventory\PerformerSocketsParamsDto',
+            'React\PublisherPulsar\Inventory\PerformerDto',
+            'React\PublisherPulsar\Inventory\Exceptions\PublisherPulsarException',
+        ] as $class) {
+            $this->assertTrue(class_exists($class), "class $class");
+        }
+        foreach (['React\PublisherPulsar\Interfaces\PulsarControlDto', 'React\PublisherPulsar\Interfaces\ReplyStackControlDto'] as $interface) {
+            $this->assertTrue(interface_exists($interface), "interface $interface");
+        }
+        $this->assertFalse(class_exists('React\PublisherPulsar\Inventory\NoSuchDto'));
+    }
+
     public function testTheClassHierarchyIsTheOriginals(): void
     {
         $this->assertInstanceOf(PushDto::class, new ReadyToGetSubscriptionMsg());
