@@ -8,6 +8,9 @@
 //!
 //! It must never build a PHP object from network bytes except through [`crate::pulse::instantiate`].
 
+// Method parameters carry their PHP names (camelCase): named arguments and reflection show them.
+#![allow(non_snake_case)]
+
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
@@ -45,8 +48,8 @@ struct Prepared {
 #[php_impl]
 impl Performer {
     /// `new Performer()` or, as in the article, `new Performer($performerDto)`.
-    #[php(optional = performer_dto)]
-    pub fn __construct(performer_dto: Option<&Zval>) -> PhpResult<Self> {
+    #[php(optional = performerDto)]
+    pub fn __construct(performerDto: Option<&Zval>) -> PhpResult<Self> {
         guard(|| {
             let mut performer = Performer {
                 dto: None,
@@ -54,7 +57,7 @@ impl Performer {
                 client: None,
                 received: None,
             };
-            if let Some(dto) = performer_dto.filter(|dto| !dto.is_null()) {
+            if let Some(dto) = performerDto.filter(|dto| !dto.is_null()) {
                 performer.dto = Some(checked_dto(dto)?);
             }
             Ok(performer)
@@ -62,9 +65,9 @@ impl Performer {
     }
 
     /// Sets the Performer's settings (read at each `connectToPulsarAndWaitPermissionToAct()`).
-    pub fn set_performer_dto(&mut self, performer_dto: &Zval) -> PhpResult<()> {
+    pub fn set_performer_dto(&mut self, performerDto: &Zval) -> PhpResult<()> {
         guard(|| {
-            self.dto = Some(checked_dto(performer_dto)?);
+            self.dto = Some(checked_dto(performerDto)?);
             self.prepared = None;
             Ok(())
         })
@@ -77,7 +80,7 @@ impl Performer {
 
     /// Puts the default addresses (tcp://127.0.0.1:6273, :6274, :6275) into the `PerformerDto` (creating one
     /// if there is none yet).
-    pub fn init_default_performer_sockets_params(&mut self) -> PhpResult<()> {
+    pub fn init_default_performer_socketsParams(&mut self) -> PhpResult<()> {
         guard(|| {
             let params = new_object(PERFORMER_SOCKETS_PARAMS_DTO)?;
             let object = params
@@ -99,19 +102,19 @@ impl Performer {
                 "setRequestPulsarRsSocketAddress",
                 vec![&defaults.request_pulsar_rs_address],
             )?;
-            self.put_sockets_params(&params)
+            self.put_socketsParams(&params)
         })
     }
 
     /// Sets the three Pulsar addresses (stored in the `PerformerDto`, created if there is none yet).
-    pub fn set_sockets_params(&mut self, sockets_params: &Zval) -> PhpResult<()> {
+    pub fn set_sockets_params(&mut self, socketsParams: &Zval) -> PhpResult<()> {
         guard(|| {
             convert::expect_instance(
-                sockets_params,
+                socketsParams,
                 PERFORMER_SOCKETS_PARAMS_DTO,
                 "setSocketsParams()",
             )?;
-            self.put_sockets_params(sockets_params)
+            self.put_socketsParams(socketsParams)
         })
     }
 
@@ -143,9 +146,9 @@ impl Performer {
     }
 
     /// Reports the result of the permitted action; an error in it may make the Pulsar slow down or pause.
-    pub fn push_action_result_info(&mut self, action_resulting_push_dto: &Zval) -> PhpResult<()> {
+    pub fn push_action_result_info(&mut self, actionResultingPushDto: &Zval) -> PhpResult<()> {
         guard(|| {
-            let result = action_result(action_resulting_push_dto)?;
+            let result = action_result(actionResultingPushDto)?;
             self.with_client(|client| client.report(&result))
         })
     }
@@ -157,12 +160,9 @@ impl Performer {
 
     /// Tells the Pulsar this worker ends early. With `$standOnSubscription` true (the default) it gives back a
     /// permission received but not used, so the Pulsar does not wait for its result.
-    #[php(defaults(stand_on_subscription = true))]
-    pub fn push_performer_early_terminated(
-        &mut self,
-        stand_on_subscription: bool,
-    ) -> PhpResult<()> {
-        guard(|| self.with_client(|client| client.report_early_termination(stand_on_subscription)))
+    #[php(defaults(standOnSubscription = true))]
+    pub fn push_performer_early_terminated(&mut self, standOnSubscription: bool) -> PhpResult<()> {
+        guard(|| self.with_client(|client| client.report_early_termination(standOnSubscription)))
     }
 }
 
@@ -243,7 +243,7 @@ impl Performer {
         Ok(())
     }
 
-    fn put_sockets_params(&mut self, params: &Zval) -> Outcome<()> {
+    fn put_socketsParams(&mut self, params: &Zval) -> Outcome<()> {
         if self.dto.is_none() {
             self.dto = Some(new_object(PERFORMER_DTO)?);
         }

@@ -5,6 +5,9 @@
 //! SIGTERM/SIGINT or `timerIterationsLimit`. Its log records go to the DTO's logger on this same thread, or to
 //! STDOUT. It must never run PHP code on another thread, nor keep signal handlers installed after it returns.
 
+// Method parameters carry their PHP names (camelCase): named arguments and reflection show them.
+#![allow(non_snake_case)]
+
 use std::time::Duration;
 
 use ext_php_rs::prelude::*;
@@ -33,14 +36,14 @@ impl Pulsar {
     }
 
     /// Sets the daemon's settings (read when `manage()` starts).
-    pub fn set_publisher_pulsar_dto(&mut self, publisher_pulsar_dto: &Zval) -> PhpResult<()> {
+    pub fn set_publisher_pulsar_dto(&mut self, publisherPulsarDto: &Zval) -> PhpResult<()> {
         guard(|| {
             convert::expect_instance(
-                publisher_pulsar_dto,
+                publisherPulsarDto,
                 PUBLISHER_PULSAR_DTO,
                 "setPublisherPulsarDto()",
             )?;
-            self.dto = Some(publisher_pulsar_dto.shallow_clone());
+            self.dto = Some(publisherPulsarDto.shallow_clone());
             Ok(())
         })
     }

@@ -4,7 +4,7 @@
  * for each kind of Performer, against one `pulsard` with a tiny period and N = 1, so that the daemon is never
  * what a cycle waits for.
  *
- *   php tests/phpunit/bench/cycle.php [--cycles 2000] [--warmup 200] [--variants ext,zmq]
+ *   php tests/phpunit/bench/cycle.php [--cycles 2000] [--warmup 200] [--rounds 5] [--variants ext,zmq]
  *
  * Variants, each in its own process (CPU is getrusage() of that process only, user + system):
  *   ext  the pulsar extension's Performer (PULSAR_PHP_EXTENSION names the .so; default target/release, then
@@ -12,12 +12,14 @@
  *   zmq  the original approach: ext-zmq sockets and serialize()/unserialize() of the original classes
  *        (tests/php/OriginalProtocol.php), the original Performer's socket sequence
  * PULSARD names the daemon binary (default target/release/pulsard, then target/debug/pulsard).
+ * The variants take turns for --rounds rounds (the machine's load changes over time, and each variant should
+ * see the same); each is reported by the median round and the best round.
  * Output: one line per variant with µs per cycle.
  */
 
 declare(strict_types=1);
 
-$options = getopt('', ['cycles:', 'warmup:', 'variants:', 'variant:', 'publish:', 'push:', 'admission:']);
+$options = getopt('', ['cycles:', 'warmup:', 'rounds:', 'variants:', 'variant:', 'publish:', 'push:', 'admission:']);
 $cycles = (int) ($options['cycles'] ?? 2000);
 $warmup = (int) ($options['warmup'] ?? 200);
 
@@ -132,33 +134,55 @@ $daemon = proc_open([
 ], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => STDERR], $pipes);
 usleep(300000);
 
-printf("pulsard %s, extension %s\n", $pulsard, $extension);
-printf("%d cycles per variant after %d warm-up cycles, N = 1, period 0.1 ms\n\n", $cycles, $warmup);
-printf("%-8s %14s %14s %12s %12s\n", 'variant', 'wall µs/cycle', 'CPU µs/cycle', 'user µs', 'system µs');
+$rounds = max(1, (int) ($options['rounds'] ?? 5));
+printf("pulsard %s\nextension %s\n", $pulsard, $extension);
+printf("%d rounds of %d cycles per variant (after %d warm-up cycles each), N = 1, period 0.1 ms\n\n", $rounds, $cycles, $warmup);
 $variants = explode(',', $options['variants'] ?? 'ext,zmq');
-foreach ($variants as $variant) {
-    $php = match ($variant) {
-        'ext' => [PHP_BINARY, '-n', '-d', "extension=$extension"],
-        'zmq' => [PHP_BINARY, '-n', '-d', 'extension=zmq'],
-        default => null,
-    };
-    if ($php === null) {
-        fwrite(STDERR, "unknown variant $variant\n");
-        continue;
+$results = [];
+for ($round = 0; $round < $rounds; $round++) {
+    foreach ($variants as $variant) {
+        $php = match ($variant) {
+            'ext' => [PHP_BINARY, '-n', '-d', "extension=$extension"],
+            'zmq' => [PHP_BINARY, '-n', '-d', 'extension=zmq'],
+            default => null,
+        };
+        if ($php === null) {
+            fwrite(STDERR, "unknown variant $variant\n");
+            continue;
+        }
+        $command = array_merge($php, [__FILE__, "--variant=$variant", "--cycles=$cycles", "--warmup=$warmup",
+            "--publish=$publish", "--push=$push", "--admission=$admission"]);
+        $worker = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => STDERR], $pipes);
+        $output = stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        $status = proc_close($worker);
+        $r = json_decode((string) $output, true);
+        if ($status !== 0 || !is_array($r)) {
+            fwrite(STDERR, "variant $variant failed (status $status): $output\n");
+            continue;
+        }
+        $results[$variant][] = [
+            'wall' => $r['wall'] / $r['cycles'],
+            'cpu' => ($r['user'] + $r['system']) / $r['cycles'],
+            'user' => $r['user'] / $r['cycles'],
+            'system' => $r['system'] / $r['cycles'],
+        ];
     }
-    $command = array_merge($php, [__FILE__, "--variant=$variant", "--cycles=$cycles", "--warmup=$warmup",
-        "--publish=$publish", "--push=$push", "--admission=$admission"]);
-    $worker = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => STDERR], $pipes);
-    $output = stream_get_contents($pipes[1]);
-    fclose($pipes[1]);
-    $status = proc_close($worker);
-    $r = json_decode((string) $output, true);
-    if ($status !== 0 || !is_array($r)) {
-        fwrite(STDERR, "variant $variant failed (status $status): $output\n");
-        continue;
+}
+$median = function (array $values): float {
+    sort($values);
+    $n = count($values);
+    return $n % 2 ? $values[intdiv($n, 2)] : ($values[$n / 2 - 1] + $values[$n / 2]) / 2;
+};
+printf("µs per cycle, median of the rounds (best round in brackets)\n");
+printf("%-8s %18s %18s %18s %18s\n", 'variant', 'wall', 'CPU (user+sys)', 'user', 'system');
+foreach ($results as $variant => $list) {
+    $cells = [];
+    foreach (['wall', 'cpu', 'user', 'system'] as $key) {
+        $column = array_column($list, $key);
+        $cells[] = sprintf('%8.1f [%7.1f]', $median($column), min($column));
     }
-    printf("%-8s %14.1f %14.1f %12.1f %12.1f\n", $variant, $r['wall'] / $r['cycles'],
-        ($r['user'] + $r['system']) / $r['cycles'], $r['user'] / $r['cycles'], $r['system'] / $r['cycles']);
+    printf("%-8s %18s %18s %18s %18s\n", $variant, ...$cells);
 }
 proc_terminate($daemon, 15);
 proc_close($daemon);
