@@ -55,7 +55,11 @@ fn property(value: impl Strategy<Value = Value>) -> impl Strategy<Value = Proper
     let visibility = prop_oneof![
         Just(Visibility::Public),
         Just(Visibility::Protected),
-        prop::collection::vec(1u8..=0xff, 1..20).prop_map(Visibility::Private),
+        // A private property's class cannot be `*`: `\0*\0name` is the protected form.
+        prop::collection::vec(1u8..=0xff, 1..20)
+            .prop_filter("`*` alone is the protected marker", |c| c.as_slice()
+                != b"*")
+            .prop_map(Visibility::Private),
     ];
     (visibility, bytes(16), value).prop_map(|(visibility, mut name, value)| {
         match visibility {
