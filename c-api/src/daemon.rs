@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 
 use publisher_pulsar::daemon::{Daemon, DaemonStats, Endpoints, ShutdownHandle, StatsHandle};
 use publisher_pulsar::PulsarConfig;
+use pulsar_pulse::Nanos;
 
 use crate::boundary::{self, c_string_lossy, handle_arg, opt_str_arg, out_arg, Failure};
 use crate::status::PulsarStatus;
@@ -83,7 +84,7 @@ impl From<DaemonStats> for PulsarDaemonStats {
         PulsarDaemonStats {
             n: s.n,
             max_receivers: s.max_receivers,
-            pause_us: s.pause.0 / 1_000,
+            pause_us: micros(s.pause),
             pulses: s.pulses,
             grants: s.grants,
             errors: s.errors,
@@ -98,6 +99,11 @@ impl From<DaemonStats> for PulsarDaemonStats {
             running: s.running,
         }
     }
+}
+
+/// Whole microseconds (rounded down), the unit of the C struct.
+fn micros(n: Nanos) -> u64 {
+    n.0 / 1_000
 }
 
 /// The performer settings that reach a daemon bound at `endpoints`, as JSON for `pulsar_performer_new`.

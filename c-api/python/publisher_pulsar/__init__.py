@@ -396,7 +396,10 @@ class Performer:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter shutdown the library may already be unloaded
+            pass
 
 
 class Daemon:
@@ -516,4 +519,7 @@ class Daemon:
         handle = getattr(self, "_handle", None)
         if handle and getattr(self, "_runs", 0) == 0:
             self._handle = None
-            _lib.pulsar_daemon_free(handle)
+            try:
+                _lib.pulsar_daemon_free(handle)
+            except Exception:  # at interpreter shutdown the library may already be unloaded
+                pass
