@@ -27,8 +27,9 @@ final class PerformerTest extends PulsarTestCase
         ]);
         $performer = $this->newPerformer($sockets);
 
-        $performer->connectToPulsarAndWaitPermissionToAct();
-        $performer->pushActionResultInfoWithoutPulsarCorrectionBehavior();
+        // The article's casings: PHP method names are case-insensitive.
+        $performer->connectToPulsarAndWaitPermissiontoact();
+        $performer->pushActionResultInfoWithoutPulsarcorrectionbehavior();
 
         $performer->connectToPulsarAndWaitPermissionToAct();
         $result = new ActionResultingPushDto();
