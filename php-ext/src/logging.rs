@@ -376,8 +376,10 @@ pub fn resume(interruption: Interruption) -> Failure {
             }
         }
         Interruption::Bailout => {
-            // SAFETY: the core has returned and dropped its sockets; what remains on the Rust stack between here
-            // and the enclosing zend_try (ext-php-rs's handler) owns nothing that must be released.
+            // SAFETY: the core has returned and closed its sockets and the signal handlers are restored. The jump
+            // to the enclosing zend_try (ext-php-rs's handler) skips the destructors of what the entry point still
+            // holds (settings strings, the sink's references to the logger): a small leak in a request that is
+            // ending with a fatal error, which is what PHP itself does with its own frames.
             unsafe { ext_php_rs::zend::bailout() }
         }
     }
