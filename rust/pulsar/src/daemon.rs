@@ -414,12 +414,26 @@ impl Driver<'_> {
         Nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
     }
 
+    /// `zmq::poll` counts whole milliseconds: when less than one is left before the engine's deadline, sleep
+    /// exactly that long instead, so that a pulse is not up to a millisecond late (10 % of a 10 ms period).
+    /// Messages arriving meanwhile wait in libzmq's queues for a fraction of a millisecond.
+    fn close_last_millisecond(&self) {
+        let Some(deadline) = self.engine.next_deadline() else {
+            return;
+        };
+        let left = deadline.saturating_sub(self.now());
+        if left > Nanos::ZERO && left < Nanos::from_millis(1) {
+            std::thread::sleep(std::time::Duration::from_nanos(left.0));
+        }
+    }
+
     fn run_loop(&mut self) -> Result<(), PulsarError> {
         loop {
             if self.daemon.shutdown.is_shutdown() {
                 info!("shutdown requested");
                 return Ok(());
             }
+            self.close_last_millisecond();
             let timeout = poll_timeout_ms(self.engine.next_deadline(), self.now());
             let mut items = [
                 self.daemon.admission.as_poll_item(zmq::POLLIN),
@@ -810,12 +824,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Milliseconds to wait in `zmq::poll`: until the deadline, rounded up so that the engine sees it reached,
-/// and never more than [`SHUTDOWN_POLL_INTERVAL`].
+/// Milliseconds to wait in `zmq::poll`: the whole milliseconds until the deadline (the fraction left over is
+/// slept precisely by `close_last_millisecond`), never more than [`SHUTDOWN_POLL_INTERVAL`].
 fn poll_timeout_ms(deadline: Option<Nanos>, now: Nanos) -> i64 {
     let cap = SHUTDOWN_POLL_INTERVAL.as_millis() as u64;
     let wait_ms = match deadline {
-        Some(deadline) => deadline.saturating_sub(now).0.div_ceil(1_000_000).min(cap),
+        Some(deadline) => (deadline.saturating_sub(now).0 / 1_000_000).min(cap),
         None => cap,
     };
     i64::try_from(wait_ms).expect("capped at SHUTDOWN_POLL_INTERVAL")
@@ -882,11 +896,12 @@ mod tests {
     }
 
     #[test]
-    fn poll_timeout_rounds_up_and_is_capped() {
+    fn poll_timeout_rounds_down_and_is_capped() {
         let now = Nanos::from_millis(1000);
         assert_eq!(poll_timeout_ms(None, now), 100);
         assert_eq!(poll_timeout_ms(Some(Nanos::from_secs(60)), now), 100);
-        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1)), now), 1);
+        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1)), now), 0);
+        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1_999_999)), now), 1);
         assert_eq!(poll_timeout_ms(Some(Nanos::from_millis(1020)), now), 20);
         assert_eq!(poll_timeout_ms(Some(now), now), 0);
         assert_eq!(poll_timeout_ms(Some(Nanos::ZERO), now), 0);
