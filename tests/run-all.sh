@@ -33,7 +33,7 @@ cargo build --workspace --all-targets
 cargo test --workspace
 
 # Further suites register themselves here: each is a script that reuses the target dir built above.
-for suite in tests/c/run.sh tests/python/run.sh tests/php/run.sh rust/wire/fuzz/run.sh; do
+for suite in tests/c/run.sh tests/python/run.sh tests/phpunit/run.sh tests/phpunit/run-ffi.sh rust/wire/fuzz/run.sh; do
   if [ -f "$suite" ]; then
     section "$suite"
     bash "$suite"
