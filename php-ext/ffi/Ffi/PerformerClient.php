@@ -1,0 +1,274 @@
+<?php
+
+declare(strict_types=1);
+
+namespace React\PublisherPulsar\Ffi;
+
+use React\PublisherPulsar\Inventory\ActionResultingPushDto;
+use React\PublisherPulsar\Inventory\ErrorSleepForPeriod;
+use React\PublisherPulsar\Inventory\PerformerDto;
+use React\PublisherPulsar\Inventory\PerformerSocketsParamsDto;
+use React\PublisherPulsar\Inventory\PublisherToSubscribersDto;
+
+/**
+ * What a `React\PublisherPulsar\Performer` of the FFI route holds and does: its PerformerDto, libpulsar's
+ * performer (three ZeroMQ sockets, a `struct PulsarPerformer *`), the settings it was made with and the last pulse.
+ *
+ * The public class keeps no properties of its own (so that reflection, var_dump() and the IDE stubs show the same
+ * API as the extension's class): each Performer's client lives in a WeakMap and goes, with its native performer,
+ * when the Performer goes.
+ *
+ * The PerformerDto is read at the first wait for permission and again after each setter, as the extension reads
+ * it; libpulsar's performer is kept between calls and replaced only when the settings changed. The received pulse
+ * becomes a PHP object only through PulseObject's class checks.
+ *
+ * @internal
+ */
+final class PerformerClient
+{
+    /** The original's default addresses (initDefaultPerformerSocketsParams). */
+    private const DEFAULT_PUBLISH = 'tcp://127.0.0.1:6273';
+    private const DEFAULT_PUSH = 'tcp://127.0.0.1:6274';
+    private const DEFAULT_ADMISSION = 'tcp://127.0.0.1:6275';
+
+    /** @var \WeakMap<object, self>|null */
+    private static ?\WeakMap $clients = null;
+
+    private ?PerformerDto $performerDto = null;
+    /** @var \FFI\CData|null a `struct PulsarPerformer *` */
+    private $handle = null;
+    /** The JSON settings $handle was made with. */
+    private ?string $handleConfig = null;
+    /** The JSON settings last read from the PerformerDto; null until first needed and after a setter. */
+    private ?string $prepared = null;
+    private ?PublisherToSubscribersDto $received = null;
+
+    /** The client of $performer (made on first use). */
+    public static function of(object $performer): self
+    {
+        self::$clients ??= new \WeakMap();
+        return self::$clients[$performer] ??= new self();
+    }
+
+    public function setPerformerDto($performerDto): void
+    {
+        $this->performerDto = Convert::expectInstance($performerDto, PerformerDto::class, 'The PerformerDto');
+        $this->prepared = null;
+    }
+
+    public function performerDto(): ?PerformerDto
+    {
+        return $this->performerDto;
+    }
+
+    public function initDefaultPerformerSocketsParams(): void
+    {
+        $params = new PerformerSocketsParamsDto();
+        $params->setPublisherPulsarSocketAddress(self::DEFAULT_PUBLISH);
+        $params->setPushPulsarSocketAddress(self::DEFAULT_PUSH);
+        $params->setRequestPulsarRsSocketAddress(self::DEFAULT_ADMISSION);
+        $this->putSocketsParams($params);
+    }
+
+    public function setSocketsParams($socketsParams): void
+    {
+        Convert::expectInstance($socketsParams, PerformerSocketsParamsDto::class, 'setSocketsParams()');
+        $this->putSocketsParams($socketsParams);
+    }
+
+    public function waitPermission(): void
+    {
+        $this->received = null;
+        $this->connect();
+        $ffi = Library::ffi();
+        $pulse = $ffi->new('struct PulsarPulse *');
+        Library::check($ffi->pulsar_performer_wait_permission($this->handle, \FFI::addr($pulse)));
+        try {
+            $object = PulseObject::instantiate($pulse);
+        } catch (\Throwable $e) {
+            // We hold a permission we cannot use: give it back so the daemon does not wait for us.
+            $ffi->pulsar_performer_report_early_termination($this->handle, true);
+            throw $e;
+        } finally {
+            $ffi->pulsar_pulse_free($pulse);
+        }
+        $this->received = $object;
+    }
+
+    public function received(): ?PublisherToSubscribersDto
+    {
+        return $this->received;
+    }
+
+    /**
+     * The C ABI has three reports, so the DTO is sent as the one the daemon reads it as (the protocol's rule: an
+     * error counts only with a non-empty errorMessage, and slowDown set, even false, wins over sleepForPeriod):
+     * no error → success; slowDown set → slow-down; sleepForPeriod set → pause for that period; an error asking
+     * for neither → a pause of 0 µs, which changes nothing (the daemon logs it as PauseForPeriod(0ns) where the
+     * extension's exact bytes give "Ignored"). Texts are cut at a NUL byte (C strings).
+     */
+    public function reportResult($actionResultingPushDto): void
+    {
+        $result = self::actionResult($actionResultingPushDto);
+        $handle = $this->handleOrOutOfOrder();
+        $ffi = Library::ffi();
+        $message = $result['errorMessage'];
+        if ($message === null || $message === '') {
+            $status = $ffi->pulsar_performer_report_success($handle);
+        } elseif ($result['slowDown'] !== null) {
+            $status = $ffi->pulsar_performer_report_slow_down($handle, $message, $result['errorReason'] ?? '');
+        } else {
+            $status = $ffi->pulsar_performer_report_pause_for(
+                $handle,
+                $result['sleepForPeriod'] ?? 0,
+                $message,
+                $result['errorReason'] ?? ''
+            );
+        }
+        Library::check($status);
+    }
+
+    public function reportSuccess(): void
+    {
+        Library::check(Library::ffi()->pulsar_performer_report_success($this->handleOrOutOfOrder()));
+    }
+
+    public function reportEarlyTermination(bool $standOnSubscription): void
+    {
+        $handle = $this->handleOrOutOfOrder();
+        Library::check(Library::ffi()->pulsar_performer_report_early_termination($handle, $standOnSubscription));
+    }
+
+    /** Closes the sockets; a permission still held is given back to the daemon first. */
+    public function __destruct()
+    {
+        if ($this->handle !== null) {
+            Library::ffi()->pulsar_performer_free($this->handle);
+            $this->handle = null;
+        }
+    }
+
+    /** Makes sure a libpulsar performer with the current settings exists. */
+    private function connect(): void
+    {
+        $this->prepared ??= self::settings($this->performerDto);
+        $config = $this->prepared;
+        if ($this->handle !== null && $this->handleConfig === $config) {
+            return;
+        }
+        $ffi = Library::ffi();
+        if ($this->handle !== null) {
+            // Freeing gives back a permission it may hold.
+            $ffi->pulsar_performer_free($this->handle);
+            $this->handle = null;
+            $this->handleConfig = null;
+        }
+        Library::logToStderr();
+        $handle = $ffi->new('struct PulsarPerformer *');
+        Library::check($ffi->pulsar_performer_new($config, \FFI::addr($handle)));
+        $this->handle = $handle;
+        $this->handleConfig = $config;
+    }
+
+    /** The libpulsar performer, or the extension's OUT_OF_ORDER failure before any connect. */
+    private function handleOrOutOfOrder()
+    {
+        if ($this->handle === null) {
+            throw Failure::exception(
+                Failure::OUT_OF_ORDER,
+                'no permission is held: call connectToPulsarAndWaitPermissionToAct() first'
+            );
+        }
+        return $this->handle;
+    }
+
+    /**
+     * The libpulsar JSON settings of a PerformerDto (or the defaults without one), converted as the extension
+     * converts them (php-ext/src/settings.rs). Ranges are checked by libpulsar.
+     */
+    private static function settings(?PerformerDto $dto): string
+    {
+        $c = [];
+        if ($dto !== null) {
+            $name = Convert::text($dto->getModuleName(), 'setModuleName()');
+            if ($name !== null) {
+                $c['moduleName'] = $name;
+            }
+            $sockets = $dto->getSocketsParams();
+            if ($sockets !== null) {
+                Convert::expectInstance($sockets, PerformerSocketsParamsDto::class, 'PerformerDto::setSocketsParams()');
+                foreach (['publisherPulsarSocketAddress', 'pushPulsarSocketAddress', 'requestPulsarRsSocketAddress']
+                         as $setting) {
+                    $name = ucfirst($setting);
+                    $address = Convert::text($sockets->{"get$name"}(), "PerformerSocketsParamsDto::set$name()");
+                    if ($address !== null) {
+                        $c[$setting] = $address;
+                    }
+                }
+            }
+            foreach (['admissionTimeout', 'pulseTimeout', 'sendTimeout'] as $setting) {
+                $name = ucfirst($setting);
+                $setter = "PerformerDto::set$name()";
+                $seconds = Convert::seconds($dto->{"get$name"}(), $setter);
+                if ($seconds !== null) {
+                    // What Rust's Duration can hold; zero and the upper bound are libpulsar's to judge.
+                    if (!is_finite($seconds) || $seconds < 0 || $seconds >= 18446744073709551616.0) {
+                        throw Failure::setting("$setter needs a positive number of seconds, got " . self::number($seconds));
+                    }
+                    $c[$setting] = $seconds;
+                }
+            }
+            Convert::logger($dto->getLogger(), 'PerformerDto::setLogger()');
+        }
+        return $c === [] ? '' : json_encode($c, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
+    }
+
+    /**
+     * An ActionResultingPushDto read through its getters, converted as the extension converts it.
+     *
+     * @return array{errorMessage: ?string, errorReason: ?string, sleepForPeriod: ?int, slowDown: ?bool}
+     */
+    private static function actionResult($dto): array
+    {
+        Convert::expectInstance($dto, ActionResultingPushDto::class, 'pushActionResultInfo()');
+        $sleep = $dto->getSleepForPeriod();
+        $sleepForPeriod = null;
+        if ($sleep !== null) {
+            Convert::expectInstance($sleep, ErrorSleepForPeriod::class, 'ActionResultingPushDto::setSleepForPeriod()');
+            $setter = 'ErrorSleepForPeriod::setSleepPeriod()';
+            $micros = Convert::integer($sleep->getSleepPeriod(), $setter);
+            if ($micros !== null && $micros < 0) {
+                throw Failure::setting("$setter needs a non-negative number of microseconds, got $micros");
+            }
+            $sleepForPeriod = $micros;
+        }
+        Convert::flag($dto->isActionCompleteCorrectly());
+        return [
+            'errorMessage' => Convert::bytes($dto->getErrorMessage(), 'ActionResultingPushDto::setErrorMessage()'),
+            'errorReason' => Convert::bytes($dto->getErrorReason(), 'ActionResultingPushDto::setErrorReason()'),
+            'sleepForPeriod' => $sleepForPeriod,
+            'slowDown' => Convert::flag($dto->isSlowDown()),
+        ];
+    }
+
+    /** Rust's `{}` of an f64 for the few values that reach a message: integral values without ".0". */
+    private static function number(float $value): string
+    {
+        if (is_nan($value)) {
+            return 'NaN';
+        }
+        if (is_infinite($value)) {
+            return $value > 0 ? 'inf' : '-inf';
+        }
+        return floor($value) === $value ? sprintf('%.0f', $value) : (string) $value;
+    }
+
+    private function putSocketsParams(PerformerSocketsParamsDto $params): void
+    {
+        if ($this->performerDto === null) {
+            $this->performerDto = new PerformerDto();
+        }
+        $this->performerDto->setSocketsParams($params);
+        $this->prepared = null;
+    }
+}
