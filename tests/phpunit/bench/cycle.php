@@ -11,6 +11,8 @@
  *        target/debug)
  *   zmq  the original approach: ext-zmq sockets and serialize()/unserialize() of the original classes
  *        (tests/php/OriginalProtocol.php), the original Performer's socket sequence
+ *   ffi  the composer package's FFI Performer (php-ext/ffi/ over libpulsar; PULSAR_LIB names libpulsar.so,
+ *        default target/release, then target/debug), autoloaded from composer.json's PSR-4 map
  * PULSARD names the daemon binary (default target/release/pulsard, then target/debug/pulsard).
  * The variants take turns for --rounds rounds (the machine's load changes over time, and each variant should
  * see the same); each is reported by the median round and the best round.
@@ -29,6 +31,8 @@ if (isset($options['variant'])) {
     $cycle = match ($options['variant']) {
         'ext' => extension_cycle(...$addresses),
         'zmq' => original_cycle(...$addresses),
+        // The same public API: here the classes are the FFI ones, autoloaded (see the orchestrator).
+        'ffi' => extension_cycle(...$addresses),
         default => throw new InvalidArgumentException("unknown variant {$options['variant']}"),
     };
     for ($i = 0; $i < $warmup; $i++) {
@@ -144,6 +148,8 @@ for ($round = 0; $round < $rounds; $round++) {
         $php = match ($variant) {
             'ext' => [PHP_BINARY, '-n', '-d', "extension=$extension"],
             'zmq' => [PHP_BINARY, '-n', '-d', 'extension=zmq'],
+            'ffi' => [PHP_BINARY, '-n', '-d', 'extension=ffi', '-d', 'ffi.enable=1',
+                '-d', "auto_prepend_file=$root/tests/phpunit-ffi/autoload.php"],
             default => null,
         };
         if ($php === null) {
