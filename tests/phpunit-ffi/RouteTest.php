@@ -93,6 +93,39 @@ final class RouteTest extends TestCase
         $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', self::php($code, ['ffi.enable=preload'], []));
     }
 
+    public function testAnFfiPreloadHeaderServesWhereFfiCdefIsForbidden(): void
+    {
+        // PHP-FPM with ffi.enable=preload (PHP's default) allows only preloaded declarations: the header that
+        // preloadHeader() writes, named in ffi.preload, is then what the classes use.
+        $header = (string) tempnam(sys_get_temp_dir(), 'pulsar-ffi-');
+        try {
+            file_put_contents($header, \React\PublisherPulsar\Ffi\Library::preloadHeader());
+            $code = 'echo React\PublisherPulsar\Ffi\Library::ffi()->pulsar_version(), " ",'
+                . ' React\PublisherPulsar\Ffi\Library::source(), "\n";'
+                . '$dto = new React\PublisherPulsar\Inventory\PerformerDto(); $dto->setAdmissionTimeout(0.2);'
+                . '$params = new React\PublisherPulsar\Inventory\PerformerSocketsParamsDto();'
+                . '$params->setRequestPulsarRsSocketAddress("tcp://127.0.0.1:' . self::closedPort() . '");'
+                . '$dto->setSocketsParams($params);'
+                . 'try { (new React\PublisherPulsar\Performer($dto))->connectToPulsarAndWaitPermissionToAct(); }'
+                . ' catch (React\PublisherPulsar\Inventory\Exceptions\PublisherPulsarException $e) {'
+                . ' echo $e->getCode(), " ", $e->getMessage(); }';
+            $output = self::php($code, ['ffi.enable=preload', "ffi.preload=$header"], ['PULSAR_LIB' => '/nonexistent']);
+            $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+ scope PUBLISHER_PULSAR\n/', $output);
+            $this->assertStringContainsString("\n2 " . PublisherPulsarException::DAEMON_UNREACHABLE . ': ', $output);
+        } finally {
+            @unlink($header);
+        }
+    }
+
+    /** A loopback port nobody listens on (the kernel's choice, closed again). */
+    private static function closedPort(): int
+    {
+        $server = stream_socket_server('tcp://127.0.0.1:0');
+        $name = (string) stream_socket_get_name($server, false);
+        fclose($server);
+        return (int) substr($name, strrpos($name, ':') + 1);
+    }
+
     public function testStatusesMapToTheExtensionsKinds(): void
     {
         $e = Failure::fromStatus(102, 'invalid setting pulsarSocketsParams.publishSocketAddress: must not be empty');

@@ -99,24 +99,68 @@ C;
     /** Where libpulsar is looked for when PULSAR_LIB is not set, in this order (the repository's builds last). */
     private const INSTALL_DIRECTORIES = ['/usr/local/lib', '/usr/lib', '/usr/local/lib64', '/usr/lib64'];
 
-    private static ?\FFI $ffi = null;
-    private static ?string $path = null;
+    /** The FFI scope of preloadHeader(), for PHPs that allow FFI only in preloaded code (FPM's default). */
+    public const SCOPE = 'PUBLISHER_PULSAR';
 
-    /** The loaded library; the first call loads it (a PublisherPulsarException says why it cannot be). */
+    private static ?\FFI $ffi = null;
+    private static ?string $source = null;
+
+    /**
+     * The loaded library; the first call loads it (a PublisherPulsarException says why it cannot be): from the
+     * scope of an ffi.preload header (preloadHeader()), if php.ini names one, else with FFI::cdef().
+     */
     public static function ffi(): \FFI
     {
         if (self::$ffi === null) {
-            $path = self::locate();
-            self::$ffi = self::open($path);
-            self::$path = $path;
+            $scoped = self::preloaded();
+            if ($scoped !== null) {
+                self::$ffi = $scoped;
+                self::$source = 'scope ' . self::SCOPE;
+            } else {
+                $path = self::locate();
+                self::$ffi = self::open($path);
+                self::$source = $path;
+            }
         }
         return self::$ffi;
     }
 
-    /** The file loaded, or null before the first use. */
-    public static function path(): ?string
+    /** What was loaded: the library's path, or "scope PUBLISHER_PULSAR"; null before the first use. */
+    public static function source(): ?string
     {
-        return self::$path;
+        return self::$source;
+    }
+
+    /**
+     * The text of a header for PHP's `ffi.preload` setting, which declares libpulsar under the scope Library::SCOPE
+     * when PHP starts: the way to use this package where ffi.enable=preload (PHP's default) forbids FFI::cdef(),
+     * i.e. outside the command line (PHP-FPM). Write it once and name it in php.ini:
+     *
+     *     php -r 'require "vendor/autoload.php";
+     *             file_put_contents("/etc/php/pulsar-ffi.h", React\PublisherPulsar\Ffi\Library::preloadHeader());'
+     *     ffi.preload=/etc/php/pulsar-ffi.h
+     *
+     * @param string|null $library libpulsar's path; default: where locate() finds it now
+     */
+    public static function preloadHeader(?string $library = null): string
+    {
+        $library ??= self::locate();
+        return '#define FFI_SCOPE "' . self::SCOPE . "\"\n"
+            . '#define FFI_LIB "' . addcslashes($library, "\"\\") . "\"\n"
+            . self::DECLARATIONS . "\n";
+    }
+
+    /** The scope an ffi.preload header declared, or null where there is none. */
+    private static function preloaded(): ?\FFI
+    {
+        if (!extension_loaded('ffi') || (string) ini_get('ffi.preload') === '') {
+            return null;
+        }
+        try {
+            return \FFI::scope(self::SCOPE);
+        } catch (\FFI\Exception $e) {
+            return null;
+        }
     }
 
     /**
@@ -175,8 +219,9 @@ C;
         if (!$allowed) {
             throw Failure::exception(
                 Failure::INVALID_SETTING,
-                "ffi.enable is '$enable', which forbids FFI::cdef() under the " . PHP_SAPI . ' SAPI: set ffi.enable=1'
-                . ' for this SAPI (ffi.enable=preload allows it on the command line only), or use the pulsar extension'
+                "ffi.enable is '$enable', which forbids FFI::cdef() under the " . PHP_SAPI . ' SAPI: set ffi.enable=1,'
+                . ' or keep ffi.enable=preload and name the header of React\\PublisherPulsar\\Ffi\\Library::preloadHeader()'
+                . ' in ffi.preload, or use the pulsar extension'
             );
         }
         try {
@@ -221,7 +266,8 @@ C;
         $done = true;
         $filter = getenv('RUST_LOG') !== false ? null : 'warn,publisher_pulsar::daemon=info';
         // tracing's writer colours its lines unless NO_COLOR is set; a log file or a pipe wants plain text.
-        $plain = getenv('NO_COLOR') === false && !(function_exists('stream_isatty') && @stream_isatty(STDERR));
+        $plain = getenv('NO_COLOR') === false
+            && !(defined('STDERR') && function_exists('stream_isatty') && @stream_isatty(STDERR));
         if ($plain) {
             putenv('NO_COLOR=1');
         }
