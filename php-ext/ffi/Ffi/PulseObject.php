@@ -26,12 +26,47 @@ final class PulseObject
     /** The key under which libpulsar's JSON view names a nested object's class. */
     private const CLASS_KEY = '__class';
 
+    /** The bytes of the last pulse whose classes were checked, and those classes. */
+    private static ?string $lastBytes = null;
+    /** @var list<string> */
+    private static array $lastAllowed = [];
+
     /**
      * The PHP object of a received pulse (a `struct PulsarPulse *`, still owned by the caller).
      *
      * @param \FFI\CData $pulse
      */
     public static function instantiate($pulse): PublisherToSubscribersDto
+    {
+        $ffi = Library::ffi();
+        $data = $ffi->new('const uint8_t *');
+        $length = $ffi->new('size_t');
+        Library::check($ffi->pulsar_pulse_bytes($pulse, \FFI::addr($data), \FFI::addr($length)));
+        $bytes = \FFI::string($data, $length->cdata);
+
+        // A daemon publishes the same bytes with every pulse, and a class found allowed stays allowed (PHP never
+        // undeclares a class): the checks of the last pulse hold for equal bytes.
+        if ($bytes !== self::$lastBytes) {
+            self::$lastAllowed = self::allowedClasses($pulse);
+            self::$lastBytes = $bytes;
+        }
+        $object = unserialize($bytes, ['allowed_classes' => self::$lastAllowed]);
+        if (!$object instanceof PublisherToSubscribersDto) {
+            throw Failure::exception(
+                Failure::PROTOCOL_ERROR,
+                'unserialize() of the pulse did not give a PublisherToSubscribersDto'
+            );
+        }
+        return $object;
+    }
+
+    /**
+     * Every class the pulse names (its own, then nested objects' in libpulsar's JSON view), each checked.
+     *
+     * @param \FFI\CData $pulse
+     * @return list<string>
+     */
+    private static function allowedClasses($pulse): array
     {
         $ffi = Library::ffi();
         $text = $ffi->new('const char *');
@@ -43,24 +78,11 @@ final class PulseObject
         foreach (is_array($properties) ? $properties : [] as $value) {
             self::collect($value, $classes);
         }
-
-        $data = $ffi->new('const uint8_t *');
-        $length = $ffi->new('size_t');
-        Library::check($ffi->pulsar_pulse_bytes($pulse, \FFI::addr($data), \FFI::addr($length)));
-        $bytes = \FFI::string($data, $length->cdata);
-
         $allowed = [];
         foreach (self::unique($classes) as $class) {
             $allowed[] = self::allowedClass($class);
         }
-        $object = unserialize($bytes, ['allowed_classes' => $allowed]);
-        if (!$object instanceof PublisherToSubscribersDto) {
-            throw Failure::exception(
-                Failure::PROTOCOL_ERROR,
-                'unserialize() of the pulse did not give a PublisherToSubscribersDto'
-            );
-        }
-        return $object;
+        return $allowed;
     }
 
     /**
