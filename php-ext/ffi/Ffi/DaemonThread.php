@@ -97,14 +97,14 @@ C;
         self::$libc->pthread_sigmask(self::SIG_BLOCK, \FFI::addr($this->signals), \FFI::addr($this->previousMask));
     }
 
-    /** Puts back the mask block() found, after taking any SIGTERM/SIGINT still pending (they asked to stop). */
+    /**
+     * Puts back the mask block() found. A SIGTERM/SIGINT still pending (the daemon never ran, e.g. a setting was
+     * refused) is then delivered as it would have been without manage().
+     */
     public function unblock(): void
     {
         if ($this->previousMask === null) {
             return;
-        }
-        while (($signal = $this->waitForSignal(0)) !== null) {
-            $this->received ??= $signal;
         }
         self::$libc->pthread_sigmask(self::SIG_SETMASK, \FFI::addr($this->previousMask), null);
         $this->previousMask = null;
@@ -148,6 +148,11 @@ C;
                 $libc->pthread_join($thread->cdata, \FFI::addr($result));
                 break;
             }
+        }
+        // A signal sent while the daemon was ending asked for what happened anyway: take it, so that it does not
+        // end the process once the mask is put back.
+        while (($signal = $this->waitForSignal(0)) !== null) {
+            $this->received ??= $signal;
         }
         return $result->cdata & 0xFFFFFFFF;
     }
