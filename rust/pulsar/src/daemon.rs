@@ -706,13 +706,17 @@ impl Driver<'_> {
             .publisher
             .send(self.daemon.pulse.as_slice(), zmq::DONTWAIT)
         {
-            Ok(()) => debug!(
-                iteration,
-                receivers,
-                decided_at_us = decided_at.0 / 1_000,
-                sent_at_us = self.now().0 / 1_000,
-                "pulse published"
-            ),
+            Ok(()) => {
+                let sent_at = self.now();
+                self.engine.handle(sent_at, Event::PulseSent);
+                debug!(
+                    iteration,
+                    receivers,
+                    decided_at_us = decided_at.0 / 1_000,
+                    sent_at_us = sent_at.0 / 1_000,
+                    "pulse published"
+                );
+            }
             Err(e) => warn!(iteration, receivers, error = %e, "publishing the pulse failed"),
         }
     }

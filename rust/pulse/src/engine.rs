@@ -59,6 +59,10 @@ pub enum Event {
     },
     /// A released worker reports its action's result (`ActionResultingPushDto`); `None` means success.
     Result(Option<ReportedError>),
+    /// The driver finished sending the pulse just published. The next publish is spaced from the later of the
+    /// decision and this instant, so that a slow send (one pulse, many receivers) cannot bring two pulses closer
+    /// than one period on the wire.
+    PulseSent,
 }
 
 /// Something the driver must do, pulled with [`Engine::poll_action`].
@@ -277,6 +281,11 @@ impl Engine {
                 stand_on_subscription,
             } => self.on_early_terminated(stand_on_subscription),
             Event::Result(outcome) => self.on_result(outcome),
+            Event::PulseSent => {
+                if let Some(last) = self.last_publish {
+                    self.last_publish = Some(last.max(self.now));
+                }
+            }
         }
         self.step();
     }

@@ -637,3 +637,19 @@ fn next_deadline_is_none_only_when_just_an_event_can_help() {
     h.advance(Nanos::from_secs(6));
     assert_eq!(h.engine.next_deadline(), None);
 }
+
+#[test]
+fn the_next_pulse_is_spaced_from_when_the_previous_one_finished_sending() {
+    let mut h = Harness::new(config(1, 1000));
+    h.gather(0, 1);
+    assert_eq!(h.publishes, vec![(Nanos::ZERO, 1)]);
+    // Sending took 3 ms.
+    h.advance(ms(3));
+    h.event(Event::PulseSent);
+    h.succeed(1);
+    h.gather(1, 1);
+    h.advance_to(ms(1002));
+    assert_eq!(h.publishes.len(), 1);
+    h.advance_to(ms(1003));
+    assert_eq!(h.publishes.last(), Some(&(ms(1003), 1)));
+}
