@@ -11,9 +11,14 @@ root=$(pwd)
 impl=${PULSAR_PHP_IMPL:-ext}
 cargo build -p publisher-pulsar --bin pulsard
 export PULSARD="$root/target/debug/pulsard"
+# Both PHP implementations (and libpulsar for the Python worker) are built whatever is under test: the mixed
+# fleet test runs workers of every kind against one daemon.
+cargo build -p pulsar-php -p pulsar-capi
+export PULSAR_LIB="${PULSAR_LIB:-$root/target/debug/libpulsar.so}"
+export PULSAR_FFI_AUTOLOAD="${PULSAR_FFI_AUTOLOAD:-$root/tests/phpunit-ffi/autoload.php}"
 
+export PULSAR_PHP_EXTENSION="${PULSAR_PHP_EXTENSION:-$root/target/debug/libpulsar_php.so}"
 if [ "$impl" = ext ]; then
-  cargo build -p pulsar-php
   export PULSAR_PHP_EXTENSION="$root/target/debug/libpulsar_php.so"
   exec php -d zend.assertions=1 -d assert.exception=1 -d extension="$PULSAR_PHP_EXTENSION" /usr/bin/phpunit -c tests/phpunit/phpunit.xml "$@"
 else

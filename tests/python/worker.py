@@ -1,5 +1,7 @@
 """One worker process of the coordination tests: K permissions through its own Performer, one
-CLOCK_MONOTONIC time (nanoseconds, the same clock as C's clock_gettime(CLOCK_MONOTONIC)) per line on stdout.
+CLOCK_MONOTONIC time (nanoseconds, the same clock as C's clock_gettime(CLOCK_MONOTONIC)) per line on stdout;
+with PULSAR_WORKER_CLOCK=wall, Unix time in seconds with microseconds instead (what PHP's microtime(true) gives,
+for fleets mixed with PHP workers).
 
     python3 worker.py CONFIG_JSON K
 
@@ -7,6 +9,7 @@ A library error ends it with status 1 and "<ExceptionClass>: <library message>" 
 """
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,7 +26,10 @@ def main() -> int:
         with publisher_pulsar.Performer(config) as performer:
             for _ in range(grants):
                 pulse = performer.wait_permission()
-                granted = time.monotonic_ns()
+                if os.environ.get("PULSAR_WORKER_CLOCK") == "wall":
+                    granted = f"{time.time():.6f}"
+                else:
+                    granted = time.monotonic_ns()
                 if not pulse.allow_action:
                     raise RuntimeError("a pulse without allowAction was handed out")
                 print(granted, flush=True)
