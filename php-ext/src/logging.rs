@@ -14,7 +14,6 @@
 //! This module must never call PHP from a thread other than the one that installed the sink.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
@@ -25,7 +24,7 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::{try_catch, ExecutorGlobals};
 use publisher_pulsar::daemon::ShutdownHandle;
-use tracing::field::{Field, Visit};
+use publisher_pulsar::log_record::{FieldValue, LogRecord};
 use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -113,11 +112,7 @@ impl Sink {
 
     /// Writes one line directly (used where no core code runs, e.g. the ReplyStack notice).
     pub fn log(&mut self, level: Level, message: &str) {
-        self.deliver(&Record {
-            level,
-            message: message.to_owned(),
-            fields: Vec::new(),
-        });
+        self.deliver(&LogRecord::new(level, "pulsar_php", message));
     }
 
     /// Takes the interruption, if the logger failed.
@@ -125,7 +120,7 @@ impl Sink {
         self.interrupted.take()
     }
 
-    fn deliver(&mut self, record: &Record) {
+    fn deliver(&mut self, record: &LogRecord) {
         if record.level > self.min_level || self.interrupted.is_some() {
             return;
         }
@@ -145,12 +140,12 @@ impl Sink {
                 }
             }
             Target::Stdout => {
-                let line = record.line(&self.channel, SystemTime::now());
+                let line = line(record, &self.channel, SystemTime::now());
                 // A closed STDOUT must not stop the daemon; the line is lost, as Monolog would lose it.
                 let _ = std::io::stdout().lock().write_all(line.as_bytes());
             }
             Target::Stderr => {
-                let line = record.line(&self.channel, SystemTime::now());
+                let line = line(record, &self.channel, SystemTime::now());
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }
         }
@@ -171,9 +166,9 @@ fn method_callable(logger: &Zval, method: &str) -> Outcome<Zval> {
 
 /// Calls the logger inside a `zend_try`, so that a fatal error in it comes back here instead of jumping over the
 /// core's frames.
-fn call_logger(callable: &Zval, record: &Record, channel: &str) -> Option<Interruption> {
+fn call_logger(callable: &Zval, record: &LogRecord, channel: &str) -> Option<Interruption> {
     let outcome = try_catch(AssertUnwindSafe(|| {
-        let context = record.context(channel);
+        let context = context(record, channel);
         let message = record.message.as_str();
         let _ = callable.try_call(vec![&message, &context]);
     }));
@@ -183,108 +178,42 @@ fn call_logger(callable: &Zval, record: &Record, channel: &str) -> Option<Interr
     ExecutorGlobals::take_exception().map(Interruption::Threw)
 }
 
-/// One event, flattened.
-struct Record {
-    level: Level,
-    message: String,
-    fields: Vec<(&'static str, FieldValue)>,
+/// The PSR-3 context array: the event's fields (in the event's order), plus `module`.
+fn context(record: &LogRecord, channel: &str) -> ZBox<ZendHashTable> {
+    let mut context = ZendHashTable::new();
+    // Inserting into a fresh array only fails on allocation failure, which PHP itself turns into a fatal error
+    // first; a missing field in a log line is the most that can be lost here.
+    let _ = context.insert("module", channel);
+    for (name, value) in &record.fields {
+        let _ = match value {
+            FieldValue::Int(n) => context.insert(*name, *n),
+            FieldValue::Float(f) => context.insert(*name, *f),
+            FieldValue::Bool(b) => context.insert(*name, *b),
+            FieldValue::Text(s) => context.insert(*name, s.as_str()),
+        };
+    }
+    context
 }
 
-enum FieldValue {
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Text(String),
-}
-
-impl Record {
-    /// The PSR-3 context array: the event's fields, plus `module`.
-    fn context(&self, channel: &str) -> ZBox<ZendHashTable> {
-        let mut context = ZendHashTable::new();
-        // Inserting into a fresh array only fails on allocation failure, which PHP itself turns into a fatal
-        // error first; a missing field in a log line is the most that can be lost here.
-        let _ = context.insert("module", channel);
-        for (name, value) in &self.fields {
-            let _ = match value {
-                FieldValue::Int(n) => context.insert(*name, *n),
-                FieldValue::Float(f) => context.insert(*name, *f),
-                FieldValue::Bool(b) => context.insert(*name, *b),
-                FieldValue::Text(s) => context.insert(*name, s.as_str()),
-            };
-        }
-        context
-    }
-
-    /// `[2024-05-01T12:00:00.123456+00:00] channel.INFO: message {"field":1} []`, Monolog's default line shape.
-    fn line(&self, channel: &str, now: SystemTime) -> String {
-        let mut context = serde_json::Map::new();
-        for (name, value) in &self.fields {
-            let json = match value {
-                FieldValue::Int(n) => serde_json::Value::from(*n),
-                FieldValue::Float(f) => serde_json::Value::from(*f),
-                FieldValue::Bool(b) => serde_json::Value::from(*b),
-                FieldValue::Text(s) => serde_json::Value::from(s.as_str()),
-            };
-            context.insert((*name).to_owned(), json);
-        }
-        let context = if context.is_empty() {
-            "[]".to_owned()
-        } else {
-            serde_json::Value::Object(context).to_string()
-        };
-        let level = match self.level {
-            Level::ERROR => "ERROR",
-            Level::WARN => "WARNING",
-            Level::INFO => "INFO",
-            _ => "DEBUG",
-        };
-        format!(
-            "[{}] {channel}.{level}: {} {context} []\n",
-            utc_timestamp(now),
-            self.message
-        )
-    }
-}
-
-impl Visit for Record {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.fields.push((field.name(), FieldValue::Int(value)));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        let value = match i64::try_from(value) {
-            Ok(n) => FieldValue::Int(n),
-            Err(_) => FieldValue::Text(value.to_string()),
-        };
-        self.fields.push((field.name(), value));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.fields.push((field.name(), FieldValue::Float(value)));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.fields.push((field.name(), FieldValue::Bool(value)));
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message = value.to_owned();
-        } else {
-            self.fields
-                .push((field.name(), FieldValue::Text(value.to_owned())));
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let mut text = String::new();
-        let _ = write!(text, "{value:?}");
-        if field.name() == "message" {
-            self.message = text;
-        } else {
-            self.fields.push((field.name(), FieldValue::Text(text)));
-        }
-    }
+/// `[2024-05-01T12:00:00.123456+00:00] channel.INFO: message {"field":1} []`, Monolog's default line shape.
+fn line(record: &LogRecord, channel: &str, now: SystemTime) -> String {
+    let context = record.fields_json();
+    let context = if context.is_empty() {
+        "[]".to_owned()
+    } else {
+        serde_json::Value::Object(context).to_string()
+    };
+    let level = match record.level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        Level::INFO => "INFO",
+        _ => "DEBUG",
+    };
+    format!(
+        "[{}] {channel}.{level}: {} {context} []\n",
+        utc_timestamp(now),
+        record.message
+    )
 }
 
 thread_local! {
@@ -297,12 +226,7 @@ struct SinkLayer;
 
 impl<S: Subscriber> Layer<S> for SinkLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let mut record = Record {
-            level: *event.metadata().level(),
-            message: String::new(),
-            fields: Vec::new(),
-        };
-        event.record(&mut record);
+        let record = LogRecord::from_event(event);
         // Take the sink out while PHP runs, so that a record logged from inside the PHP logger (re-entering
         // here) finds no sink rather than a borrowed one, and is dropped.
         let Some(mut sink) = SINKS.with(|sinks| sinks.borrow_mut().pop()) else {
@@ -429,8 +353,9 @@ mod tests {
 
     #[test]
     fn lines_look_like_monolog() {
-        let record = Record {
+        let record = LogRecord {
             level: Level::WARN,
+            target: "test",
             message: "dropping a message".into(),
             fields: vec![
                 ("iteration", FieldValue::Int(3)),
@@ -439,15 +364,11 @@ mod tests {
         };
         let at = UNIX_EPOCH + Duration::from_micros(1_704_067_200_000_001);
         assert_eq!(
-            record.line("react:pulsar", at),
+            line(&record, "react:pulsar", at),
             "[2024-01-01T00:00:00.000001+00:00] react:pulsar.WARNING: dropping a message \
              {\"iteration\":3,\"reason\":\"garbage\"} []\n"
         );
-        let bare = Record {
-            level: Level::INFO,
-            message: "started".into(),
-            fields: vec![],
-        };
-        assert!(bare.line("p", at).ends_with("p.INFO: started [] []\n"));
+        let bare = LogRecord::new(Level::INFO, "test", "started");
+        assert!(line(&bare, "p", at).ends_with("p.INFO: started [] []\n"));
     }
 }

@@ -10,10 +10,12 @@
 //! - [`daemon`]: the ZeroMQ driver around the engine, with a shutdown handle and live counters.
 //! - [`performer`]: the Performer client (admission, subscription, pulse, result), with timeouts.
 //! - [`error`]: the crate's error enum.
+//! - [`log_record`]: a `tracing` event flattened into the record every host hands to its users.
 
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod log_record;
 pub mod performer;
 
 pub use config::PulsarConfig;
