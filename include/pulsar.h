@@ -140,6 +140,36 @@ typedef uint32_t PulsarEndpoint;
 #endif // __cplusplus
 
 /**
+ * A PHP value that is null, false or true: the values of `PulsarActionResult`'s
+ * `action_complete_correctly` and `slow_down`.
+ */
+enum PulsarOptionalBool
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Null (the property was never set).
+     */
+    PULSAR_OPTIONAL_BOOL_UNSET = 0,
+    /**
+     * `false`.
+     */
+    PULSAR_OPTIONAL_BOOL_FALSE = 1,
+    /**
+     * `true`.
+     */
+    PULSAR_OPTIONAL_BOOL_TRUE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum PulsarOptionalBool PulsarOptionalBool;
+#else
+typedef uint32_t PulsarOptionalBool;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A daemon made by `pulsar_daemon_new`: its sockets are bound; `pulsar_daemon_run` runs it (once).
  *
  * Thread safety: while one thread blocks in `pulsar_daemon_run`, any other thread may call
@@ -232,6 +262,52 @@ typedef struct PulsarDaemonStats {
     bool running;
 } PulsarDaemonStats;
 
+/**
+ * One `ActionResultingPushDto`, for `pulsar_performer_report`. Zero-initialized (`{0}`), it is the DTO with every
+ * property null.
+ *
+ * A result counts as an error for the daemon only with a non-empty `error_message`; then `slow_down` not
+ * `PULSAR_OPTIONAL_BOOL_UNSET` (even `FALSE`, as in the original) asks for a slow-down, else
+ * `has_sleep_for_period` asks for a pause of `sleep_for_period_us`, else the daemon logs the error and ignores
+ * it.
+ */
+typedef struct PulsarActionResult {
+    /**
+     * `actionCompleteCorrectly`: a `PulsarOptionalBool` value.
+     */
+    uint32_t action_complete_correctly;
+    /**
+     * `slowDown`: a `PulsarOptionalBool` value.
+     */
+    uint32_t slow_down;
+    /**
+     * `errorMessage`: `error_message_len` bytes (any bytes, NUL included; UTF-8 recommended), or NULL (with a
+     * length of 0) for null. A non-NULL pointer with a length of 0 is the empty string.
+     */
+    const uint8_t *error_message;
+    /**
+     * The number of bytes at `error_message`.
+     */
+    size_t error_message_len;
+    /**
+     * `errorReason`: as `error_message`.
+     */
+    const uint8_t *error_reason;
+    /**
+     * The number of bytes at `error_reason`.
+     */
+    size_t error_reason_len;
+    /**
+     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod` (false: null).
+     */
+    bool has_sleep_for_period;
+    /**
+     * Its `sleepPeriod` in microseconds, at most 2^63 - 1 (a PHP integer); read only with
+     * `has_sleep_for_period`.
+     */
+    uint64_t sleep_for_period_us;
+} PulsarActionResult;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -254,19 +330,6 @@ PulsarStatus pulsar_last_error_code(void);
  * `pulsar_*` call on this thread (copy it to keep it).
  */
 const char *pulsar_last_error_message(void);
-
-/**
- * Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error.
- * Off until called. `filter` is NULL for `RUST_LOG` or else `info`, or a filter such as `"debug"` or
- * `"publisher_pulsar=debug"`. Call once per process: a second call returns `PULSAR_STATUS_OUT_OF_ORDER`.
- *
- * Errors: `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_ARGUMENT` (a malformed filter),
- * `PULSAR_STATUS_OUT_OF_ORDER`.
- *
- * # Safety
- * `filter` must be NULL or a NUL-terminated string.
- */
-PulsarStatus pulsar_log_to_stderr(const char *filter);
 
 /**
  * Creates a daemon from a JSON configuration and binds its sockets, so that address errors surface here.
@@ -355,6 +418,57 @@ PulsarStatus pulsar_daemon_performer_config(const struct PulsarDaemon *daemon, c
 void pulsar_daemon_free(struct PulsarDaemon *daemon);
 
 /**
+ * Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
+ * colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
+ * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.
+ *
+ * Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
+ * of either returns `PULSAR_STATUS_OUT_OF_ORDER` (so does a call in a program that installed its own `tracing`
+ * subscriber).
+ *
+ * Errors: `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_ARGUMENT` (a malformed filter),
+ * `PULSAR_STATUS_OUT_OF_ORDER`.
+ *
+ * # Safety
+ * `filter` must be NULL or a NUL-terminated string.
+ */
+PulsarStatus pulsar_log_to_stderr(const char *filter);
+
+/**
+ * Keeps the library's log records in an in-process queue of at most `capacity` records, for the host to take
+ * with `pulsar_log_next` (from any thread) and hand to its own logger. Off until called. When the queue is full
+ * the oldest record is dropped; the next `pulsar_log_next` then first gives a `WARN` record saying how many were
+ * dropped (field `dropped`). `filter` is NULL for `RUST_LOG` or else `info`, or a filter such as `"warn"`.
+ *
+ * Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
+ * of either returns `PULSAR_STATUS_OUT_OF_ORDER` (so does a call in a program that installed its own `tracing`
+ * subscriber).
+ *
+ * Errors: `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_ARGUMENT` (a malformed filter, a `capacity` of
+ * 0), `PULSAR_STATUS_OUT_OF_ORDER`.
+ *
+ * # Safety
+ * `filter` must be NULL or a NUL-terminated string.
+ */
+PulsarStatus pulsar_log_to_queue(const char *filter, size_t capacity);
+
+/**
+ * Takes the oldest record of the queue of `pulsar_log_to_queue`, without waiting. On success `*out` points to
+ * the record as one line of JSON (UTF-8), or is NULL when the queue is empty (or was never chosen):
+ *
+ * `{"level":"INFO","target":"publisher_pulsar::daemon","message":"pulse iteration finished","fields":{...}}`
+ *
+ * `level` is `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`; `fields` holds the record's other fields in their
+ * order, as JSON integers (signed 64-bit; larger unsigned values are strings), numbers, booleans or strings.
+ * The string belongs to the library and stays valid until the next `pulsar_log_next` call on the same thread
+ * (copy it to keep it). Any thread may drain the queue.
+ *
+ * # Safety
+ * `out` must be NULL or valid for one write.
+ */
+PulsarStatus pulsar_log_next(const char **out);
+
+/**
  * Creates a performer from a JSON configuration and connects its sockets (connecting is lazy: the daemon
  * need not run yet; a worker started before the daemon is served once the daemon binds).
  *
@@ -437,6 +551,21 @@ PulsarStatus pulsar_performer_report_slow_down(struct PulsarPerformer *performer
  * `performer` must be NULL or a live performer; `message` and `reason` NULL or NUL-terminated.
  */
 PulsarStatus pulsar_performer_report_pause_for(struct PulsarPerformer *performer, uint64_t micros, const char *message, const char *reason);
+
+/**
+ * Reports any result, sent exactly as `result` describes it (the original's `pushActionResultInfo` with an
+ * `ActionResultingPushDto`: a null property stays null). What the daemon does with it is its own rule (see
+ * `PulsarActionResult`): a success, a slow-down, a pause, or an error it logs and ignores. The struct is read
+ * during the call only.
+ *
+ * Errors: as `pulsar_performer_report_success`, plus `PULSAR_STATUS_INVALID_ARGUMENT` for a field out of range
+ * (the message names it; the permission is then kept, so a correct report can follow).
+ *
+ * # Safety
+ * `performer` must be NULL or a live performer; `result` NULL or a valid `PulsarActionResult` whose non-NULL
+ * byte pointers are valid for reading their lengths.
+ */
+PulsarStatus pulsar_performer_report(struct PulsarPerformer *performer, const struct PulsarActionResult *result);
 
 /**
  * Tells the daemon this worker ends early (`PerformerEarlyTerminated`). With `stand_on_subscription` true

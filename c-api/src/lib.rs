@@ -16,23 +16,26 @@
 //! - [`pulse`]: `PulsarPulse`, a received pulse (class name, properties as JSON, raw bytes).
 //! - [`daemon`]: `PulsarDaemon`, the daemon run from C, with stop and counters usable from other threads.
 //! - [`json`]: the JSON rendering of PHP properties.
-//! - this file: version, last-error getters, logging.
+//! - [`log`]: where log records go: standard error, or a queue the host drains as JSON records.
+//! - [`result`]: `PulsarActionResult`, any `ActionResultingPushDto` for `pulsar_performer_report`.
+//! - this file: version, last-error getters.
 
 use std::ffi::c_char;
 
 pub mod boundary;
 pub mod daemon;
 pub mod json;
+pub mod log;
 pub mod performer;
 pub mod pulse;
+pub mod result;
 pub mod status;
 
 pub use daemon::{PulsarDaemon, PulsarDaemonStats, PulsarEndpoint};
 pub use performer::PulsarPerformer;
 pub use pulse::PulsarPulse;
+pub use result::{PulsarActionResult, PulsarOptionalBool};
 pub use status::PulsarStatus;
-
-use boundary::{opt_str_arg, Failure};
 
 /// The library's version, e.g. `"0.1.0"`: a static NUL-terminated string, never freed.
 #[no_mangle]
@@ -60,41 +63,4 @@ pub extern "C" fn pulsar_last_error_code() -> PulsarStatus {
 #[no_mangle]
 pub extern "C" fn pulsar_last_error_message() -> *const c_char {
     boundary::last_error_message()
-}
-
-/// Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error.
-/// Off until called. `filter` is NULL for `RUST_LOG` or else `info`, or a filter such as `"debug"` or
-/// `"publisher_pulsar=debug"`. Call once per process: a second call returns `PULSAR_STATUS_OUT_OF_ORDER`.
-///
-/// Errors: `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_ARGUMENT` (a malformed filter),
-/// `PULSAR_STATUS_OUT_OF_ORDER`.
-///
-/// # Safety
-/// `filter` must be NULL or a NUL-terminated string.
-#[no_mangle]
-pub unsafe extern "C" fn pulsar_log_to_stderr(filter: *const c_char) -> PulsarStatus {
-    boundary::run(|| {
-        use tracing_subscriber::EnvFilter;
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let filter = unsafe { opt_str_arg(filter, "filter") }?;
-        let filter = match filter {
-            Some(text) => EnvFilter::try_new(text).map_err(|e| {
-                Failure::new(
-                    PulsarStatus::InvalidArgument,
-                    format!("invalid log filter {text:?}: {e}"),
-                )
-            })?,
-            None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        };
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .try_init()
-            .map_err(|e| {
-                Failure::new(
-                    PulsarStatus::OutOfOrder,
-                    format!("logging is already set up in this process: {e}"),
-                )
-            })
-    })
 }

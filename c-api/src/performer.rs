@@ -11,6 +11,7 @@ use publisher_pulsar::performer::{Performer, PerformerConfig};
 
 use crate::boundary::{self, bytes_arg, handle_arg, opt_str_arg, out_arg};
 use crate::pulse::PulsarPulse;
+use crate::result::PulsarActionResult;
 use crate::status::PulsarStatus;
 
 /// A worker's connection to a Publisher Pulsar daemon (three ZeroMQ sockets, made once and reused).
@@ -189,6 +190,34 @@ pub unsafe extern "C" fn pulsar_performer_report_pause_for(
         // SAFETY: as above.
         let reason = unsafe { bytes_arg(reason, "reason") }?;
         performer.lock().report_pause_for(micros, message, reason)?;
+        Ok(())
+    })
+}
+
+/// Reports any result, sent exactly as `result` describes it (the original's `pushActionResultInfo` with an
+/// `ActionResultingPushDto`: a null property stays null). What the daemon does with it is its own rule (see
+/// `PulsarActionResult`): a success, a slow-down, a pause, or an error it logs and ignores. The struct is read
+/// during the call only.
+///
+/// Errors: as `pulsar_performer_report_success`, plus `PULSAR_STATUS_INVALID_ARGUMENT` for a field out of range
+/// (the message names it; the permission is then kept, so a correct report can follow).
+///
+/// # Safety
+/// `performer` must be NULL or a live performer; `result` NULL or a valid `PulsarActionResult` whose non-NULL
+/// byte pointers are valid for reading their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn pulsar_performer_report(
+    performer: *mut PulsarPerformer,
+    result: *const PulsarActionResult,
+) -> PulsarStatus {
+    boundary::run(|| {
+        // SAFETY: NULL or a live performer, by this function's contract.
+        let performer = unsafe { handle_arg(performer, "performer") }?;
+        // SAFETY: NULL or a valid struct, by this function's contract.
+        let result = unsafe { handle_arg(result, "result") }?;
+        // SAFETY: its byte pointers are valid for their lengths, by this function's contract.
+        let result = unsafe { result.to_action_result() }?;
+        performer.lock().report(&result)?;
         Ok(())
     })
 }

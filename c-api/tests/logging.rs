@@ -1,11 +1,12 @@
-//! `pulsar_log_to_stderr` sets the process-wide logger once. In its own test binary, since it changes what
+//! `pulsar_log_to_stderr` sets the process-wide logger once (the queue is tested in `log_queue.rs`). In its own test binary, since it changes what
 //! every other test in the same process would print.
 
 mod support;
 
 use std::ptr;
 
-use pulsar::{pulsar_log_to_stderr, PulsarStatus};
+use pulsar::log::pulsar_log_to_stderr;
+use pulsar::PulsarStatus;
 use support::{c, expect_status, last_message};
 
 #[test]

@@ -59,17 +59,19 @@ final class DeclarationsTest extends TestCase
         $this->assertSame([], $missing, 'include/pulsar.h has functions the FFI declarations lack: add them to Library::DECLARATIONS');
     }
 
-    public function testTheStatsStructIsTheHeaders(): void
+    public function testTheStructsAreTheHeaders(): void
     {
-        $pattern = '/typedef struct PulsarDaemonStats \{(.*?)\} PulsarDaemonStats;/s';
-        $this->assertSame(1, preg_match($pattern, self::header(), $header));
-        $this->assertSame(1, preg_match($pattern, self::normalized(Library::DECLARATIONS), $declared));
-        $this->assertSame(trim($header[1]), trim($declared[1]));
+        foreach (['PulsarDaemonStats', 'PulsarActionResult'] as $struct) {
+            $pattern = "/typedef struct $struct \\{(.*?)\\} $struct;/s";
+            $this->assertSame(1, preg_match($pattern, self::header(), $header), $struct);
+            $this->assertSame(1, preg_match($pattern, self::normalized(Library::DECLARATIONS), $declared), $struct);
+            $this->assertSame(trim($header[1]), trim($declared[1]), $struct);
+        }
     }
 
-    public function testStatusAndEndpointNumbersAreTheHeaders(): void
+    public function testStatusEndpointAndOptionalBoolNumbersAreTheHeaders(): void
     {
-        preg_match_all('/\b(PULSAR_(STATUS|ENDPOINT)_[A-Z0-9_]+) = (\d+)/', self::header(), $m, PREG_SET_ORDER);
+        preg_match_all('/\b(PULSAR_(STATUS|ENDPOINT|OPTIONAL_BOOL)_[A-Z0-9_]+) = (\d+)/', self::header(), $m, PREG_SET_ORDER);
         $this->assertGreaterThan(10, count($m));
         foreach ($m as [, $constant, , $value]) {
             $name = Library::class . '::' . substr($constant, strlen('PULSAR_'));

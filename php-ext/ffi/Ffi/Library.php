@@ -44,6 +44,14 @@ final class Library
     public const ENDPOINT_PUBLISH = 1;
     public const ENDPOINT_PULL = 2;
 
+    /** `enum PulsarOptionalBool` of include/pulsar.h (PulsarActionResult's null / false / true). */
+    public const OPTIONAL_BOOL_UNSET = 0;
+    public const OPTIONAL_BOOL_FALSE = 1;
+    public const OPTIONAL_BOOL_TRUE = 2;
+
+    /** How many of libpulsar's log records wait for PHP at most (the oldest are dropped, and counted, beyond). */
+    public const LOG_QUEUE_CAPACITY = 4096;
+
     /**
      * The declarations of include/pulsar.h that PHP uses, in the header's own words (the enums become their
      * C11 typedefs, as the header itself declares them for C before C23).
@@ -51,6 +59,7 @@ final class Library
     public const DECLARATIONS = <<<'C'
 typedef uint32_t PulsarStatus;
 typedef uint32_t PulsarEndpoint;
+typedef uint32_t PulsarOptionalBool;
 typedef struct PulsarDaemon PulsarDaemon;
 typedef struct PulsarPerformer PulsarPerformer;
 typedef struct PulsarPulse PulsarPulse;
@@ -71,10 +80,22 @@ typedef struct PulsarDaemonStats {
     uint64_t dropped_messages;
     bool running;
 } PulsarDaemonStats;
+typedef struct PulsarActionResult {
+    uint32_t action_complete_correctly;
+    uint32_t slow_down;
+    const uint8_t *error_message;
+    size_t error_message_len;
+    const uint8_t *error_reason;
+    size_t error_reason_len;
+    bool has_sleep_for_period;
+    uint64_t sleep_for_period_us;
+} PulsarActionResult;
 const char *pulsar_version(void);
 PulsarStatus pulsar_last_error_code(void);
 const char *pulsar_last_error_message(void);
 PulsarStatus pulsar_log_to_stderr(const char *filter);
+PulsarStatus pulsar_log_to_queue(const char *filter, size_t capacity);
+PulsarStatus pulsar_log_next(const char **out);
 PulsarStatus pulsar_daemon_new(const char *config_json, struct PulsarDaemon **out);
 PulsarStatus pulsar_daemon_run(struct PulsarDaemon *daemon);
 PulsarStatus pulsar_daemon_stop(const struct PulsarDaemon *daemon);
@@ -85,6 +106,7 @@ void pulsar_daemon_free(struct PulsarDaemon *daemon);
 PulsarStatus pulsar_performer_new(const char *config_json, struct PulsarPerformer **out);
 void pulsar_performer_free(struct PulsarPerformer *performer);
 PulsarStatus pulsar_performer_wait_permission(struct PulsarPerformer *performer, struct PulsarPulse **out);
+PulsarStatus pulsar_performer_report(struct PulsarPerformer *performer, const struct PulsarActionResult *result);
 PulsarStatus pulsar_performer_report_success(struct PulsarPerformer *performer);
 PulsarStatus pulsar_performer_report_slow_down(struct PulsarPerformer *performer, const char *message, const char *reason);
 PulsarStatus pulsar_performer_report_pause_for(struct PulsarPerformer *performer, uint64_t micros, const char *message, const char *reason);
@@ -254,27 +276,43 @@ C;
     }
 
     /**
-     * Sends the library's own log lines (the daemon's iterations, warnings about malformed input) to STDERR, once
-     * per process: at info for the daemon, warnings for the rest, unless RUST_LOG says otherwise.
+     * Keeps libpulsar's own log records (the daemon's iterations, warnings) in its in-process queue, once per
+     * process, for Log::forwardLibraryRecords() to hand to the PSR-3 logger or STDOUT/STDERR as the extension
+     * does. Everything from `info` up is kept, whatever RUST_LOG says, as the extension delivers it; each Log
+     * then applies its own least level. If something else in this process chose libpulsar's logging already
+     * (`pulsar_log_to_stderr`), that choice is kept and no record reaches PHP.
      */
-    public static function logToStderr(): void
+    public static function logToQueue(): void
     {
         static $done = false;
         if ($done) {
             return;
         }
         $done = true;
-        $filter = getenv('RUST_LOG') !== false ? null : 'warn,publisher_pulsar::daemon=info';
-        // tracing's writer colours its lines unless NO_COLOR is set; a log file or a pipe wants plain text.
-        $plain = getenv('NO_COLOR') === false
-            && !(defined('STDERR') && function_exists('stream_isatty') && @stream_isatty(STDERR));
-        if ($plain) {
-            putenv('NO_COLOR=1');
-        }
-        // OUT_OF_ORDER means something in this process set up the library's logging already: keep that one.
-        self::ffi()->pulsar_log_to_stderr($filter);
-        if ($plain) {
-            putenv('NO_COLOR');
+        // OUT_OF_ORDER means libpulsar's logging was set up already in this process: keep that one.
+        self::ffi()->pulsar_log_to_queue('info', self::LOG_QUEUE_CAPACITY);
+    }
+
+    /**
+     * Takes the oldest queued log record of libpulsar (see logToQueue()), without waiting: `level` (ERROR, WARN,
+     * INFO, DEBUG, TRACE), `message` and `fields` (in the record's order); null when there is none.
+     *
+     * @return array{level: string, message: string, fields: array<string, int|float|bool|string|null>}|null
+     */
+    public static function nextLogRecord(): ?array
+    {
+        $ffi = self::ffi();
+        $out = $ffi->new('const char *');
+        while (true) {
+            if ($ffi->pulsar_log_next(\FFI::addr($out)) !== self::STATUS_OK || \FFI::isNull($out)) {
+                return null;
+            }
+            $record = json_decode(\FFI::string($out), true);
+            if (is_array($record) && is_string($record['level'] ?? null) && is_string($record['message'] ?? null)) {
+                $fields = is_array($record['fields'] ?? null) ? $record['fields'] : [];
+                return ['level' => $record['level'], 'message' => $record['message'], 'fields' => $fields];
+            }
+            // Not a record (cannot happen with a matching libpulsar): skip it rather than stop the daemon.
         }
     }
 }
