@@ -11,8 +11,7 @@ use React\PublisherPulsar\Ffi\PerformerClient;
  * not loaded (the extension's class of the same name wins when it is); same API, settings and exceptions. The
  * work is done by Ffi\PerformerClient over libpulsar.
  *
- * Differences from the extension, due to the C ABI: libpulsar's warnings go to STDERR, not to the DTO's logger;
- * a result is sent as one of the C ABI's reports (see pushActionResultInfo()).
+ * libpulsar's records of each call (warnings) reach the DTO's logger, or STDERR, as with the extension.
  */
 class Performer
 {
@@ -78,8 +77,8 @@ class Performer
     }
 
     /**
-     * Reports the result of the permitted action; an error in it may make the Pulsar slow down or pause. Over the
-     * C ABI the DTO is sent as the report the daemon reads it as (PerformerClient::reportResult()).
+     * Reports the result of the permitted action, sent exactly as the DTO holds it; an error in it may make the
+     * Pulsar slow down or pause.
      *
      * @param Inventory\ActionResultingPushDto $actionResultingPushDto
      */

@@ -11,9 +11,9 @@ use React\PublisherPulsar\Ffi\PulsarRunner;
  * loaded (the extension's class of the same name wins when it is); same API, settings and exceptions. The work is
  * done by Ffi\PulsarRunner over libpulsar.
  *
- * Differences from the extension, all due to the C ABI: the daemon's per-iteration log records go to STDERR as
- * libpulsar's own lines, not to the DTO's logger (which receives "Pulsar started" and "Pulsar stopped ..."); a
- * pulse object whose serialize() bytes are not UTF-8 is refused (the C ABI takes the settings as JSON).
+ * The daemon's log records reach the DTO's logger (or STDOUT) as with the extension, forwarded from libpulsar's
+ * queue while manage() waits. Difference, due to the C ABI: a pulse object whose serialize() bytes are not UTF-8 is
+ * refused (the C ABI takes the settings as JSON).
  */
 class Pulsar
 {

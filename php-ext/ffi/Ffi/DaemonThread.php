@@ -35,8 +35,12 @@ final class DaemonThread
     private const SIG_SETMASK = 2;
     private const EBUSY = 16;
 
-    /** How long one wait for a signal lasts before the daemon's thread is checked again, in nanoseconds. */
-    private const WAIT_NS = 100_000_000;
+    /**
+     * How long one wait for a signal lasts before the daemon's thread is checked again and its log records are
+     * forwarded, in nanoseconds: short enough that records reach the logger about as soon as the extension
+     * delivers them, long enough to cost nothing measurable.
+     */
+    private const WAIT_NS = 25_000_000;
 
     private const LIBC = <<<'C'
 typedef unsigned long pthread_t;
@@ -112,11 +116,14 @@ C;
 
     /**
      * Runs the daemon on its own thread until it ends (timerIterationsLimit, or stopped on SIGTERM/SIGINT); returns
-     * its status. Call between block() and unblock().
+     * its status. Call between block() and unblock(). Between two waits for a signal, $meanwhile runs on this
+     * (PHP's) thread (it forwards the daemon's log records); if it throws, the daemon is stopped, not called again,
+     * and its exception is thrown once the daemon's thread has ended.
      *
      * @param \FFI\CData $daemon a `struct PulsarDaemon *` from pulsar_daemon_new
+     * @param callable(): void $meanwhile
      */
-    public function run($daemon): int
+    public function run($daemon, callable $meanwhile): int
     {
         $libc = self::$libc;
         $thread = $libc->new('pthread_t');
@@ -130,14 +137,22 @@ C;
         // alike), so that a status of 0 is not taken for a pointer to follow.
         $result = $libc->new('uintptr_t');
         $stopping = false;
+        $thrown = null;
         while (true) {
             $signal = $this->waitForSignal(self::WAIT_NS);
             if ($signal !== null) {
                 $this->received ??= $signal;
-                if (!$stopping) {
-                    $this->ffi->pulsar_daemon_stop($daemon);
-                    $stopping = true;
+            }
+            if ($thrown === null) {
+                try {
+                    $meanwhile();
+                } catch (\Throwable $e) {
+                    $thrown = $e;
                 }
+            }
+            if (($signal !== null || $thrown !== null) && !$stopping) {
+                $this->ffi->pulsar_daemon_stop($daemon);
+                $stopping = true;
             }
             $joined = $libc->pthread_tryjoin_np($thread->cdata, \FFI::addr($result));
             if ($joined === 0) {
@@ -153,6 +168,9 @@ C;
         // end the process once the mask is put back.
         while (($signal = $this->waitForSignal(0)) !== null) {
             $this->received ??= $signal;
+        }
+        if ($thrown !== null) {
+            throw $thrown;
         }
         return $result->cdata & 0xFFFFFFFF;
     }

@@ -5,12 +5,18 @@ declare(strict_types=1);
 namespace React\PublisherPulsar\Ffi;
 
 /**
- * The records the FFI classes log themselves ("Pulsar started", "Pulsar stopped by SIGTERM", the ReplyStack
- * notice): to the user's PSR-3 logger, with `module` and the record's fields as context, or as Monolog-style lines
- * on STDOUT/STDERR, exactly as the pulsar extension writes them (php-ext/src/logging.rs).
+ * Where the records of one Pulsar or Performer go, exactly as the pulsar extension delivers them
+ * (php-ext/src/logging.rs): to the user's PSR-3 logger (`error`, `warning`, `info` or `debug` with the message and
+ * a context of `module` followed by the record's fields), or as Monolog-style lines on STDOUT/STDERR. Records less
+ * severe than the Log's least level are not delivered.
  *
- * libpulsar's own records (one per pulse iteration, warnings) cannot reach a PHP logger through the C ABI, which
- * has no log callback: Library::logToStderr() sends them to STDERR instead.
+ * Two kinds of records: the ones the FFI classes log themselves ("Pulsar started", "Pulsar stopped by SIGTERM",
+ * the ReplyStack notice), and libpulsar's own (one per pulse iteration, warnings), which libpulsar keeps in its
+ * queue (Library::logToQueue()) until forwardLibraryRecords() takes them. libpulsar flattens its records with the
+ * same code as the extension, so the message and fields are the same.
+ *
+ * A logger that throws is not called again by this Log until resume(): the exception reaches the caller, as the
+ * extension rethrows it. This class must never run on a thread other than PHP's.
  *
  * @internal
  */
@@ -19,34 +25,95 @@ final class Log
     public const TO_STDOUT = 'stdout';
     public const TO_STDERR = 'stderr';
 
+    /** Severity ranks of the levels (libpulsar's names and PSR-3's), most severe first. */
+    private const RANKS = ['ERROR' => 1, 'WARN' => 2, 'INFO' => 3, 'DEBUG' => 4, 'TRACE' => 5];
+    public const ERROR = 'ERROR';
+    public const WARN = 'WARN';
+    public const INFO = 'INFO';
+
     private ?object $logger;
     private string $fallback;
     private string $channel;
+    private int $leastRank;
+    private bool $failed = false;
 
-    /** Records go to $logger (already checked by Convert::logger()) if there is one, else to $fallback. */
-    public function __construct(?object $logger, string $fallback, string $channel)
+    /**
+     * Records go to $logger (already checked by Convert::logger()) if there is one, else to $fallback; records
+     * less severe than $leastLevel (ERROR, WARN, INFO) are not delivered.
+     */
+    public function __construct(?object $logger, string $fallback, string $channel, string $leastLevel = self::INFO)
     {
         $this->logger = $logger;
         $this->fallback = $fallback;
         $this->channel = $channel;
+        $this->leastRank = self::RANKS[$leastLevel];
     }
 
     /**
-     * Delivers one info record. A logger's exception propagates to the caller, as the extension rethrows it.
+     * Delivers one info record of the FFI classes themselves. A logger's exception propagates to the caller.
      *
      * @param array<string,int|float|bool|string> $fields
      */
     public function info(string $message, array $fields = []): void
     {
-        if ($this->logger !== null) {
-            $this->logger->info($message, ['module' => $this->channel] + $fields);
+        $this->deliver(self::INFO, $message, $fields);
+    }
+
+    /**
+     * Delivers every record libpulsar has queued, oldest first. If the logger throws, the rest are taken and
+     * dropped (as the extension stops calling a failed logger) and the first exception is thrown at the end.
+     */
+    public function forwardLibraryRecords(): void
+    {
+        $thrown = null;
+        while (($record = Library::nextLogRecord()) !== null) {
+            try {
+                $this->deliver($record['level'], $record['message'], $record['fields']);
+            } catch (\Throwable $e) {
+                $thrown ??= $e;
+            }
+        }
+        if ($thrown !== null) {
+            throw $thrown;
+        }
+    }
+
+    /** Calls the logger again after it failed (the next Performer call, as the extension does). */
+    public function resume(): void
+    {
+        $this->failed = false;
+    }
+
+    /** @param array<string,mixed> $fields */
+    private function deliver(string $level, string $message, array $fields): void
+    {
+        $rank = self::RANKS[$level] ?? self::RANKS['DEBUG'];
+        if ($rank > $this->leastRank || $this->failed) {
             return;
         }
+        if ($this->logger !== null) {
+            // The record's own `module` field, if it has one, replaces the channel (the extension's array insert).
+            $context = ['module' => $this->channel];
+            foreach ($fields as $name => $value) {
+                $context[$name] = $value;
+            }
+            $method = [1 => 'error', 2 => 'warning', 3 => 'info'][$rank] ?? 'debug';
+            try {
+                $this->logger->$method($message, $context);
+            } catch (\Throwable $e) {
+                $this->failed = true;
+                throw $e;
+            }
+            return;
+        }
+        // The extension renders the context with serde_json's map: keys sorted bytewise.
+        ksort($fields, SORT_STRING);
         $context = $fields === []
             ? '[]'
             : json_encode($fields, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION
                 | JSON_INVALID_UTF8_SUBSTITUTE);
-        $line = sprintf("[%s] %s.INFO: %s %s []\n", self::timestamp(), $this->channel, $message, $context);
+        $name = [1 => 'ERROR', 2 => 'WARNING', 3 => 'INFO'][$rank] ?? 'DEBUG';
+        $line = sprintf("[%s] %s.%s: %s %s []\n", self::timestamp(), $this->channel, $name, $message, $context);
         // A closed stream must not stop the daemon: the line is lost, as Monolog would lose it.
         $stream = @fopen($this->fallback === self::TO_STDOUT ? 'php://stdout' : 'php://stderr', 'w');
         if ($stream !== false) {

@@ -41,6 +41,8 @@ final class PerformerClient
     private ?string $handleConfig = null;
     /** The JSON settings last read from the PerformerDto; null until first needed and after a setter. */
     private ?string $prepared = null;
+    /** Where libpulsar's records of this performer's calls go, read with $prepared. */
+    private ?Log $log = null;
     private ?PublisherToSubscribersDto $received = null;
 
     /** The client of $performer (made on first use). */
@@ -54,6 +56,7 @@ final class PerformerClient
     {
         $this->performerDto = Convert::expectInstance($performerDto, PerformerDto::class, 'The PerformerDto');
         $this->prepared = null;
+        $this->log = null;
     }
 
     public function performerDto(): ?PerformerDto
@@ -82,7 +85,7 @@ final class PerformerClient
         $this->connect();
         $ffi = Library::ffi();
         $pulse = $ffi->new('struct PulsarPulse *');
-        Library::check($ffi->pulsar_performer_wait_permission($this->handle, \FFI::addr($pulse)));
+        $this->checked($ffi->pulsar_performer_wait_permission($this->handle, \FFI::addr($pulse)));
         try {
             $object = PulseObject::instantiate($pulse);
         } catch (\Throwable $e) {
@@ -101,42 +104,45 @@ final class PerformerClient
     }
 
     /**
-     * The C ABI has three reports, so the DTO is sent as the one the daemon reads it as (the protocol's rule: an
-     * error counts only with a non-empty errorMessage, and slowDown set, even false, wins over sleepForPeriod):
-     * no error → success; slowDown set → slow-down; sleepForPeriod set → pause for that period; an error asking
-     * for neither → a pause of 0 µs, which changes nothing (the daemon logs it as PauseForPeriod(0ns) where the
-     * extension's exact bytes give "Ignored"). Texts are cut at a NUL byte (C strings).
+     * Sends the DTO exactly as it holds its values (null stays null, false stays false, texts keep every byte), so
+     * the daemon applies its own rule to it as to the extension's bytes: an error asking for neither slow-down nor
+     * pause is logged and ignored.
      */
     public function reportResult($actionResultingPushDto): void
     {
-        $result = self::actionResult($actionResultingPushDto);
+        $dto = self::actionResult($actionResultingPushDto);
         $handle = $this->handleOrOutOfOrder();
         $ffi = Library::ffi();
-        $message = $result['errorMessage'];
-        if ($message === null || $message === '') {
-            $status = $ffi->pulsar_performer_report_success($handle);
-        } elseif ($result['slowDown'] !== null) {
-            $status = $ffi->pulsar_performer_report_slow_down($handle, $message, $result['errorReason'] ?? '');
-        } else {
-            $status = $ffi->pulsar_performer_report_pause_for(
-                $handle,
-                $result['sleepForPeriod'] ?? 0,
-                $message,
-                $result['errorReason'] ?? ''
-            );
+        $result = $ffi->new('struct PulsarActionResult');
+        $result->action_complete_correctly = self::optionalBool($dto['actionCompleteCorrectly']);
+        $result->slow_down = self::optionalBool($dto['slowDown']);
+        // The buffers must live until the call returns.
+        $message = self::bytes($dto['errorMessage']);
+        $reason = self::bytes($dto['errorReason']);
+        if ($message !== null) {
+            $result->error_message = $ffi->cast('const uint8_t *', $message);
+            $result->error_message_len = strlen($dto['errorMessage']);
         }
-        Library::check($status);
+        if ($reason !== null) {
+            $result->error_reason = $ffi->cast('const uint8_t *', $reason);
+            $result->error_reason_len = strlen($dto['errorReason']);
+        }
+        if ($dto['sleepForPeriod'] !== null) {
+            $result->has_sleep_for_period = true;
+            $result->sleep_for_period_us = $dto['sleepForPeriod'];
+        }
+        $this->checked($ffi->pulsar_performer_report($handle, \FFI::addr($result)));
     }
 
     public function reportSuccess(): void
     {
-        Library::check(Library::ffi()->pulsar_performer_report_success($this->handleOrOutOfOrder()));
+        $this->checked(Library::ffi()->pulsar_performer_report_success($this->handleOrOutOfOrder()));
     }
 
     public function reportEarlyTermination(bool $standOnSubscription): void
     {
         $handle = $this->handleOrOutOfOrder();
-        Library::check(Library::ffi()->pulsar_performer_report_early_termination($handle, $standOnSubscription));
+        $this->checked(Library::ffi()->pulsar_performer_report_early_termination($handle, $standOnSubscription));
     }
 
     /** Closes the sockets; a permission still held is given back to the daemon first. */
@@ -162,12 +168,72 @@ final class PerformerClient
             $ffi->pulsar_performer_free($this->handle);
             $this->handle = null;
             $this->handleConfig = null;
+            $this->log()->forwardLibraryRecords();
         }
-        Library::logToStderr();
+        Library::logToQueue();
         $handle = $ffi->new('struct PulsarPerformer *');
-        Library::check($ffi->pulsar_performer_new($config, \FFI::addr($handle)));
+        $this->checked($ffi->pulsar_performer_new($config, \FFI::addr($handle)));
         $this->handle = $handle;
         $this->handleConfig = $config;
+    }
+
+    /**
+     * Forwards the records libpulsar logged during the call that returned $status to this performer's logger (or
+     * warnings to STDERR), then throws the call's failure, if any; a logger's exception wins, as in the extension.
+     */
+    private function checked(int $status): void
+    {
+        // The message of a failure is read first: it is valid until the next libpulsar call on this thread.
+        $failure = $status === Library::STATUS_OK ? null : Library::failure($status);
+        $log = $this->log();
+        $log->resume();
+        $log->forwardLibraryRecords();
+        if ($failure !== null) {
+            throw $failure;
+        }
+    }
+
+    /**
+     * Where this performer's records go: the PerformerDto's logger from info up, or else warnings and errors as
+     * lines on STDERR (a worker's STDOUT is its own), on the channel of its moduleName, as in the extension.
+     */
+    private function log(): Log
+    {
+        if ($this->log === null) {
+            $logger = null;
+            $channel = 'performer';
+            if ($this->performerDto !== null) {
+                $logger = Convert::logger($this->performerDto->getLogger(), 'PerformerDto::setLogger()');
+                $name = Convert::text($this->performerDto->getModuleName(), 'setModuleName()');
+                $channel = $name ?? $channel;
+            }
+            $this->log = new Log($logger, Log::TO_STDERR, $channel, $logger === null ? Log::WARN : Log::INFO);
+        }
+        return $this->log;
+    }
+
+    /** A PulsarOptionalBool value. */
+    private static function optionalBool(?bool $value): int
+    {
+        return match ($value) {
+            null => Library::OPTIONAL_BOOL_UNSET,
+            false => Library::OPTIONAL_BOOL_FALSE,
+            true => Library::OPTIONAL_BOOL_TRUE,
+        };
+    }
+
+    /**
+     * A C copy of $text (any bytes), or null for null. One byte more than the text, so that an empty text still has
+     * an address (a non-NULL pointer with a length of 0 is the empty string, NULL is null).
+     */
+    private static function bytes(?string $text): ?\FFI\CData
+    {
+        if ($text === null) {
+            return null;
+        }
+        $buffer = Library::ffi()->new('uint8_t[' . (strlen($text) + 1) . ']');
+        \FFI::memcpy($buffer, $text, strlen($text));
+        return $buffer;
     }
 
     /** The libpulsar performer, or the extension's OUT_OF_ORDER failure before any connect. */
@@ -226,7 +292,8 @@ final class PerformerClient
     /**
      * An ActionResultingPushDto read through its getters, converted as the extension converts it.
      *
-     * @return array{errorMessage: ?string, errorReason: ?string, sleepForPeriod: ?int, slowDown: ?bool}
+     * @return array{actionCompleteCorrectly: ?bool, errorMessage: ?string, errorReason: ?string,
+     *     sleepForPeriod: ?int, slowDown: ?bool}
      */
     private static function actionResult($dto): array
     {
@@ -242,8 +309,8 @@ final class PerformerClient
             }
             $sleepForPeriod = $micros;
         }
-        Convert::flag($dto->isActionCompleteCorrectly());
         return [
+            'actionCompleteCorrectly' => Convert::flag($dto->isActionCompleteCorrectly()),
             'errorMessage' => Convert::bytes($dto->getErrorMessage(), 'ActionResultingPushDto::setErrorMessage()'),
             'errorReason' => Convert::bytes($dto->getErrorReason(), 'ActionResultingPushDto::setErrorReason()'),
             'sleepForPeriod' => $sleepForPeriod,
@@ -270,5 +337,6 @@ final class PerformerClient
         }
         $this->performerDto->setSocketsParams($params);
         $this->prepared = null;
+        $this->log = null;
     }
 }

@@ -17,8 +17,9 @@ use React\PublisherPulsar\Inventory\PulsarSocketsParamsDto;
  *
  * `manage()` reads the DTO through its getters exactly as the extension does (php-ext/src/settings.rs), hands the
  * settings to libpulsar as JSON (`pulsar_daemon_new` checks them all and binds the sockets) and runs the daemon on
- * a thread of its own (DaemonThread) until SIGTERM/SIGINT or `timerIterationsLimit`. It must never run PHP code
- * on the daemon's thread.
+ * a thread of its own (DaemonThread) until SIGTERM/SIGINT or `timerIterationsLimit`. While it runs, the PHP thread
+ * forwards the daemon's log records from libpulsar's queue to the DTO's logger (or STDOUT) every few
+ * milliseconds. It must never run PHP code on the daemon's thread.
  *
  * @internal
  */
@@ -69,12 +70,22 @@ final class PulsarRunner
         $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
 
         $ffi = Library::ffi();
-        Library::logToStderr();
+        Library::logToQueue();
+        // Records of an earlier run that were never taken (its logger failed) belong to no one now.
+        while (Library::nextLogRecord() !== null) {
+        }
         $thread = DaemonThread::isAvailable() ? new DaemonThread() : null;
         $daemon = $ffi->new('struct PulsarDaemon *');
         $thread?->block();
         try {
-            Library::check($ffi->pulsar_daemon_new($json, \FFI::addr($daemon)));
+            $status = $ffi->pulsar_daemon_new($json, \FFI::addr($daemon));
+            // The message of a failure is read before anything else calls libpulsar on this thread.
+            $failure = $status === Library::STATUS_OK ? null : Library::failure($status);
+            // What binding logged (e.g. a published object that forbids acting) comes first, as in the extension.
+            $log->forwardLibraryRecords();
+            if ($failure !== null) {
+                throw $failure;
+            }
             try {
                 $log->info('Pulsar started', [
                     'publish' => self::endpoint($daemon, Library::ENDPOINT_PUBLISH),
@@ -83,9 +94,13 @@ final class PulsarRunner
                     'subscribers_per_iteration' => $config['subscribersPerIteration'] ?? 10,
                     'pulsation_iteration_period' => (float) ($config['pulsationIterationPeriod'] ?? 1.0),
                 ]);
-                // Without a daemon thread, pulsar_daemon_run blocks this thread and PHP cannot see signals.
-                $status = $thread !== null ? $thread->run($daemon) : $ffi->pulsar_daemon_run($daemon);
+                // Without a daemon thread, pulsar_daemon_run blocks this thread and PHP cannot see signals; its
+                // records are forwarded once it returns.
+                $status = $thread !== null
+                    ? $thread->run($daemon, [$log, 'forwardLibraryRecords'])
+                    : $ffi->pulsar_daemon_run($daemon);
                 $failure = $status === Library::STATUS_OK ? null : Library::failure($status);
+                $log->forwardLibraryRecords();
             } finally {
                 $ffi->pulsar_daemon_free($daemon);
             }
