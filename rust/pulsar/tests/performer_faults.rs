@@ -154,22 +154,21 @@ fn daemon_killed_during_the_admission_wait_gives_a_timeout_and_a_restart_serves_
 #[test]
 fn daemon_killed_during_the_pulse_wait_gives_a_timeout_and_a_restart_serves_again() {
     let (reply_stack, publish, pull) = fixed_addresses();
-    // N = 2 and a long wait for the second worker: the lone worker is admitted and then waits for the pulse.
+    // A long period: after its first pulse, the worker is admitted again and then waits for the next pulse.
     let pulsard = Pulsard::start(
         &reply_stack,
         &publish,
         &pull,
-        &[
-            "--subscribers-per-iteration",
-            "2",
-            "--max-wait-reply-stack-result",
-            "120",
-        ],
+        &["--pulsation-iteration-period", "120"],
     );
     let mut config = performer_on(&reply_stack, &publish, &pull);
     config.pulse_timeout = Duration::from_millis(1_500);
     let waiter = thread::spawn(move || {
         let mut performer = Performer::connect(config).expect("connect");
+        performer
+            .wait_permission()
+            .expect("the first pulse at once");
+        performer.report_success().expect("report");
         let started = Instant::now();
         let first = performer.wait_permission().map(|_| ());
         (performer, first, started.elapsed())

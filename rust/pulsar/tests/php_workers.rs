@@ -809,22 +809,12 @@ fn original_workers_get_at_most_n_grants_per_period() {
 /// (c) Rate-limit errors make the pulses narrower (3 → 2 → 1), then make the pause between pulses grow by the
 /// 1 s step, and success brings everything back.
 ///
-/// Three workers each report `slowDown` for their first three grants, then succeed. Admission is first come,
-/// first served and each worker queues again right after its report, so grants go round-robin: the first nine
-/// grants of the run are the nine slow-downs, and the sequence is fully determined:
-///
-/// | pulse | size | results   | adaptation | then               |
-/// |-------|------|-----------|------------|--------------------|
-/// | 1     | 3    | slow-down | Narrowed   | N = 2              |
-/// | 2     | 2    | slow-down | Narrowed   | N = 1              |
-/// | 3..6  | 1    | slow-down | PauseGrown | pause 1, 2, 3, 4 s |
-/// | 7..10 | 1    | success   | PauseShrunk| pause 3, 2, 1, 0 s |
-/// | 11    | 1    | success   | Widened    | N = 2              |
-/// | 12    | 2    | success   | Widened    | N = 3              |
-/// | 13..  | 3    | success   | Steady     |                    |
-///
-/// The workers are started before the daemon (and `maxWaitReplyStackResult` is 1 s) so that the first pulse
-/// finds all three waiting.
+/// Three workers each report `slowDown` for their first three grants, then succeed. The engine decides on the
+/// first error of a pulse released after its last decision, and recovers one step per clean pulse, so the
+/// decisions (leaving out the pulses that went out before a decision) must read: Narrowed, Narrowed (N = 1),
+/// then pause steps (each PauseGrown adds 1 s, each PauseShrunk takes 1 s off, never below zero, as many of
+/// each), then Widened, Widened (N = 3 again). Which worker's report lands on which pulse depends on how their
+/// first requests reach the daemon, so the order of grows and shrinks is not fixed.
 #[test]
 fn slow_down_reports_narrow_the_pulse_then_grow_the_pause_then_recover() {
     require_php_with_zmq();
@@ -847,69 +837,62 @@ fn slow_down_reports_narrow_the_pulse_then_grow_the_pause_then_recover() {
     let why = || diagnostics(Some(&daemon), &fleet);
     assert_eq!(grants.len(), 27, "3 workers x 9 grants\n{}", why());
 
-    // The daemon adapts as the rule says, step by step.
     let sizes = receivers(&reports);
-    let expected_sizes = [3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3];
+    let ns: Vec<usize> = field(&reports, "n")
+        .iter()
+        .map(|v| v.parse().unwrap_or(usize::MAX))
+        .collect();
+    for (size, n_then) in sizes.iter().zip(&ns) {
+        assert!(
+            size <= n_then && *n_then <= n,
+            "a pulse of {size} with N = {n_then}\n{}",
+            why()
+        );
+    }
+    let decisions: Vec<String> = field(&reports, "adaptation")
+        .into_iter()
+        .filter(|a| a != "Superseded" && a != "Steady")
+        .collect();
+    let narrowed_first = decisions.len() >= 4 && decisions[..2] == ["Narrowed", "Narrowed"];
+    let widened_last = decisions.ends_with(&["Widened".to_string(), "Widened".to_string()]);
+    assert!(narrowed_first && widened_last, "{decisions:?}\n{}", why());
+    let (mut pause, mut grown) = (0_i64, 0_i64);
+    for d in &decisions[2..decisions.len() - 2] {
+        pause += match d.as_str() {
+            "PauseGrown" => 1,
+            "PauseShrunk" => -1,
+            other => panic!(
+                "unexpected decision {other} at N = 1: {decisions:?}\n{}",
+                why()
+            ),
+        };
+        assert!(pause >= 0, "{decisions:?}\n{}", why());
+        grown = grown.max(pause);
+    }
     assert!(
-        sizes.starts_with(&expected_sizes),
-        "pulse sizes {sizes:?} do not start with {expected_sizes:?}\n{}",
-        why()
-    );
-    assert!(sizes.iter().all(|&size| size <= n), "{}", why());
-    let adaptations = field(&reports, "adaptation");
-    let expected_adaptations = [
-        "Narrowed",
-        "Narrowed",
-        "PauseGrown",
-        "PauseGrown",
-        "PauseGrown",
-        "PauseGrown",
-        "PauseShrunk",
-        "PauseShrunk",
-        "PauseShrunk",
-        "PauseShrunk",
-        "Widened",
-        "Widened",
-        "Steady",
-    ];
-    assert!(
-        adaptations.starts_with(&expected_adaptations.map(String::from)),
-        "adaptations {adaptations:?} do not start with {expected_adaptations:?}\n{}",
+        grown >= 1 && pause == 0,
+        "the pause grows, then goes: {decisions:?}\n{}",
         why()
     );
 
-    // The workers see the same thing: the nine slow-downs are exactly the grants of the first six pulses.
+    // The workers see the same thing: the pulses add up to their grants, each reaches distinct workers, and
+    // while the pause was largest two grants were at least that far apart.
     let pulses = cut_into_pulses(&grants, &sizes).unwrap_or_else(|| {
         panic!(
             "pulses {sizes:?} do not add up to the PHP grants\n{}",
             why()
         )
     });
-    for (i, pulse) in pulses.iter().enumerate() {
-        let expected = if i < 6 { "slowdown" } else { "success" };
-        assert!(
-            distinct_workers(pulse) && pulse.iter().all(|g| g.mode == expected),
-            "pulse {} should reach distinct workers, all {expected}: {pulse:?}\n{}",
-            i + 1,
-            why()
-        );
-    }
-    // And they wait: the pause in force before pulses 4..10, in seconds. It runs from the start of the
-    // iteration, which is after the previous pulse's report, which is after its grant was stamped; so the gap
-    // between the last grant of one pulse and the first of the next is at least the pause, whatever the
-    // scheduling delays.
-    let pauses = [1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0];
-    for (k, pause) in pauses.iter().enumerate() {
-        let before = &pulses[k + 2];
-        let after = &pulses[k + 3];
-        let gap = after[0].at - before[before.len() - 1].at;
-        assert!(
-            gap >= pause - CLOCK_SLACK,
-            "gap before pulse {} is {gap:.3} s, less than the {pause} s slow-down pause\n{}",
-            k + 4,
-            why()
-        );
-    }
+    assert!(pulses.iter().all(|p| distinct_workers(p)), "\n{}", why());
+    let widest_gap = grants
+        .windows(2)
+        .map(|w| w[1].at - w[0].at)
+        .fold(0.0, f64::max);
+    assert!(
+        widest_gap >= grown as f64 - CLOCK_SLACK,
+        "the widest gap between grants is {widest_gap:.3} s, less than the {grown} s pause\n{}",
+        why()
+    );
 }
 
 /// (d) A pause-for-period report (`ErrorSleepForPeriod`, 1.5 s) stops every pulse for that long.

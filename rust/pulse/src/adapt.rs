@@ -1,15 +1,16 @@
-//! The adaptation rule: how an iteration's reported errors change the next pulses.
+//! The adaptation rule: how reported errors, and pulses that come back clean, change the next pulses.
 //!
-//! Kept apart from the iteration machinery (like a congestion controller beside a transport) so that another
+//! Kept apart from the slot machinery (like a congestion controller beside a transport) so that another
 //! policy could sit beside it. The rule is the original's:
-//! - the first erroring result of an iteration decides;
+//! - the first erroring result since the last decision decides, as soon as it arrives;
 //! - `slowDown` set: one worker fewer per pulse while more than one is allowed, else the pause before each
 //!   publish grows by one step, up to the maximum;
-//! - else `sleepForPeriod` set: the daemon pauses that long once, at the end of the iteration;
+//! - else `sleepForPeriod` set: the daemon pauses that long, from the moment the result arrives;
 //! - else the error is logged and changes nothing;
-//! - no error at all: a pause shrinks by one step, or when there is none, N grows by one up to the setting.
+//! - a pulse whose receivers all reported without error: a pause shrinks by one step, or when there is none, N
+//!   grows by one up to the setting.
 //!
-//! It must never look at time or at individual workers: it sees one verdict per iteration.
+//! It must never look at time or at individual workers: it sees one verdict at a time.
 
 use crate::time::Nanos;
 
@@ -26,14 +27,14 @@ pub struct ReportedError {
     pub reason: String,
 }
 
-/// What the rule did at the end of an iteration.
+/// What the rule did with one verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adaptation {
     /// Slow-down: N went down by one.
     Narrowed,
     /// Slow-down with N already 1: the pause grew by one step (or stayed at its maximum).
     PauseGrown,
-    /// Pause-for-period: the daemon waits this long before the next iteration.
+    /// Pause-for-period: admission and pulses stop for this long.
     PauseForPeriod(Nanos),
     /// An error that asks for nothing: logged, nothing changed.
     Ignored,
@@ -43,6 +44,9 @@ pub enum Adaptation {
     Widened,
     /// No error and nothing to recover.
     Steady,
+    /// The pulse went out before the last decision was taken: its results neither decide again nor recover
+    /// (they describe the rate that was just corrected).
+    Superseded,
 }
 
 /// The adaptive state: current N and slow-down pause.
@@ -72,8 +76,8 @@ impl AdaptationState {
         }
     }
 
-    /// Applies the rule to one finished iteration, given its first erroring result (if any).
-    pub fn on_iteration(&mut self, first_error: Option<&ReportedError>) -> Adaptation {
+    /// Applies the rule to one verdict: an erroring result (`Some`) or a pulse that came back clean (`None`).
+    pub fn on_verdict(&mut self, first_error: Option<&ReportedError>) -> Adaptation {
         match first_error {
             Some(e) if e.slow_down => {
                 if self.n > 1 {
@@ -122,13 +126,13 @@ mod tests {
     #[test]
     fn slow_down_narrows_n_down_to_one_then_grows_the_pause() {
         let mut s = state(3);
-        assert_eq!(s.on_iteration(Some(&slow_down())), Adaptation::Narrowed);
+        assert_eq!(s.on_verdict(Some(&slow_down())), Adaptation::Narrowed);
         assert_eq!(s.n, 2);
-        assert_eq!(s.on_iteration(Some(&slow_down())), Adaptation::Narrowed);
+        assert_eq!(s.on_verdict(Some(&slow_down())), Adaptation::Narrowed);
         assert_eq!(s.n, 1);
-        assert_eq!(s.on_iteration(Some(&slow_down())), Adaptation::PauseGrown);
+        assert_eq!(s.on_verdict(Some(&slow_down())), Adaptation::PauseGrown);
         assert_eq!((s.n, s.pause), (1, Nanos::from_secs(1)));
-        assert_eq!(s.on_iteration(Some(&slow_down())), Adaptation::PauseGrown);
+        assert_eq!(s.on_verdict(Some(&slow_down())), Adaptation::PauseGrown);
         assert_eq!(s.pause, Nanos::from_secs(2));
     }
 
@@ -136,7 +140,7 @@ mod tests {
     fn pause_is_capped_at_the_maximum() {
         let mut s = state(1);
         for _ in 0..400 {
-            s.on_iteration(Some(&slow_down()));
+            s.on_verdict(Some(&slow_down()));
         }
         assert_eq!(s.pause, Nanos::from_secs(300));
     }
@@ -144,16 +148,16 @@ mod tests {
     #[test]
     fn recovery_shrinks_the_pause_first_then_widens_n_up_to_the_setting() {
         let mut s = state(2);
-        s.on_iteration(Some(&slow_down())); // n 1
-        s.on_iteration(Some(&slow_down())); // pause 1
-        s.on_iteration(Some(&slow_down())); // pause 2
-        assert_eq!(s.on_iteration(None), Adaptation::PauseShrunk);
+        s.on_verdict(Some(&slow_down())); // n 1
+        s.on_verdict(Some(&slow_down())); // pause 1
+        s.on_verdict(Some(&slow_down())); // pause 2
+        assert_eq!(s.on_verdict(None), Adaptation::PauseShrunk);
         assert_eq!(s.pause, Nanos::from_secs(1));
-        assert_eq!(s.on_iteration(None), Adaptation::PauseShrunk);
+        assert_eq!(s.on_verdict(None), Adaptation::PauseShrunk);
         assert_eq!(s.pause, Nanos::ZERO);
-        assert_eq!(s.on_iteration(None), Adaptation::Widened);
+        assert_eq!(s.on_verdict(None), Adaptation::Widened);
         assert_eq!(s.n, 2);
-        assert_eq!(s.on_iteration(None), Adaptation::Steady);
+        assert_eq!(s.on_verdict(None), Adaptation::Steady);
         assert_eq!(s.n, 2);
     }
 
@@ -161,7 +165,7 @@ mod tests {
     fn pause_shrinks_by_a_step_without_going_below_zero() {
         let mut s = AdaptationState::new(1, Nanos::from_millis(700), Nanos::from_secs(300));
         s.pause = Nanos::from_millis(500);
-        assert_eq!(s.on_iteration(None), Adaptation::PauseShrunk);
+        assert_eq!(s.on_verdict(None), Adaptation::PauseShrunk);
         assert_eq!(s.pause, Nanos::ZERO);
     }
 
@@ -173,7 +177,7 @@ mod tests {
             sleep_for: Some(Nanos::from_secs(3600)),
             ..Default::default()
         };
-        assert_eq!(s.on_iteration(Some(&e)), Adaptation::Narrowed);
+        assert_eq!(s.on_verdict(Some(&e)), Adaptation::Narrowed);
         assert_eq!(s.n, 4);
     }
 
@@ -186,7 +190,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            s.on_iteration(Some(&e)),
+            s.on_verdict(Some(&e)),
             Adaptation::PauseForPeriod(Nanos::from_secs(3600))
         );
         assert_eq!((s.n, s.pause), (3, Nanos::ZERO));
@@ -200,7 +204,7 @@ mod tests {
             message: "boom".into(),
             ..Default::default()
         };
-        assert_eq!(s.on_iteration(Some(&e)), Adaptation::Ignored);
+        assert_eq!(s.on_verdict(Some(&e)), Adaptation::Ignored);
         assert_eq!(s.n, 3);
     }
 }

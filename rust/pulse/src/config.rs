@@ -54,7 +54,19 @@ pub struct PulseConfig {
     pub max_slow_down_pause: Nanos,
     /// Most workers waiting for admission; beyond it requests are refused at once (default 65 536).
     pub max_admission_queue: usize,
+    /// `maxActingPerformers`: the concurrency bound, i.e. how many workers may hold a slot at once, from their
+    /// admission until their result, early termination or the result timeout. 0 (the default) follows the N in
+    /// force, which is the original's meaning (an iteration's N workers act before the next N are admitted).
+    pub max_acting_performers: u32,
+    /// `pulseGuardInterval`: extra spacing between pulses so that the workers' own clocks, which receive a pulse
+    /// a little later and a little apart, still see at most N per period window. The engine applies at most
+    /// [`MAX_GUARD_SHARE_OF_PERIOD`] of the period (default 5 ms).
+    pub pulse_guard_interval: Nanos,
 }
+
+/// The guard between pulses never takes more than this share of the period (1/50 = 2 %), so that its cost in
+/// throughput stays small at every period.
+pub const MAX_GUARD_SHARE_OF_PERIOD: u64 = 50;
 
 impl Default for PulseConfig {
     fn default() -> Self {
@@ -68,6 +80,8 @@ impl Default for PulseConfig {
             slow_down_step: Nanos::from_secs(1),
             max_slow_down_pause: Nanos::from_secs(300),
             max_admission_queue: 65_536,
+            max_acting_performers: 0,
+            pulse_guard_interval: Nanos::from_millis(5),
         }
     }
 }

@@ -10,7 +10,7 @@
 //! - [`time`]: [`Nanos`], a monotonic instant/duration in nanoseconds (crosses the C ABI as `uint64_t`).
 //! - [`config`]: [`PulseConfig`], the original's settings with their defaults, validated.
 //! - [`adapt`]: the slow-down / pause / recovery rule, kept apart so another policy can sit beside it.
-//! - [`engine`]: the iteration state machine itself.
+//! - [`engine`]: the slot engine itself (its module docs hold the rules).
 
 pub mod adapt;
 pub mod config;

@@ -52,3 +52,12 @@ impl fmt::Display for Nanos {
         write!(f, "{:.3}s", self.as_secs_f64())
     }
 }
+
+impl std::ops::Add for Nanos {
+    type Output = Nanos;
+
+    /// Saturating, like [`Nanos::saturating_add`]: "never" plus anything is still "never".
+    fn add(self, d: Nanos) -> Nanos {
+        self.saturating_add(d)
+    }
+}

@@ -1,4 +1,5 @@
-//! One deterministic test per rule of the pulse engine, driven by a manual clock: no sleeps, no sockets.
+//! One deterministic test per rule of the slot engine (see the rules in `engine`'s module docs), driven by a
+//! manual clock: no sleeps, no sockets.
 
 use pulsar_pulse::adapt::{Adaptation, ReportedError};
 use pulsar_pulse::{Action, Engine, Event, IterationReport, Nanos, PulseConfig, Ticket};
@@ -13,7 +14,9 @@ struct Harness {
     now: Nanos,
     admitted: Vec<Ticket>,
     refused: Vec<Ticket>,
+    forgotten: Vec<Ticket>,
     publishes: Vec<(Nanos, u32)>,
+    held: u32,
     reports: Vec<IterationReport>,
     stopped: bool,
 }
@@ -26,7 +29,9 @@ impl Harness {
             now: Nanos::ZERO,
             admitted: Vec::new(),
             refused: Vec::new(),
+            forgotten: Vec::new(),
             publishes: Vec::new(),
+            held: 0,
             reports: Vec::new(),
             stopped: false,
         }
@@ -37,7 +42,9 @@ impl Harness {
             match action {
                 Action::Admit(t) => self.admitted.push(t),
                 Action::Refuse(t) => self.refused.push(t),
+                Action::Forget(t) => self.forgotten.push(t),
                 Action::Publish { receivers, .. } => self.publishes.push((self.now, receivers)),
+                Action::PulseHeld { .. } => self.held += 1,
                 Action::IterationFinished(r) => self.reports.push(r),
                 Action::Stop => self.stopped = true,
             }
@@ -69,14 +76,14 @@ impl Harness {
     }
 
     fn advance(&mut self, d: Nanos) {
-        self.advance_to(self.now.saturating_add(d));
+        self.advance_to(self.now + d);
     }
 
     fn request(&mut self, id: u64) {
         self.event(Event::AdmissionRequested(Ticket(id)));
     }
 
-    /// An admitted worker subscribes and reports ready, as the protocol asks.
+    /// Admitted workers subscribe and report ready, as the protocol asks.
     fn join(&mut self, count: u32) {
         for _ in 0..count {
             self.event(Event::Subscribed);
@@ -84,21 +91,16 @@ impl Harness {
         }
     }
 
-    fn succeed(&mut self, count: u32) {
+    /// Receivers of a pulse unsubscribe (they do so right after it) and report success.
+    fn leave_and_succeed(&mut self, count: u32) {
         for _ in 0..count {
+            self.event(Event::Unsubscribed);
             self.event(Event::Result(None));
         }
     }
 
-    /// Requests `count` workers starting at id `first`, joins the admitted ones, returns how many joined.
-    fn gather(&mut self, first: u64, count: u64) -> u32 {
-        let before = self.admitted.len();
-        for id in first..first + count {
-            self.request(id);
-        }
-        let joined = (self.admitted.len() - before) as u32;
-        self.join(joined);
-        joined
+    fn grants(&self) -> u32 {
+        self.publishes.iter().map(|p| p.1).sum()
     }
 }
 
@@ -131,525 +133,408 @@ fn pause_for(period: Nanos) -> Option<ReportedError> {
 #[test]
 fn admits_at_most_n_in_arrival_order_and_keeps_the_rest_queued() {
     let mut h = Harness::new(config(3, 1000));
-    for id in [7, 3, 9, 1, 5] {
+    for id in 1..=5 {
         h.request(id);
     }
-    assert_eq!(h.admitted, vec![Ticket(7), Ticket(3), Ticket(9)]);
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
     assert_eq!(h.engine.stats().queued, 2);
 }
 
 #[test]
-fn publishes_once_n_are_admitted_ready_and_subscribed() {
-    let mut h = Harness::new(config(2, 1000));
+fn a_lone_worker_at_an_idle_daemon_is_released_as_soon_as_it_subscribes() {
+    let mut h = Harness::new(config(10, 1000));
+    h.advance(ms(5000));
     h.request(1);
-    h.request(2);
-    h.event(Event::Ready);
-    h.event(Event::Ready);
-    assert!(
-        h.publishes.is_empty(),
-        "ready messages alone are not subscriptions"
+    h.join(1);
+    assert_eq!(
+        h.publishes,
+        vec![(ms(5000), 1)],
+        "no wait for company that is not coming"
     );
-    h.event(Event::Subscribed);
-    assert!(h.publishes.is_empty(), "one subscription is still missing");
-    h.event(Event::Subscribed);
-    assert_eq!(h.publishes, vec![(Nanos::ZERO, 2)]);
 }
 
 #[test]
-fn a_subscription_without_its_ready_message_does_not_release_the_pulse() {
-    let mut h = Harness::new(config(2, 1000));
-    h.request(1);
-    h.request(2);
-    h.event(Event::Subscribed);
-    h.event(Event::Subscribed);
-    h.event(Event::Ready);
-    assert!(h.publishes.is_empty());
-    h.event(Event::Ready);
-    assert_eq!(h.publishes.len(), 1);
+fn a_small_fleet_gets_a_pulse_every_period() {
+    let mut h = Harness::new(config(10, 1000));
+    for round in 0..5u64 {
+        for id in 0..5 {
+            h.request(round * 10 + id);
+        }
+        h.join(5);
+        h.advance(ms(100));
+        h.leave_and_succeed(5);
+        h.advance_to(ms((round + 1) * 1000 + 50));
+    }
+    assert_eq!(h.publishes.len(), 5, "{:?}", h.publishes);
+    assert!(h.publishes.iter().all(|p| p.1 == 5));
 }
 
 #[test]
-fn publishes_are_at_least_one_period_apart_even_with_fractional_periods() {
+fn pulses_are_a_period_and_the_guard_apart() {
     let mut h = Harness::new(config(2, 250));
-    for k in 0..5u64 {
-        assert_eq!(h.gather(k * 2, 2), 2);
-        while h.publishes.len() as u64 <= k {
-            let due = h.engine.next_deadline().expect("the pulse is due");
-            h.advance_to(due);
+    for round in 0..4u64 {
+        // The next two are ready well before the period allows their pulse.
+        let before = h.publishes.len();
+        h.request(round * 2);
+        h.request(round * 2 + 1);
+        h.join(2);
+        while h.publishes.len() == before && h.now < ms(5000) {
+            h.advance(ms(1));
         }
-        h.advance(ms(1));
-        h.succeed(2);
+        h.advance(ms(10));
+        h.leave_and_succeed(2);
     }
-    let times: Vec<Nanos> = h.publishes.iter().map(|p| p.0).collect();
-    assert_eq!(times.len(), 5);
-    for pair in times.windows(2) {
-        assert!(pair[1].saturating_sub(pair[0]) >= ms(250), "{times:?}");
-    }
-    // Workers were waiting: each pulse is exactly one period after the previous one.
-    assert_eq!(times, vec![ms(0), ms(250), ms(500), ms(750), ms(1000)]);
+    let at: Vec<Nanos> = h.publishes.iter().map(|p| p.0).collect();
+    // The guard is min(5 ms, 2 % of 250 ms) = 5 ms.
+    assert_eq!(at, vec![ms(0), ms(255), ms(510), ms(765)]);
 }
 
 #[test]
-fn with_constant_demand_a_pulse_goes_out_every_period_with_n_receivers() {
-    let mut h = Harness::new(config(10, 1000));
-    for k in 0..4u64 {
-        assert_eq!(h.gather(k * 10, 10), 10);
-        while h.publishes.len() as u64 <= k {
-            let due = h.engine.next_deadline().expect("the pulse is due");
-            h.advance_to(due);
-        }
-        // Results come back 5 ms after the pulse; the next batch asks at once.
-        h.advance(ms(5));
-        h.succeed(10);
-    }
-    let expected: Vec<(Nanos, u32)> = (0..4).map(|k| (ms(1000 * k), 10)).collect();
-    assert_eq!(h.publishes, expected);
-}
-
-#[test]
-fn with_fewer_workers_than_n_the_pulse_goes_out_after_the_admission_wait() {
-    let mut h = Harness::new(PulseConfig {
-        max_wait_reply_stack_result: ms(5000),
-        ..config(10, 1000)
-    });
-    // First iteration: the admission window opened at 0 and nobody came.
-    h.advance(ms(100));
-    assert_eq!(h.gather(0, 3), 3);
-    h.advance(ms(4899));
-    assert!(h.publishes.is_empty(), "still inside the admission window");
-    h.advance(ms(1));
-    assert_eq!(h.publishes, vec![(ms(5000), 3)]);
-    let report_expected_imitated = 7;
-    h.succeed(3);
-    assert_eq!(h.reports[0].imitated, report_expected_imitated);
-}
-
-#[test]
-fn an_idle_engine_serves_a_late_arrival_at_once() {
-    let mut h = Harness::new(config(10, 1000));
-    h.advance(ms(60_000));
-    assert!(
-        h.publishes.is_empty(),
-        "no pulse without anybody to receive it"
-    );
-    assert_eq!(h.gather(0, 1), 1);
-    assert_eq!(h.publishes, vec![(ms(60_000), 1)]);
-}
-
-#[test]
-fn workers_arriving_together_after_idling_share_one_pulse() {
-    let mut h = Harness::new(config(10, 1000));
-    h.advance(ms(60_000));
-    for id in 0..4 {
+fn the_guard_never_takes_more_than_two_percent_of_the_period() {
+    let mut cfg = config(1, 10);
+    cfg.pulse_guard_interval = ms(50);
+    let mut h = Harness::new(cfg);
+    for id in 0..3 {
         h.request(id);
+        h.join(1);
+        h.advance(ms(1));
+        h.leave_and_succeed(1);
+        h.advance(ms(20));
     }
-    assert_eq!(h.admitted.len(), 4);
-    h.join(4);
-    assert_eq!(h.publishes, vec![(ms(60_000), 4)]);
-}
-
-#[test]
-fn a_worker_that_never_subscribes_delays_the_pulse_by_at_most_the_ready_wait() {
-    let mut h = Harness::new(PulseConfig {
-        max_wait_all_subscribers_ready: ms(7000),
-        ..config(3, 1000)
-    });
-    h.request(1);
-    h.request(2);
-    h.request(3);
-    h.join(2);
-    h.advance(ms(6999));
-    assert!(h.publishes.is_empty());
-    h.advance(ms(1));
-    assert_eq!(h.publishes, vec![(ms(7000), 2)]);
-}
-
-#[test]
-fn a_late_subscriber_keeps_its_slot_for_the_next_pulse_so_n_is_never_exceeded() {
-    let mut h = Harness::new(PulseConfig {
-        max_wait_all_subscribers_ready: ms(1000),
-        ..config(2, 100)
-    });
-    h.request(1);
-    h.request(2);
-    h.join(1);
-    h.advance(ms(1000));
-    assert_eq!(h.publishes, vec![(ms(1000), 1)]);
-    h.succeed(1);
-    // Next iteration: one slot stays reserved for the straggler, so only one newcomer is admitted.
-    h.request(3);
-    h.request(4);
-    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
-    h.join(1); // the newcomer
-    h.event(Event::Subscribed); // the straggler's subscription finally arrives
-    h.advance(ms(100));
-    assert_eq!(h.publishes.last(), Some(&(ms(1100), 2)));
-    assert!(h.publishes.iter().all(|p| p.1 <= 2));
-}
-
-#[test]
-fn a_reserved_slot_lapses_when_its_worker_never_shows_up() {
-    let mut h = Harness::new(PulseConfig {
-        max_wait_all_subscribers_ready: ms(1000),
-        ..config(1, 100)
-    });
-    h.request(1);
-    h.advance(ms(1000));
-    assert_eq!(h.publishes, vec![(ms(1000), 0)]);
-    h.request(2);
-    assert_eq!(h.admitted, vec![Ticket(1)], "slot reserved for worker 1");
-    h.advance(ms(1999));
-    assert_eq!(
-        h.admitted,
-        vec![Ticket(1)],
-        "reserved for twice the ready wait"
-    );
-    h.advance(ms(1));
-    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2)], "reservation lapsed");
-}
-
-#[test]
-fn the_iteration_ends_when_every_receiver_reported() {
-    let mut h = Harness::new(config(3, 1000));
-    h.gather(0, 3);
-    h.succeed(2);
-    assert!(h.reports.is_empty());
-    h.succeed(1);
-    assert_eq!(h.reports.len(), 1);
-    assert!(!h.reports[0].results_timed_out);
-    assert_eq!(h.reports[0].receivers, 3);
-}
-
-#[test]
-fn a_worker_dying_after_its_grant_delays_the_next_pulse_by_at_most_the_result_wait() {
-    let mut h = Harness::new(config(2, 1000));
-    h.gather(0, 2);
-    h.succeed(1);
-    h.request(10);
-    h.advance(ms(6999));
-    assert!(h.reports.is_empty());
-    h.advance(ms(1));
-    assert_eq!(h.reports.len(), 1);
-    assert!(h.reports[0].results_timed_out);
-    assert_eq!(h.admitted.last(), Some(&Ticket(10)));
-}
-
-#[test]
-fn early_termination_of_an_admitted_worker_releases_the_others_at_once() {
-    let mut h = Harness::new(config(3, 1000));
-    h.request(1);
-    h.request(2);
-    h.request(3);
-    h.join(2);
-    // The third subscribes, then dies while subscribed and says so.
-    h.event(Event::Subscribed);
-    assert!(h.publishes.is_empty());
-    h.event(Event::EarlyTerminated {
-        stand_on_subscription: true,
-    });
-    assert_eq!(h.publishes, vec![(Nanos::ZERO, 2)]);
-}
-
-#[test]
-fn early_termination_after_the_pulse_shortens_the_result_wait() {
-    let mut h = Harness::new(config(2, 1000));
-    h.gather(0, 2);
-    h.succeed(1);
-    h.event(Event::EarlyTerminated {
-        stand_on_subscription: true,
-    });
-    assert_eq!(h.reports.len(), 1);
-    assert!(!h.reports[0].results_timed_out);
-}
-
-#[test]
-fn early_termination_of_a_worker_that_was_not_admitted_changes_nothing() {
-    let mut h = Harness::new(config(2, 1000));
-    h.request(1);
-    h.request(2);
-    h.join(1);
-    h.event(Event::EarlyTerminated {
-        stand_on_subscription: false,
-    });
-    assert!(h.publishes.is_empty());
-}
-
-#[test]
-fn a_lost_admission_reply_frees_its_slot_for_the_next_in_line() {
-    let mut h = Harness::new(config(2, 1000));
-    h.request(1);
-    h.request(2);
-    h.request(3);
-    h.event(Event::AdmissionLost(Ticket(1)));
-    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
-    h.join(2);
-    assert_eq!(h.publishes, vec![(Nanos::ZERO, 2)]);
-}
-
-#[test]
-fn slow_down_narrows_the_pulse_then_grows_a_pause_then_recovers_step_by_step() {
-    let mut h = Harness::new(config(3, 100));
-    let mut next_id = 0;
-    let mut outcomes = vec![slow_down(); 4];
-    outcomes.extend(vec![None; 4]);
-    for outcome in outcomes {
-        let n = h.engine.stats().n;
-        let pulses = h.publishes.len();
-        assert_eq!(h.gather(next_id, u64::from(n)), n, "exactly N are admitted");
-        next_id += u64::from(n);
-        while h.publishes.len() == pulses {
-            let due = h.engine.next_deadline().unwrap_or_else(|| {
-                panic!(
-                    "no deadline; stats {:?}; reports {:?}",
-                    h.engine.stats(),
-                    h.reports.len()
-                )
-            });
-            h.advance_to(due);
-        }
-        assert_eq!(h.publishes.last().map(|p| p.1), Some(n));
-        h.event(Event::Result(outcome));
-        h.succeed(n - 1);
-    }
-    let steps: Vec<(Adaptation, u32, Nanos)> = h
-        .reports
-        .iter()
-        .map(|r| (r.adaptation, r.next_n, r.pause))
-        .collect();
-    let s = Nanos::from_secs;
-    assert_eq!(
-        steps,
-        vec![
-            (Adaptation::Narrowed, 2, s(0)),
-            (Adaptation::Narrowed, 1, s(0)),
-            (Adaptation::PauseGrown, 1, s(1)),
-            (Adaptation::PauseGrown, 1, s(2)),
-            (Adaptation::PauseShrunk, 1, s(1)),
-            (Adaptation::PauseShrunk, 1, s(0)),
-            (Adaptation::Widened, 2, s(0)),
-            (Adaptation::Widened, 3, s(0)),
-        ]
-    );
-    // The pauses in force show up as gaps between pulses (period 100 ms; pause counted from iteration start).
-    let gaps: Vec<u64> = h
+    let gaps: Vec<Nanos> = h
         .publishes
         .windows(2)
-        .map(|w| (w[1].0.saturating_sub(w[0].0)).0 / 1_000_000)
+        .map(|w| w[1].0.saturating_sub(w[0].0))
         .collect();
-    assert_eq!(gaps, vec![100, 100, 1000, 2000, 1000, 100, 100]);
+    assert!(gaps.iter().all(|g| *g >= Nanos(10_200_000)), "{gaps:?}");
 }
 
 #[test]
-fn the_slow_down_pause_delays_the_next_publish_and_shrinks_on_success() {
-    let mut h = Harness::new(config(1, 100));
-    // N is 1 already, so a slow-down grows the pause.
-    h.gather(0, 1);
-    h.event(Event::Result(slow_down()));
-    assert_eq!(h.reports[0].adaptation, Adaptation::PauseGrown);
-    assert_eq!(h.engine.stats().pause, Nanos::from_secs(1));
-    let iteration_start = h.now;
-    h.gather(1, 1);
-    assert_eq!(h.publishes.len(), 1, "held by the 1 s pause");
-    h.advance(ms(999));
-    assert_eq!(h.publishes.len(), 1);
-    h.advance(ms(1));
-    assert_eq!(
-        h.publishes.last(),
-        Some(&(iteration_start.saturating_add(ms(1000)), 1))
-    );
-    h.succeed(1);
-    assert_eq!(h.reports[1].adaptation, Adaptation::PauseShrunk);
-    assert_eq!(h.engine.stats().pause, Nanos::ZERO);
-}
-
-#[test]
-fn narrowing_and_recovery_change_how_many_are_admitted() {
-    let mut h = Harness::new(config(3, 100));
-    h.gather(0, 3);
-    h.event(Event::Result(slow_down()));
-    h.succeed(2);
-    assert_eq!(h.engine.stats().n, 2);
-    // Four workers ask; only two are admitted now.
-    let admitted_before = h.admitted.len();
-    for id in 10..14 {
-        h.request(id);
-    }
-    assert_eq!(h.admitted.len() - admitted_before, 2);
+fn admission_for_the_next_pulse_overlaps_the_current_pulses_acting() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
     h.join(2);
-    h.advance(ms(100));
-    assert_eq!(h.publishes.last().map(|p| p.1), Some(2));
-    h.succeed(2);
-    assert_eq!(h.reports[1].adaptation, Adaptation::Widened);
-    assert_eq!(h.engine.stats().n, 3);
-    // The two still queued plus one more make a full pulse of three again.
-    assert_eq!(h.admitted.len() - admitted_before, 4);
-    h.request(20);
-    assert_eq!(h.admitted.len() - admitted_before, 5);
-}
-
-#[test]
-fn only_the_first_error_of_an_iteration_decides() {
-    let mut h = Harness::new(config(3, 100));
-    h.gather(0, 3);
+    assert_eq!(h.publishes.len(), 1);
+    h.request(3);
+    h.request(4);
+    assert_eq!(h.admitted.len(), 2, "slots are held by acting workers");
+    h.event(Event::Unsubscribed);
     h.event(Event::Result(None));
-    h.event(Event::Result(pause_for(Nanos::from_secs(60))));
-    h.event(Event::Result(slow_down()));
-    let report = &h.reports[0];
-    assert_eq!(report.errors, 2);
-    assert_eq!(
-        report.adaptation,
-        Adaptation::PauseForPeriod(Nanos::from_secs(60))
-    );
-    assert_eq!(h.engine.stats().n, 3, "the later slow-down was not applied");
+    assert_eq!(h.admitted.len(), 3, "one result frees one slot at once");
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(None));
+    h.join(2);
+    h.advance(ms(1010));
+    assert_eq!(h.publishes.len(), 2);
+    assert_eq!(h.publishes[1].1, 2);
 }
 
 #[test]
-fn pause_for_period_closes_admission_until_the_period_is_over() {
-    let mut h = Harness::new(config(2, 100));
-    h.gather(0, 2);
-    h.advance(ms(10));
-    h.event(Event::Result(pause_for(Nanos::from_micros(3_600_000_000))));
-    h.succeed(1);
-    let ended = h.now;
+fn a_missing_result_holds_one_slot_until_the_result_timeout() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    h.join(2);
+    h.event(Event::Unsubscribed);
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(None)); // the other never reports
+    h.request(3);
+    h.request(4);
+    assert_eq!(h.admitted.len(), 3, "the silent worker holds one slot");
+    h.join(1);
+    h.advance(ms(1010));
+    assert_eq!(h.publishes[1].1, 1, "the pulse goes on with the others");
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(None));
     assert_eq!(
-        h.engine.stats().paused_until,
-        Some(ended.saturating_add(Nanos::from_secs(3600)))
+        h.admitted.len(),
+        4,
+        "the silent worker still holds exactly one slot"
     );
     h.request(5);
-    h.request(6);
-    assert_eq!(h.admitted.len(), 2, "nobody is admitted during the pause");
-    h.advance(Nanos::from_secs(3600).saturating_sub(ms(1)));
-    assert_eq!(h.admitted.len(), 2);
-    h.advance(ms(1));
-    assert_eq!(&h.admitted[2..], &[Ticket(5), Ticket(6)]);
-    h.join(2);
+    assert_eq!(h.admitted.len(), 4);
+    // Results carry no identity: the second pulse's result was credited to the first, so the slot that lapses
+    // is the second pulse's (sent at 1005 ms: one period and the 5 ms guard), at its result timeout.
+    h.advance_to(ms(8004));
+    assert_eq!(h.engine.stats().lapsed_results, 0);
+    h.advance_to(ms(8006));
+    assert_eq!(h.admitted.len(), 5, "the lapsed slot is free again");
+    assert_eq!(h.engine.stats().lapsed_results, 1);
+}
+
+#[test]
+fn a_worker_whose_connection_closed_after_admission_frees_its_slot_at_once() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    h.join(1);
+    assert!(h.publishes.is_empty(), "company is on its way");
+    // Worker 1 exits right after its admission, never subscribing; the driver sees its connection close.
+    h.event(Event::AdmissionLost(Ticket(1)));
     assert_eq!(
-        h.publishes.last(),
-        Some(&(ended.saturating_add(Nanos::from_secs(3600)), 2))
+        h.publishes,
+        vec![(ms(0), 1)],
+        "nobody else is on the way: no wait"
+    );
+    assert_eq!(h.engine.stats().departed, 1);
+    h.request(3);
+    assert_eq!(
+        h.admitted.last(),
+        Some(&Ticket(3)),
+        "its slot went to the next in line"
     );
 }
 
 #[test]
-fn an_error_without_instructions_is_logged_and_changes_nothing() {
+fn a_silent_admitted_worker_is_dropped_after_the_ready_wait() {
+    let mut h = Harness::new(config(1, 1000));
+    h.request(1);
+    h.request(2);
+    h.advance(ms(6999));
+    assert_eq!(h.admitted, vec![Ticket(1)]);
+    h.advance(ms(2));
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2)]);
+    assert!(h.forgotten.contains(&Ticket(1)));
+    assert_eq!(h.engine.stats().subscription_timeouts, 1);
+}
+
+#[test]
+fn a_ready_worker_waits_for_admitted_company_at_most_a_tenth_of_the_period() {
+    let mut h = Harness::new(config(3, 1000));
+    h.request(1);
+    h.request(2);
+    h.request(3);
+    h.join(1);
+    assert!(h.publishes.is_empty(), "two more are on their way");
+    h.advance(ms(99));
+    assert!(h.publishes.is_empty());
+    h.advance(ms(1));
+    assert_eq!(h.publishes, vec![(ms(100), 1)]);
+}
+
+#[test]
+fn company_that_arrives_in_time_shares_the_pulse() {
+    let mut h = Harness::new(config(3, 1000));
+    h.request(1);
+    h.request(2);
+    h.join(1);
+    h.advance(ms(3));
+    h.join(1);
+    assert_eq!(h.publishes, vec![(ms(3), 2)]);
+}
+
+#[test]
+fn more_subscriptions_than_n_hold_the_pulse_until_some_leave() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    h.event(Event::Subscribed); // a stranger subscribes without admission
+    h.join(2);
+    assert!(h.publishes.iter().all(|p| p.1 <= 2), "{:?}", h.publishes);
+    if h.publishes.is_empty() {
+        assert_eq!(h.held, 1);
+        h.event(Event::Unsubscribed);
+        assert_eq!(h.publishes.len(), 1);
+    }
+}
+
+#[test]
+fn anonymous_messages_beyond_what_is_outstanding_free_nothing() {
+    let mut h = Harness::new(config(1, 1000));
+    for _ in 0..5 {
+        h.event(Event::Result(None));
+        h.event(Event::EarlyTerminated {
+            stand_on_subscription: true,
+        });
+        h.event(Event::Ready);
+        h.event(Event::Unsubscribed);
+    }
+    let s = h.engine.stats();
+    assert_eq!(
+        (
+            s.late_results,
+            s.ignored_early_terminations,
+            s.ignored_readies,
+            s.ignored_unsubscriptions
+        ),
+        (5, 5, 5, 5)
+    );
+    h.request(1);
+    h.join(1);
+    h.request(2);
+    // A forged result cannot make room while the released worker still acts... beyond its one slot.
+    h.event(Event::Result(None));
+    h.event(Event::Result(None));
+    assert_eq!(h.engine.stats().late_results, 6);
+    assert!(h.publishes.len() == 1 && h.grants() == 1);
+}
+
+#[test]
+fn early_termination_of_a_released_worker_gives_its_slot_back() {
+    let mut h = Harness::new(config(1, 1000));
+    h.request(1);
+    h.join(1);
+    h.request(2);
+    assert_eq!(h.admitted.len(), 1);
+    h.event(Event::Unsubscribed);
+    h.event(Event::EarlyTerminated {
+        stand_on_subscription: true,
+    });
+    assert_eq!(h.admitted.len(), 2);
+}
+
+#[test]
+fn a_slow_down_narrows_n_at_once_and_clean_pulses_recover_it() {
+    let mut h = Harness::new(config(3, 100));
+    h.request(1);
+    h.request(2);
+    h.request(3);
+    h.join(3);
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(slow_down()));
+    assert_eq!(
+        h.engine.stats().n,
+        2,
+        "the first error decides as it arrives"
+    );
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(slow_down()));
+    assert_eq!(
+        h.engine.stats().n,
+        2,
+        "later errors of the same pulse do not decide again"
+    );
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(None));
+    assert_eq!(h.reports[0].adaptation, Adaptation::Narrowed);
+    for id in 4..=5 {
+        h.request(id);
+    }
+    h.request(6);
+    assert_eq!(h.admitted.len(), 5, "two per pulse now");
+    h.join(2);
+    h.advance(ms(200));
+    h.leave_and_succeed(2);
+    assert_eq!(h.reports[1].adaptation, Adaptation::Widened);
+    assert_eq!(h.engine.stats().n, 3);
+}
+
+#[test]
+fn at_one_worker_a_slow_down_grows_a_pause_before_each_pulse() {
+    let mut h = Harness::new(config(1, 100));
+    h.request(1);
+    h.join(1);
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(slow_down()));
+    assert_eq!(h.engine.stats().pause, Nanos::from_secs(1));
+    h.request(2);
+    h.join(1);
+    h.advance(ms(1000));
+    assert_eq!(h.publishes.len(), 1);
+    h.advance(ms(200));
+    assert_eq!(h.publishes.len(), 2);
+    assert!(h.publishes[1].0 >= ms(1100), "{:?}", h.publishes);
+}
+
+#[test]
+fn a_pause_for_period_stops_admission_and_pulses_until_it_ends() {
     let mut h = Harness::new(config(2, 100));
-    h.gather(0, 2);
+    h.request(1);
+    h.join(1);
+    h.event(Event::Unsubscribed);
+    h.event(Event::Result(pause_for(ms(5000))));
+    assert_eq!(h.engine.stats().paused_until, Some(ms(5000)));
+    h.request(2);
+    h.advance(ms(4990));
+    assert_eq!(h.admitted.len(), 1, "admission is closed");
+    h.advance(ms(20));
+    assert_eq!(h.admitted.len(), 2);
+    h.join(1);
+    assert_eq!(h.publishes.len(), 2);
+}
+
+#[test]
+fn an_error_without_instructions_decides_nothing_and_does_not_recover() {
+    let mut h = Harness::new(config(2, 100));
+    h.request(1);
+    h.join(1);
+    h.event(Event::Unsubscribed);
     h.event(Event::Result(Some(ReportedError {
-        message: "Backend Error".into(),
+        message: "boom".into(),
         ..Default::default()
     })));
-    h.succeed(1);
     assert_eq!(h.reports[0].adaptation, Adaptation::Ignored);
-    assert_eq!(
-        h.reports[0]
-            .first_error
-            .as_ref()
-            .map(|e| e.message.as_str()),
-        Some("Backend Error")
-    );
     assert_eq!(h.engine.stats().n, 2);
-}
-
-#[test]
-fn results_arriving_after_their_iteration_are_dropped() {
-    let mut h = Harness::new(config(1, 100));
-    h.gather(0, 1);
-    h.advance(Nanos::from_secs(7));
-    assert!(h.reports[0].results_timed_out);
-    h.event(Event::Result(slow_down()));
-    assert_eq!(h.engine.stats().late_results, 1);
-    assert_eq!(h.engine.stats().n, 1);
-    assert_eq!(h.engine.stats().pause, Nanos::ZERO);
 }
 
 #[test]
 fn a_full_admission_queue_refuses_at_once() {
-    let mut h = Harness::new(PulseConfig {
-        max_admission_queue: 2,
-        ..config(1, 100)
-    });
-    for id in 0..5 {
+    let mut cfg = config(1, 1000);
+    cfg.max_admission_queue = 2;
+    let mut h = Harness::new(cfg);
+    for id in 1..=4 {
         h.request(id);
     }
-    assert_eq!(h.admitted, vec![Ticket(0)]);
-    assert_eq!(h.refused, vec![Ticket(3), Ticket(4)]);
-    assert_eq!(h.engine.stats().refused, 2);
+    assert_eq!(h.refused, vec![Ticket(4)]);
 }
 
 #[test]
-fn timer_iterations_limit_stops_the_engine_and_refuses_the_waiting() {
-    let mut h = Harness::new(PulseConfig {
-        timer_iterations_limit: 2,
-        ..config(1, 100)
-    });
-    h.gather(0, 1);
-    h.succeed(1);
-    assert!(!h.stopped);
-    h.request(1);
-    h.request(2);
-    h.join(1);
-    h.advance(ms(100));
-    h.succeed(1);
+fn timer_iterations_limit_stops_after_that_many_pulses_and_refuses_the_waiting() {
+    let mut cfg = config(1, 100);
+    cfg.timer_iterations_limit = 2;
+    let mut h = Harness::new(cfg);
+    for round in 0..2u64 {
+        h.request(round * 10);
+        h.join(1);
+        h.advance(ms(1));
+        h.request(round * 10 + 1);
+        h.leave_and_succeed(1);
+        h.advance(ms(110));
+    }
     assert!(h.stopped);
-    assert!(h.engine.is_stopped());
-    assert_eq!(h.refused, vec![Ticket(2)]);
+    assert_eq!(h.publishes.len(), 2);
+    assert!(!h.refused.is_empty());
     assert_eq!(h.engine.next_deadline(), None);
-    h.request(3);
-    assert_eq!(h.refused, vec![Ticket(2), Ticket(3)]);
-}
-
-#[test]
-fn more_subscriptions_than_n_hold_the_pulse_for_at_most_the_ready_wait() {
-    let mut h = Harness::new(PulseConfig {
-        max_wait_all_subscribers_ready: ms(500),
-        ..config(1, 100)
-    });
-    // A subscriber that was never admitted appears beside the admitted worker.
-    h.event(Event::Subscribed);
-    h.request(1);
-    h.join(1);
-    assert!(h.publishes.is_empty(), "two subscriptions for one slot");
-    h.advance(ms(500));
-    assert_eq!(h.publishes, vec![(ms(500), 2)]);
-    h.succeed(1);
-    assert_eq!(h.reports[0].excess, 1);
 }
 
 #[test]
 fn a_clock_going_backwards_does_not_release_a_pulse_early() {
     let mut h = Harness::new(config(1, 1000));
-    h.gather(0, 1);
-    h.succeed(1);
     h.request(1);
     h.join(1);
-    h.now = ms(500);
-    h.engine.handle_timeout(Nanos::ZERO);
+    h.advance(ms(500));
+    h.leave_and_succeed(1);
+    h.request(2);
+    h.engine.handle(ms(10), Event::Subscribed);
     h.drain();
     assert_eq!(h.publishes.len(), 1);
-    h.advance_to(ms(1000));
+    h.advance_to(ms(1010));
     assert_eq!(h.publishes.len(), 2);
 }
 
 #[test]
-fn next_deadline_is_none_only_when_just_an_event_can_help() {
-    let mut h = Harness::new(config(2, 100));
-    // Admission window still open, nobody there: the window's end is a deadline.
-    assert_eq!(h.engine.next_deadline(), Some(Nanos::from_secs(5)));
-    h.advance(Nanos::from_secs(6));
-    assert_eq!(h.engine.next_deadline(), None);
+fn the_next_pulse_is_spaced_from_when_the_previous_one_finished_sending() {
+    let mut h = Harness::new(config(1, 100));
+    h.request(1);
+    h.join(1);
+    h.advance(ms(30));
+    h.event(Event::PulseSent); // a slow send
+    h.leave_and_succeed(1);
+    h.request(2);
+    h.join(1);
+    h.advance_to(ms(129));
+    assert_eq!(h.publishes.len(), 1);
+    h.advance_to(ms(133));
+    assert_eq!(h.publishes.len(), 2);
 }
 
 #[test]
-fn the_next_pulse_is_spaced_from_when_the_previous_one_finished_sending() {
-    let mut h = Harness::new(config(1, 1000));
-    h.gather(0, 1);
-    assert_eq!(h.publishes, vec![(Nanos::ZERO, 1)]);
-    // Sending took 3 ms.
-    h.advance(ms(3));
-    h.event(Event::PulseSent);
-    h.succeed(1);
-    h.gather(1, 1);
-    h.advance_to(ms(1002));
-    assert_eq!(h.publishes.len(), 1);
-    h.advance_to(ms(1003));
-    assert_eq!(h.publishes.last(), Some(&(ms(1003), 1)));
+fn a_worker_that_asks_again_is_no_longer_tracked_under_its_old_ticket() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    h.event(Event::AdmissionLost(Ticket(1)));
+    assert_eq!(h.engine.stats().admitted_waiting, 1);
+    assert_eq!(h.engine.stats().departed, 1);
 }

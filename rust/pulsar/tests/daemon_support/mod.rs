@@ -240,12 +240,24 @@ impl RawWorker {
     }
 }
 
-/// One message from `socket` within `timeout`, or `None`.
+/// One message from `socket` within `timeout`, or `None`. Readiness can be spurious (a REQ socket reports a
+/// daemon's probe as readable, then discards it unread), so it waits again until the time is up.
 pub fn recv_within(socket: &zmq::Socket, timeout: Duration) -> Option<Vec<u8>> {
-    let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
-    match socket.poll(zmq::POLLIN, ms) {
-        Ok(n) if n > 0 => socket.recv_bytes(zmq::DONTWAIT).ok(),
-        _ => None,
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = i64::try_from(left.as_millis()).unwrap_or(i64::MAX);
+        match socket.poll(zmq::POLLIN, ms) {
+            Ok(n) if n > 0 => {
+                if let Ok(bytes) = socket.recv_bytes(zmq::DONTWAIT) {
+                    return Some(bytes);
+                }
+            }
+            _ => {}
+        }
+        if left.is_zero() {
+            return None;
+        }
     }
 }
 

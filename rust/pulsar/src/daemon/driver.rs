@@ -1,0 +1,521 @@
+//! The loop: polls the three sockets until the engine's next deadline, turns what arrives into engine events
+//! with the time since start, and carries out the engine's actions at once.
+//!
+//! It must never decide anything the engine decides, sleep or block outside `zmq::poll` (and the last
+//! fraction of a millisecond before a deadline), or panic on anything a peer sends. Malformed input is logged
+//! (rate-limited) and dropped; a malformed admission request is answered with `allowToStartSubscription = false`
+//! so that its REQ socket is not left waiting.
+
+use std::time::Instant;
+
+use pulsar_pulse::{Action, Engine, Event, Nanos, Ticket};
+use pulsar_wire::{BecomeTheSubscriberReply, PerformerPush, PreparingRequest};
+use tracing::{debug, info, warn};
+
+use super::admission::{split_request, Desk, Enqueued, Envelope};
+use super::report::{log_iteration, reported_error, WarnGate};
+use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
+use crate::PulsarError;
+
+/// Most messages read from one socket in one loop turn, so that a flood on one socket cannot starve the others.
+const DRAIN_BUDGET: usize = 1024;
+
+/// `ZMQ_EVENT_DISCONNECTED` in a socket monitor's event frame.
+const EVENT_DISCONNECTED: u16 = 0x0200;
+
+/// One message read from the admission socket: its frames, and the connection it came in on, if known.
+type Arrival = (Vec<Vec<u8>>, Option<i32>);
+
+/// What happened to one message sent on the admission desk.
+enum Delivery {
+    Sent,
+    /// The worker is gone (EHOSTUNREACH) or its queue is full (EAGAIN): either way it will not hear from us.
+    Lost(zmq::Error),
+}
+
+/// Which kind of bad input a warning is about (each has its own rate limit).
+#[derive(Debug, Clone, Copy)]
+enum Gate {
+    Admission,
+    Subscription,
+    Inbox,
+}
+
+/// The loop's state; lives only inside [`Daemon::run`].
+pub(super) struct Driver<'d> {
+    daemon: &'d mut Daemon,
+    engine: Engine,
+    started: Instant,
+    desk: Desk,
+    pub(super) stats: DaemonStats,
+    admission_warnings: WarnGate,
+    subscription_warnings: WarnGate,
+    inbox_warnings: WarnGate,
+    /// The engine asked to stop (`timerIterationsLimit`).
+    stop_requested: bool,
+}
+
+impl<'d> Driver<'d> {
+    pub(super) fn new(daemon: &'d mut Daemon) -> Driver<'d> {
+        let engine = Engine::new(daemon.config.to_pulse_config(), Nanos::ZERO);
+        Driver {
+            daemon,
+            engine,
+            started: Instant::now(),
+            desk: Desk::default(),
+            stats: DaemonStats {
+                running: true,
+                ..DaemonStats::default()
+            },
+            admission_warnings: WarnGate::default(),
+            subscription_warnings: WarnGate::default(),
+            inbox_warnings: WarnGate::default(),
+            stop_requested: false,
+        }
+    }
+
+    /// Hands one event to the engine with a fresh clock reading and carries out what it decides at once: a
+    /// pulse must go out at the instant the engine recorded for it, or two pulses could end up closer than one
+    /// period on the wire while a long batch of messages is drained.
+    fn feed(&mut self, event: Event) {
+        let now = self.now();
+        self.engine.handle(now, event);
+        if self.carry_out_actions() {
+            self.stop_requested = true;
+        }
+    }
+
+    fn now(&self) -> Nanos {
+        let elapsed = self.started.elapsed();
+        Nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// `zmq::poll` counts whole milliseconds: when less than one is left before the engine's deadline, sleep
+    /// exactly that long instead, so that a pulse is not up to a millisecond late (10 % of a 10 ms period).
+    /// Messages arriving meanwhile wait in libzmq's queues for a fraction of a millisecond.
+    fn close_last_millisecond(&self) {
+        let Some(deadline) = self.engine.next_deadline() else {
+            return;
+        };
+        let left = deadline.saturating_sub(self.now());
+        if left > Nanos::ZERO && left < Nanos::from_millis(1) {
+            std::thread::sleep(std::time::Duration::from_nanos(left.0));
+        }
+    }
+
+    pub(super) fn run_loop(&mut self) -> Result<(), PulsarError> {
+        loop {
+            if self.daemon.shutdown.is_shutdown() {
+                info!("shutdown requested");
+                return Ok(());
+            }
+            self.close_last_millisecond();
+            let timeout = poll_timeout_ms(self.engine.next_deadline(), self.now());
+            let mut items = [
+                self.daemon.admission.as_poll_item(zmq::POLLIN),
+                self.daemon.publisher.as_poll_item(zmq::POLLIN),
+                self.daemon.inbox.as_poll_item(zmq::POLLIN),
+                self.daemon.monitor.as_poll_item(zmq::POLLIN),
+            ];
+            match zmq::poll(&mut items, timeout) {
+                Ok(_) => {}
+                // A signal interrupted the wait: look at the shutdown flag and go on.
+                Err(zmq::Error::EINTR) => continue,
+                Err(e) => return Err(PulsarError::zmq("polling the sockets")(e)),
+            }
+            let readable = [
+                items[0].is_readable(),
+                items[1].is_readable(),
+                items[2].is_readable(),
+                items[3].is_readable(),
+            ];
+            // Closed connections first, so that a descriptor reused by a new peer is seen in order.
+            if readable[3] {
+                self.drain_monitor()?;
+            }
+            if readable[0] {
+                self.drain_admission()?;
+            }
+            if readable[1] {
+                self.drain_subscriptions()?;
+            }
+            if readable[2] {
+                self.drain_inbox()?;
+            }
+            let now = self.now();
+            self.engine.handle_timeout(now);
+            let stop = self.carry_out_actions() || self.stop_requested;
+            self.publish_stats();
+            if stop {
+                info!("timerIterationsLimit reached");
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads the admission socket's monitor: a closed connection hands its worker's tickets back to the engine.
+    fn drain_monitor(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let frames = match self.daemon.monitor.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => frames,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(e) => return Err(PulsarError::zmq("reading the admission monitor")(e)),
+            };
+            // [event: u16 LE, value: u32 LE][endpoint]; the value of a disconnection is the descriptor.
+            let Some(head) = frames.first().and_then(|f| f.get(..6)) else {
+                continue;
+            };
+            let event = u16::from_le_bytes([head[0], head[1]]);
+            let fd = i32::from_le_bytes([head[2], head[3], head[4], head[5]]);
+            if event == EVENT_DISCONNECTED {
+                for ticket in self.desk.disconnected(fd) {
+                    debug!(
+                        ticket = ticket.0,
+                        fd, "a worker's admission connection closed"
+                    );
+                    self.stats.disconnected_workers += 1;
+                    self.feed(Event::AdmissionLost(ticket));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one whole message from the admission socket with the connection it came in on.
+    fn recv_admission(&mut self) -> Result<Option<Arrival>, PulsarError> {
+        let first = match pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT) {
+            Ok(frame) => frame,
+            Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
+            Err(e) => return Err(PulsarError::zmq("receiving an admission request")(e)),
+        };
+        let source = first.source_fd;
+        let mut more = first.more;
+        let mut frames = vec![first.bytes];
+        while more {
+            let frame = pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT)
+                .map_err(PulsarError::zmq("receiving an admission request"))?;
+            more = frame.more;
+            frames.push(frame.bytes);
+        }
+        Ok(Some((frames, source)))
+    }
+
+    /// Reads admission requests: `[identity, "", body]` from performers' REQ sockets (more envelope frames
+    /// before the delimiter are kept and echoed).
+    fn drain_admission(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let Some((frames, source)) = self.recv_admission()? else {
+                return Ok(());
+            };
+            if let (Some(fd), Some(peer)) = (source, frames.first()) {
+                for ticket in self.desk.connection(fd, peer) {
+                    self.stats.disconnected_workers += 1;
+                    self.feed(Event::AdmissionLost(ticket));
+                }
+            }
+            let count = frames.len();
+            let Some((envelope, body)) = split_request(frames) else {
+                self.dropped(
+                    Gate::Admission,
+                    &format!("an admission message of {count} frames"),
+                    "expected [identity, empty delimiter, body] from a REQ socket",
+                );
+                continue;
+            };
+            match PreparingRequest::decode(&body) {
+                Ok(request) if request.ready_to_act => self.enqueue(envelope),
+                Ok(_) => {
+                    self.stats.rejected_requests += 1;
+                    if let Some(held_back) = self.admission_warnings.admit() {
+                        warn!(
+                            peer = %envelope.peer(),
+                            held_back,
+                            "refusing an admission request with readyToAct = false"
+                        );
+                    }
+                    self.reply_directly(&envelope, false);
+                }
+                Err(e) => {
+                    self.stats.rejected_requests += 1;
+                    self.stats.dropped_messages += 1;
+                    if let Some(held_back) = self.admission_warnings.admit() {
+                        warn!(
+                            peer = %envelope.peer(),
+                            len = body.len(),
+                            error = %e,
+                            held_back,
+                            "refusing a malformed admission request"
+                        );
+                    }
+                    self.reply_directly(&envelope, false);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn enqueue(&mut self, envelope: Envelope) {
+        match self.desk.enqueue(envelope) {
+            Enqueued::AlreadyWaiting => {
+                debug!("a waiting peer asked again: it keeps its place");
+            }
+            Enqueued::New { ticket, moved_on } => {
+                if let Some(old) = moved_on {
+                    // Admitted before and asking again: it is not waiting for its old pulse any more.
+                    self.feed(Event::AdmissionLost(old));
+                }
+                self.feed(Event::AdmissionRequested(ticket));
+            }
+        }
+    }
+
+    /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes (explicitly or
+    /// because the connection ended), then the topic.
+    fn drain_subscriptions(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let frames = match self.daemon.publisher.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => frames,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(e) => return Err(PulsarError::zmq("receiving a subscription")(e)),
+            };
+            let event = match frames.as_slice() {
+                [frame] => match frame.split_first() {
+                    Some((1, topic)) => Some((Event::Subscribed, topic)),
+                    Some((0, topic)) => Some((Event::Unsubscribed, topic)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some((event, topic)) = event else {
+                self.dropped(
+                    Gate::Subscription,
+                    "a message on the publisher that is not a subscription",
+                    "only SUB sockets' subscribe/unsubscribe messages are expected",
+                );
+                continue;
+            };
+            // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
+            if self.daemon.pulse.starts_with(topic) {
+                self.feed(event);
+            } else {
+                debug!(
+                    topic_len = topic.len(),
+                    "ignoring a subscription that does not match the pulse"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads performers' pushes: Ready, results, early terminations.
+    fn drain_inbox(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let frames = match self.daemon.inbox.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => frames,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(e) => return Err(PulsarError::zmq("receiving a performer's push")(e)),
+            };
+            let [body] = frames.as_slice() else {
+                self.dropped(
+                    Gate::Inbox,
+                    &format!("a push of {} frames", frames.len()),
+                    "performers push one frame per message",
+                );
+                continue;
+            };
+            let event = match PerformerPush::decode(body) {
+                Ok(PerformerPush::Ready) => Event::Ready,
+                Ok(PerformerPush::ActionResult(result)) => Event::Result(reported_error(result)),
+                Ok(PerformerPush::EarlyTerminated {
+                    stand_on_subscription,
+                }) => Event::EarlyTerminated {
+                    stand_on_subscription,
+                },
+                Err(e) => {
+                    self.dropped(
+                        Gate::Inbox,
+                        &format!("a malformed push of {} bytes", body.len()),
+                        &e.to_string(),
+                    );
+                    continue;
+                }
+            };
+            self.feed(event);
+        }
+        Ok(())
+    }
+
+    fn dropped(&mut self, gate: Gate, what: &str, why: &str) {
+        self.stats.dropped_messages += 1;
+        let warnings = match gate {
+            Gate::Admission => &mut self.admission_warnings,
+            Gate::Subscription => &mut self.subscription_warnings,
+            Gate::Inbox => &mut self.inbox_warnings,
+        };
+        if let Some(held_back) = warnings.admit() {
+            warn!(held_back, reason = why, "dropping {what}");
+        }
+    }
+
+    /// Carries out every pending action; true when the engine asked to stop.
+    fn carry_out_actions(&mut self) -> bool {
+        let mut stop = false;
+        while let Some(action) = self.engine.poll_action() {
+            match action {
+                Action::Admit(ticket) => self.answer(ticket, true),
+                Action::Refuse(ticket) => self.answer(ticket, false),
+                Action::Forget(ticket) => self.desk.forget(ticket),
+                Action::Publish {
+                    iteration,
+                    receivers,
+                    at,
+                } => self.publish(iteration, receivers, at),
+                Action::PulseHeld {
+                    subscriptions,
+                    limit,
+                } => warn!(
+                    subscriptions,
+                    limit,
+                    "holding the pulse: more subscriptions than N are present (a subscriber that was never \
+                     admitted?); it goes out once some leave"
+                ),
+                Action::IterationFinished(report) => {
+                    log_iteration(&report, self.engine.stats().queued)
+                }
+                Action::Stop => stop = true,
+            }
+        }
+        stop
+    }
+
+    /// Answers the worker behind `ticket`; an admission that cannot be delivered is handed back to the engine.
+    fn answer(&mut self, ticket: Ticket, allow: bool) {
+        let Some(envelope) = self.desk.take_pending(ticket) else {
+            // The engine only names tickets we gave it, each once; this would be an engine defect.
+            warn!(
+                ticket = ticket.0,
+                "the engine answered an unknown admission ticket"
+            );
+            return;
+        };
+        match self.send_reply(&envelope, allow) {
+            Delivery::Sent if allow => {
+                self.stats.admitted += 1;
+                self.desk.track(ticket, envelope);
+            }
+            Delivery::Sent => {}
+            Delivery::Lost(e) => {
+                debug!(peer = %envelope.peer(), error = %e, allow, "admission reply not delivered: the worker is gone");
+                if allow {
+                    self.stats.lost_admissions += 1;
+                    let now = self.now();
+                    self.engine.handle(now, Event::AdmissionLost(ticket));
+                }
+            }
+        }
+    }
+
+    /// Answers a request that never became a ticket (malformed, or not ready to act).
+    fn reply_directly(&mut self, envelope: &Envelope, allow: bool) {
+        if let Delivery::Lost(e) = self.send_reply(envelope, allow) {
+            debug!(peer = %envelope.peer(), error = %e, "refusal not delivered: the peer is gone");
+        }
+    }
+
+    fn send_reply(&self, envelope: &Envelope, allow: bool) -> Delivery {
+        let body = BecomeTheSubscriberReply {
+            allow_to_start_subscription: allow,
+        }
+        .encode();
+        let frames = envelope
+            .0
+            .iter()
+            .map(Vec::as_slice)
+            .chain([&b""[..], &body[..]]);
+        match self.daemon.admission.send_multipart(frames, zmq::DONTWAIT) {
+            Ok(()) => Delivery::Sent,
+            Err(e) => Delivery::Lost(e),
+        }
+    }
+
+    fn publish(&mut self, iteration: u64, receivers: u32, decided_at: Nanos) {
+        self.stats.max_receivers = self.stats.max_receivers.max(receivers);
+        // XPUB never blocks (a subscriber whose queue is full misses the message); DONTWAIT makes that explicit.
+        match self
+            .daemon
+            .publisher
+            .send(self.daemon.pulse.as_slice(), zmq::DONTWAIT)
+        {
+            Ok(()) => {
+                let sent_at = self.now();
+                self.engine.handle(sent_at, Event::PulseSent);
+                debug!(
+                    iteration,
+                    receivers,
+                    decided_at_us = decided_at.0 / 1_000,
+                    sent_at_us = sent_at.0 / 1_000,
+                    "pulse published"
+                );
+            }
+            Err(e) => warn!(iteration, receivers, error = %e, "publishing the pulse failed"),
+        }
+    }
+
+    /// Refuses every worker still waiting for admission, so that none hangs on a daemon that is gone.
+    pub(super) fn refuse_waiting(&mut self) {
+        // Requests that had arrived but were not read yet are refused too, whatever they hold.
+        let mut arrived = 0;
+        while arrived < DRAIN_BUDGET {
+            let Ok(Some((frames, _))) = self.recv_admission() else {
+                break;
+            };
+            arrived += 1;
+            if let Some((envelope, _)) = split_request(frames) {
+                self.reply_directly(&envelope, false);
+            }
+        }
+        let waiting = self.desk.drain_pending();
+        if !waiting.is_empty() {
+            info!(
+                waiting = waiting.len(),
+                "refusing the workers still waiting for admission"
+            );
+        }
+        for envelope in waiting {
+            self.reply_directly(&envelope, false);
+        }
+    }
+
+    pub(super) fn publish_stats(&mut self) {
+        self.stats.absorb(self.engine.stats());
+        self.daemon.stats.store(self.stats);
+    }
+}
+
+/// Milliseconds to wait in `zmq::poll`: the whole milliseconds until the deadline (the fraction left over is
+/// slept precisely by `close_last_millisecond`), never more than [`SHUTDOWN_POLL_INTERVAL`].
+fn poll_timeout_ms(deadline: Option<Nanos>, now: Nanos) -> i64 {
+    let cap = SHUTDOWN_POLL_INTERVAL.as_millis() as u64;
+    let wait_ms = match deadline {
+        Some(deadline) => (deadline.saturating_sub(now).0 / 1_000_000).min(cap),
+        None => cap,
+    };
+    i64::try_from(wait_ms).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_timeout_rounds_down_and_is_capped() {
+        let now = Nanos::from_millis(1000);
+        assert_eq!(poll_timeout_ms(None, now), 100);
+        assert_eq!(poll_timeout_ms(Some(Nanos::from_secs(60)), now), 100);
+        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1)), now), 0);
+        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1_999_999)), now), 1);
+        assert_eq!(poll_timeout_ms(Some(Nanos::from_millis(1020)), now), 20);
+        assert_eq!(poll_timeout_ms(Some(now), now), 0);
+        assert_eq!(poll_timeout_ms(Some(Nanos::ZERO), now), 0);
+    }
+}

@@ -1,0 +1,295 @@
+//! The ZeroMQ driver around the pulse engine: what `pulsard` runs.
+//!
+//! It owns three sockets in one `zmq::Context` and moves bytes and time between them and
+//! [`pulsar_pulse::Engine`]:
+//! - **admission desk**, a ROUTER bound at `replyStackSocketAddress`. Performers' REQ sockets send
+//!   `PreparingRequestDto` (`[identity, "", body]` here); each valid request becomes a [`pulsar_pulse::Ticket`] in the engine's
+//!   FIFO queue, and the reply `BecomeTheSubscriberReplyDto` goes back when the engine admits or refuses it.
+//!   `ROUTER_MANDATORY` makes a reply to a vanished worker fail, which the engine hears as a lost admission.
+//!   The reply echoes the request's whole envelope (every frame before the empty delimiter), so REQ sockets
+//!   with `REQ_CORRELATE` and intermediate proxies work too. A peer that asks again while it waits (a relaxed
+//!   REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest request.
+//!   A socket monitor on it reports closed connections; the desk knows which connection each worker used
+//!   (`ZMQ_SRCFD`), so a worker that dies after its admission frees its slot at once, and a waiting one leaves the
+//!   queue. A worker that asks again after its admission has moved on.
+//! - **publisher**, an XPUB bound at `publishSocketAddress` with `XPUB_VERBOSER`, so that every subscribe and
+//!   every unsubscribe (including the end of a subscriber's connection) reaches the engine, which counts exactly
+//!   who the next pulse reaches. The pulse is one frame, no topic.
+//! - **inbox**, a PULL bound at `pullSocketAddress`: `ReadyToGetSubscriptionMsg`, `ActionResultingPushDto` and
+//!   `PerformerEarlyTerminated`, one frame each.
+//!
+//! The original ran its admission desk ("ReplyStack") as a second process linked to the daemon through
+//! `replyToReplyStackSocketAddress` (and declared, never used, `pushToReplyStackSocketAddress`). Here the desk
+//! runs inside the daemon, so those two addresses are validated for compatibility but **not bound**; workers
+//! see exactly the same three sockets as before.
+//!
+//! # Layout
+//! - this file: [`Daemon`] (binding, the socket set-up), [`ShutdownHandle`], [`Endpoints`];
+//! - `driver`: the loop that moves bytes and time between the sockets and the engine;
+//! - `admission`: the desk's books (envelopes, tickets, who may be probed) and the ROUTER framing;
+//! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
+//! - `report`: the log lines and the engine's view of a worker's result.
+//!
+//! It must never: decide anything the engine decides, sleep or block outside `zmq::poll`, panic on anything a
+//! peer sends, or instantiate PHP values (messages are decoded strictly into plain data by `pulsar_wire`).
+
+mod admission;
+mod driver;
+mod report;
+mod stats;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pulsar_wire::{Limits, Pulse};
+use tracing::{debug, warn};
+
+use driver::Driver;
+pub use stats::{DaemonStats, StatsHandle};
+
+use crate::{PulsarConfig, PulsarError};
+
+/// Largest message the bound sockets accept; libzmq drops the connection of a peer that sends more, before
+/// the bytes reach us. Every protocol message is far smaller.
+pub const MAX_MESSAGE_SIZE: i64 = 1 << 20;
+
+/// Longest time the loop sleeps in `zmq::poll`, so that [`ShutdownHandle::shutdown`] takes effect promptly.
+pub const SHUTDOWN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long closing a socket may wait to flush what is queued (the last refusals at shutdown).
+const LINGER_MS: i32 = 100;
+
+/// Queue bounds per peer; generous for the protocol (one message in flight per worker per step).
+const HIGH_WATER_MARK: i32 = 10_000;
+
+/// The addresses the daemon is reachable at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The admission desk (ROUTER), as bound: performers' `requestPulsarRsSocketAddress`.
+    pub reply_stack: String,
+    /// The publisher (XPUB), as bound: performers' `publisherPulsarSocketAddress`.
+    pub publish: String,
+    /// The inbox (PULL), as bound: performers' `pushPulsarSocketAddress`.
+    pub pull: String,
+    /// `replyToReplyStackSocketAddress` as configured (not bound: the admission desk is internal).
+    pub reply_to_reply_stack: String,
+    /// `pushToReplyStackSocketAddress` as configured (not bound: unused, as in the original).
+    pub push_to_reply_stack: String,
+}
+
+/// Asks a running daemon to stop. Cheap to clone and to share between threads (e.g. a signal handler).
+#[derive(Debug, Clone, Default)]
+pub struct ShutdownHandle {
+    requested: Arc<AtomicBool>,
+}
+
+impl ShutdownHandle {
+    /// A new handle, not yet triggered. Give it to [`run_until_shutdown`] or use [`Daemon::shutdown_handle`].
+    pub fn new() -> ShutdownHandle {
+        ShutdownHandle::default()
+    }
+
+    /// Makes [`Daemon::run`] return within about [`SHUTDOWN_POLL_INTERVAL`]. Idempotent.
+    pub fn shutdown(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`ShutdownHandle::shutdown`] was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+}
+
+/// A bound daemon, ready to [`Daemon::run`]. Binding is the readiness signal: once [`Daemon::bind`] returns,
+/// workers can connect (and those that connected earlier are being served as soon as it runs).
+pub struct Daemon {
+    config: PulsarConfig,
+    pulse: Vec<u8>,
+    admission: zmq::Socket,
+    publisher: zmq::Socket,
+    inbox: zmq::Socket,
+    /// The admission socket's monitor (closed connections).
+    monitor: zmq::Socket,
+    endpoints: Endpoints,
+    shutdown: ShutdownHandle,
+    stats: StatsHandle,
+    // Sockets keep the context alive; held here as well so that it plainly outlives them.
+    _context: zmq::Context,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("module", &self.config.module_name)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Daemon {
+    /// Validates `config` and binds the three sockets. Errors name the bad setting or the address that could
+    /// not be bound.
+    pub fn bind(config: &PulsarConfig) -> Result<Daemon, PulsarError> {
+        config.validate()?;
+        let pulse = config.pulse_bytes();
+        if let Ok(p) = Pulse::decode(&pulse, &Limits::default()) {
+            if !p.allow_action() {
+                warn!("the configured publisherToSubscribersDto has allowAction = false: every performer will refuse to act");
+            }
+        }
+        let addresses = &config.pulsar_sockets_params;
+        let context = zmq::Context::new();
+
+        let admission = new_socket(&context, zmq::ROUTER)?;
+        admission
+            .set_router_mandatory(true)
+            .map_err(PulsarError::zmq("setting ROUTER_MANDATORY"))?;
+        bind(&admission, &addresses.reply_stack_socket_address)?;
+
+        let mut publisher = new_socket(&context, zmq::XPUB)?;
+        // Every subscribe and unsubscribe (including a connection's end) must reach the engine: it counts exactly
+        // who the next pulse reaches.
+        pulsar_sockopt::set_xpub_verboser(&mut publisher, true).map_err(PulsarError::zmq(
+            "setting XPUB_VERBOSER (libzmq 4.2 or later is needed)",
+        ))?;
+        bind(&publisher, &addresses.publish_socket_address)?;
+
+        let inbox = new_socket(&context, zmq::PULL)?;
+        bind(&inbox, &addresses.pull_socket_address)?;
+
+        // Each daemon in a process (tests, the C ABI) needs its own inproc name.
+        static MONITORS: AtomicU64 = AtomicU64::new(0);
+        let monitor_endpoint = format!(
+            "inproc://pulsar-admission-monitor-{}",
+            MONITORS.fetch_add(1, Ordering::Relaxed)
+        );
+        admission
+            .monitor(&monitor_endpoint, zmq::SocketEvent::DISCONNECTED as i32)
+            .map_err(PulsarError::zmq("monitoring the admission socket"))?;
+        let monitor = context
+            .socket(zmq::PAIR)
+            .map_err(PulsarError::zmq("creating the monitor socket"))?;
+        monitor
+            .connect(&monitor_endpoint)
+            .map_err(PulsarError::zmq("connecting the monitor socket"))?;
+
+        let endpoints = Endpoints {
+            reply_stack: last_endpoint(&admission, &addresses.reply_stack_socket_address)?,
+            publish: last_endpoint(&publisher, &addresses.publish_socket_address)?,
+            pull: last_endpoint(&inbox, &addresses.pull_socket_address)?,
+            reply_to_reply_stack: addresses.reply_to_reply_stack_socket_address.clone(),
+            push_to_reply_stack: addresses.push_to_reply_stack_socket_address.clone(),
+        };
+        if let Some(command) = &config.reply_stack_command_name {
+            debug!(%command, "replyStackCommandName is ignored: the admission desk runs inside the daemon");
+        }
+        let stats = StatsHandle::default();
+        stats.store(DaemonStats {
+            n: config.subscribers_per_iteration,
+            ..DaemonStats::default()
+        });
+        Ok(Daemon {
+            config: config.clone(),
+            pulse,
+            admission,
+            publisher,
+            inbox,
+            monitor,
+            endpoints,
+            shutdown: ShutdownHandle::new(),
+            stats,
+            _context: context,
+        })
+    }
+
+    /// The addresses actually bound (a `tcp://host:*` setting shows its chosen port here).
+    pub fn endpoints(&self) -> Endpoints {
+        self.endpoints.clone()
+    }
+
+    /// A handle that stops [`Daemon::run`] from any thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Replaces the shutdown handle with one the caller already holds (e.g. wired to signals before binding).
+    pub fn with_shutdown_handle(mut self, shutdown: ShutdownHandle) -> Daemon {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// A handle to read the daemon's counters from any thread.
+    pub fn stats_handle(&self) -> StatsHandle {
+        self.stats.clone()
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &PulsarConfig {
+        &self.config
+    }
+
+    /// Runs the loop until the shutdown handle is triggered or `timerIterationsLimit` is reached. Workers
+    /// still waiting for admission when it stops are refused (`allowToStartSubscription = false`), so none is
+    /// left hanging. Errors only when ZeroMQ itself fails.
+    pub fn run(mut self) -> Result<(), PulsarError> {
+        let span = tracing::info_span!("pulsar", module = %self.config.module_name);
+        let _entered = span.enter();
+        let endpoints = self.endpoints.clone();
+        let mut driver = Driver::new(&mut self);
+        debug!(?endpoints, "pulse loop started");
+        let outcome = driver.run_loop();
+        driver.refuse_waiting();
+        driver.stats.running = false;
+        driver.publish_stats();
+        debug!("pulse loop stopped");
+        outcome
+    }
+}
+
+/// Binds a daemon with `config`, wires `shutdown` to it and runs it until shut down (or until
+/// `timerIterationsLimit`); returns the final counters.
+pub fn run_until_shutdown(
+    config: &PulsarConfig,
+    shutdown: ShutdownHandle,
+) -> Result<DaemonStats, PulsarError> {
+    let daemon = Daemon::bind(config)?.with_shutdown_handle(shutdown);
+    let stats = daemon.stats_handle();
+    daemon.run()?;
+    Ok(stats.snapshot())
+}
+
+fn new_socket(context: &zmq::Context, kind: zmq::SocketType) -> Result<zmq::Socket, PulsarError> {
+    let socket = context
+        .socket(kind)
+        .map_err(PulsarError::zmq("creating a socket"))?;
+    socket
+        .set_linger(LINGER_MS)
+        .map_err(PulsarError::zmq("setting LINGER"))?;
+    socket
+        .set_maxmsgsize(MAX_MESSAGE_SIZE)
+        .map_err(PulsarError::zmq("setting MAXMSGSIZE"))?;
+    socket
+        .set_sndhwm(HIGH_WATER_MARK)
+        .map_err(PulsarError::zmq("setting SNDHWM"))?;
+    socket
+        .set_rcvhwm(HIGH_WATER_MARK)
+        .map_err(PulsarError::zmq("setting RCVHWM"))?;
+    Ok(socket)
+}
+
+fn bind(socket: &zmq::Socket, address: &str) -> Result<(), PulsarError> {
+    socket.bind(address).map_err(|source| PulsarError::Bind {
+        address: address.to_string(),
+        source,
+    })
+}
+
+fn last_endpoint(socket: &zmq::Socket, configured: &str) -> Result<String, PulsarError> {
+    match socket.get_last_endpoint() {
+        Ok(Ok(endpoint)) => Ok(endpoint),
+        // Not UTF-8 (an odd ipc path): the configured address is the best description we have.
+        Ok(Err(_)) => Ok(configured.to_string()),
+        Err(e) => Err(PulsarError::zmq("reading the bound endpoint")(e)),
+    }
+}

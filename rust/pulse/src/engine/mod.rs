@@ -1,0 +1,644 @@
+//! The slot engine: whom to admit, when a pulse goes out and to how many, and what the results change.
+//!
+//! # The rules (engine v2: slots, not phases)
+//!
+//! The original ran one phase-locked iteration after another (gather N, wait for every Ready, publish, wait for
+//! every result), so every absent worker cost the whole fleet a multi-second timeout. This engine models
+//! *capacity* instead; the bytes on the wire are the same (`docs/protocol.md`).
+//!
+//! 1. **Pulses.** A pulse may go out whenever `pulsationIterationPeriod` plus the guard (below) plus the
+//!    slow-down pause have passed since the previous pulse finished sending. It goes to every subscription that
+//!    has reached the publisher at that moment; each admitted worker subscribes, so those are the admitted workers
+//!    that are ready. A ready worker is never held while the period allows a pulse: it waits for company only
+//!    when admitted workers are still subscribing, and then at most `min(maxWaitReplyStackResult, period / 10)`.
+//! 2. **Never more than N.** No pulse reaches more than the configured N (`subscribersPerIteration`) and two
+//!    pulses are always at least a period apart, so no period window on the daemon's clock holds more than N
+//!    grants. Subscriptions are counted exactly (the driver reports every subscribe and unsubscribe, including
+//!    a connection's end); if more than N are present the pulse is held, never sent to more than N.
+//! 3. **Slots.** At most `maxActingPerformers` workers (by default the N in force: the original's meaning) hold a
+//!    slot at once. A worker takes a slot when admitted and gives it back with its result, its early
+//!    termination, or when its pulse's result timeout (`performerContainerActionMaxExecutionTime`) runs out. At
+//!    most N workers are admitted or subscribed for the next pulse. Admission for the next pulse therefore
+//!    overlaps the current pulse's acting: a missing result holds one slot, never the fleet.
+//! 4. **The absent.** An admitted worker that never subscribes costs only its own slot: when the driver sees its
+//!    admission connection close, or the worker asks again, it is dropped at once ([`Event::AdmissionLost`]);
+//!    one still connected but silent is dropped after `maxWaitAllSubscribersReadyBeforePublish`.
+//! 5. **Guard.** The next pulse waits `min(pulseGuardInterval, period / 50)` longer than the period, so that
+//!    the receivers' own clocks (each wakes a little later than the send) still see at most N per window.
+//! 6. **Adaptation** acts on results as they arrive ([`crate::adapt`]): the first erroring result since the last
+//!    decision decides at once (slow-down narrows N or grows the pause; `sleepForPeriod` stops admission and
+//!    pulses for that long); results of pulses that went out before that decision decide nothing more. Each
+//!    pulse whose receivers all reported without error recovers one step.
+//! 7. **Fail closed.** Identity-less messages are matched against what is outstanding: results and early
+//!    terminations beyond the released workers still owed, Readies beyond the admitted workers, and
+//!    unsubscriptions beyond the subscriptions present are ignored and counted. They can never free a slot
+//!    that is not held nor make a pulse larger.
+//! 8. **Pause-for-period** closes admission and stops pulses until it ends; waiting workers keep their places.
+//! 9. **`timerIterationsLimit`** stops the engine once that many pulses went out and their results are in.
+//!
+//! It must never read a clock, sleep, or do I/O: time comes in with every call.
+
+mod flights;
+mod roster;
+
+use std::collections::VecDeque;
+
+use crate::adapt::{Adaptation, AdaptationState, ReportedError};
+use crate::config::{PulseConfig, MAX_GUARD_SHARE_OF_PERIOD};
+use crate::time::Nanos;
+use flights::{Credit, Flight, Flights};
+use roster::Roster;
+
+/// An opaque handle for one admission request, chosen by the driver (e.g. an index for a ZeroMQ routing id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// Something that happened, fed to [`Engine::handle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A worker asks to be admitted to a pulse (`PreparingRequestDto`).
+    AdmissionRequested(Ticket),
+    /// The worker behind this ticket is gone or has moved on: its admission reply could not be delivered, a
+    /// connection closed, or it asked for admission again.
+    AdmissionLost(Ticket),
+    /// A subscription reached the publisher.
+    Subscribed,
+    /// A subscription was cancelled, explicitly or because its connection ended.
+    Unsubscribed,
+    /// A worker reports it is subscribed (`ReadyToGetSubscriptionMsg`). Counted; the subscription itself is
+    /// what makes a worker ready.
+    Ready,
+    /// A worker ends early (`PerformerEarlyTerminated`).
+    EarlyTerminated {
+        /// True: a released worker gives its permission back (no result will come). False: informational.
+        stand_on_subscription: bool,
+    },
+    /// A released worker reports its action's result (`ActionResultingPushDto`); `None` means success.
+    Result(Option<ReportedError>),
+    /// The driver finished sending the pulse just published: the next one is spaced from this instant, so that a
+    /// slow send cannot bring two pulses closer than one period on the wire.
+    PulseSent,
+}
+
+/// Something the driver must do, pulled with [`Engine::poll_action`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Tell this worker it is admitted (`BecomeTheSubscriberReplyDto{allowToStartSubscription: true}`). The
+    /// driver keeps watching the worker's connection until [`Action::Forget`].
+    Admit(Ticket),
+    /// Tell this worker it is refused (`allowToStartSubscription: false`): the queue is full or the engine stops.
+    Refuse(Ticket),
+    /// The engine no longer tracks this admitted worker (released by a pulse, or its subscription wait ran out).
+    Forget(Ticket),
+    /// Publish the pulse now.
+    Publish {
+        /// Pulse number (1-based).
+        iteration: u64,
+        /// How many subscriptions will receive it.
+        receivers: u32,
+        /// The instant the engine published it at.
+        at: Nanos,
+    },
+    /// More subscriptions are present than N: the pulse is held until some leave. Emitted once per episode.
+    PulseHeld {
+        /// Subscriptions present.
+        subscriptions: u32,
+        /// The most one pulse may reach.
+        limit: u32,
+    },
+    /// A pulse's receivers all reported, or its result timeout ran out; one line for the log.
+    IterationFinished(IterationReport),
+    /// `timerIterationsLimit` reached: the driver should stop.
+    Stop,
+}
+
+/// What one pulse did, for the log line and for tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationReport {
+    /// Pulse number (1-based).
+    pub iteration: u64,
+    /// N in force when it went out.
+    pub n: u32,
+    /// Slots of N the pulse went without (N minus receivers).
+    pub imitated: u32,
+    /// Subscriptions that received it.
+    pub receivers: u32,
+    /// Results received.
+    pub results: u32,
+    /// Erroring results received.
+    pub errors: u32,
+    /// Whether some receivers had not reported when the result timeout ran out.
+    pub results_timed_out: bool,
+    /// The first erroring result charged to this pulse.
+    pub first_error: Option<ReportedError>,
+    /// What the adaptation rule did because of this pulse.
+    pub adaptation: Adaptation,
+    /// N in force now.
+    pub next_n: u32,
+    /// Slow-down pause now.
+    pub pause: Nanos,
+    /// When the pulse went out.
+    pub published_at: Nanos,
+    /// When its last result arrived or its result timeout ran out.
+    pub finished_at: Nanos,
+}
+
+/// Counters since the engine started, and its state now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// N now.
+    pub n: u32,
+    /// Slow-down pause now.
+    pub pause: Nanos,
+    /// End of a pause-for-period in force, if any.
+    pub paused_until: Option<Nanos>,
+    /// Pulses published.
+    pub pulses: u64,
+    /// Sum of receivers over all pulses.
+    pub grants: u64,
+    /// Erroring results received.
+    pub errors: u64,
+    /// Results credited to a released worker.
+    pub results: u64,
+    /// Results that found no released worker owed (late, or not from a worker): ignored.
+    pub late_results: u64,
+    /// Pulses whose results are all in (or timed out).
+    pub iterations: u64,
+    /// Workers waiting for admission now.
+    pub queued: u64,
+    /// Admission requests refused.
+    pub refused: u64,
+    /// Workers admitted and not yet released now.
+    pub admitted_waiting: u32,
+    /// Subscriptions present now.
+    pub subscriptions: u32,
+    /// Released workers whose result is owed now (slots held by acting workers).
+    pub acting: u32,
+    /// Admitted workers found gone before their pulse (connection closed, lost reply, asked again).
+    pub departed: u64,
+    /// Admitted workers dropped because their subscription never came within the ready wait.
+    pub subscription_timeouts: u64,
+    /// Results owed that never came (their slot lapsed at the result timeout).
+    pub lapsed_results: u64,
+    /// Readies beyond the admitted workers: ignored.
+    pub ignored_readies: u64,
+    /// Early terminations with no released worker owed: ignored.
+    pub ignored_early_terminations: u64,
+    /// Unsubscriptions with no subscription present: ignored.
+    pub ignored_unsubscriptions: u64,
+    /// Times a pulse was held because more than N subscriptions were present.
+    pub held_pulses: u64,
+}
+
+/// The pulse engine. See the module docs for the rules.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: PulseConfig,
+    adapt: AdaptationState,
+    now: Nanos,
+    queue: VecDeque<Ticket>,
+    roster: Roster,
+    /// Subscriptions that arrived since the last pulse and are still there.
+    waiting: u32,
+    /// Receivers of earlier pulses whose unsubscription has not arrived: they would receive the next one too.
+    departing: u32,
+    /// Readies still expected from admitted workers.
+    ready_owed: u32,
+    flights: Flights,
+    pulses: u64,
+    last_sent: Option<Nanos>,
+    paused_until: Option<Nanos>,
+    /// Since when the next pulse has been allowed by time and had a receiver (reset at each pulse).
+    due_since: Option<Nanos>,
+    /// A hold because of excess subscriptions is under way.
+    holding: bool,
+    /// Pulses up to this number were out when the last error decision was taken.
+    decided_through: u64,
+    stopping: bool,
+    stopped: bool,
+    actions: VecDeque<Action>,
+    stats: Stats,
+}
+
+impl Engine {
+    /// A new engine starting at `now`. The config must have passed [`PulseConfig::validate`]; out-of-range
+    /// values are clamped to something usable rather than trusted.
+    pub fn new(config: PulseConfig, now: Nanos) -> Engine {
+        let adapt = AdaptationState::new(
+            config.subscribers_per_iteration,
+            config.slow_down_step,
+            config.max_slow_down_pause,
+        );
+        let mut engine = Engine {
+            config,
+            adapt,
+            now,
+            queue: VecDeque::new(),
+            roster: Roster::default(),
+            waiting: 0,
+            departing: 0,
+            ready_owed: 0,
+            flights: Flights::default(),
+            pulses: 0,
+            last_sent: None,
+            paused_until: None,
+            due_since: None,
+            holding: false,
+            decided_through: 0,
+            stopping: false,
+            stopped: false,
+            actions: VecDeque::new(),
+            stats: Stats::default(),
+        };
+        engine.refresh_stats();
+        engine
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &PulseConfig {
+        &self.config
+    }
+
+    /// Feeds one event that happened at `now`.
+    pub fn handle(&mut self, now: Nanos, event: Event) {
+        self.advance_clock(now);
+        match event {
+            Event::AdmissionRequested(ticket) => self.on_admission_request(ticket),
+            Event::AdmissionLost(ticket) => self.on_admission_lost(ticket),
+            Event::Subscribed => self.waiting = self.waiting.saturating_add(1),
+            Event::Unsubscribed => self.on_unsubscribed(),
+            Event::Ready => {
+                if self.ready_owed > 0 {
+                    self.ready_owed -= 1;
+                } else {
+                    self.stats.ignored_readies += 1;
+                }
+            }
+            Event::EarlyTerminated {
+                stand_on_subscription,
+            } => {
+                if !stand_on_subscription || self.flights.credit(None) == Credit::Nobody {
+                    self.stats.ignored_early_terminations += 1;
+                }
+            }
+            Event::Result(outcome) => self.on_result(outcome),
+            Event::PulseSent => {
+                if let Some(last) = self.last_sent {
+                    self.last_sent = Some(last.max(self.now));
+                }
+            }
+        }
+        self.step();
+    }
+
+    /// Lets time pass: call when [`Engine::next_deadline`] is reached (calling it early or often is harmless).
+    pub fn handle_timeout(&mut self, now: Nanos) {
+        self.advance_clock(now);
+        self.step();
+    }
+
+    /// The next thing the driver must do, if any.
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next moment at which time alone can change something; `None` if only an event can.
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<Nanos> {
+        if self.stopped {
+            return None;
+        }
+        let now = self.now;
+        let mut candidates = [
+            self.paused_until,
+            self.flights.next_deadline(),
+            self.roster
+                .oldest_admission()
+                .map(|t| t.saturating_add(self.config.max_wait_all_subscribers_ready)),
+            None,
+            None,
+        ];
+        if self.paused_until.is_none() && !self.stopping && self.waiting > 0 && !self.holding {
+            candidates[3] = Some(self.earliest_publish());
+            if let Some(since) = self.due_since {
+                candidates[4] = Some(since.saturating_add(self.company_wait()));
+            }
+        }
+        candidates.into_iter().flatten().filter(|t| *t > now).min()
+    }
+
+    /// Whether the engine has stopped (`timerIterationsLimit` reached).
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Counters and the adaptive state now.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    fn advance_clock(&mut self, now: Nanos) {
+        // A driver whose clock went backwards must not make the engine publish early: time only moves on.
+        self.now = self.now.max(now);
+    }
+
+    /// The most workers that may hold a slot at once.
+    fn slot_limit(&self) -> u32 {
+        match self.config.max_acting_performers {
+            0 => self.adapt.n,
+            s => s,
+        }
+    }
+
+    /// Admitted workers whose subscription has not arrived (as far as counts can tell).
+    fn joiners(&self) -> u32 {
+        u32::try_from(self.roster.len())
+            .unwrap_or(u32::MAX)
+            .saturating_sub(self.waiting)
+    }
+
+    /// Admitted workers not yet released: tracked by ticket, or (strays included) subscribed.
+    fn booked(&self) -> u32 {
+        let tracked = u32::try_from(self.roster.len()).unwrap_or(u32::MAX);
+        tracked.max(self.waiting)
+    }
+
+    /// Who the next pulse would reach if everyone booked subscribed: the booked workers plus earlier receivers
+    /// still subscribed.
+    fn pipeline(&self) -> u32 {
+        self.booked().saturating_add(self.departing)
+    }
+
+    fn period(&self) -> Nanos {
+        self.config.pulsation_iteration_period
+    }
+
+    fn guard(&self) -> Nanos {
+        let cap = Nanos(self.period().0 / MAX_GUARD_SHARE_OF_PERIOD);
+        self.config.pulse_guard_interval.min(cap)
+    }
+
+    /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`.
+    fn company_wait(&self) -> Nanos {
+        self.config
+            .max_wait_reply_stack_result
+            .min(Nanos(self.period().0 / 10))
+    }
+
+    /// The earliest moment the period, the guard and the slow-down pause allow the next pulse.
+    fn earliest_publish(&self) -> Nanos {
+        match self.last_sent {
+            Some(t) => t
+                .saturating_add(self.period())
+                .saturating_add(self.guard())
+                .saturating_add(self.adapt.pause),
+            None => Nanos::ZERO,
+        }
+    }
+
+    fn on_admission_request(&mut self, ticket: Ticket) {
+        if self.stopping || self.queue.len() >= self.config.max_admission_queue {
+            self.stats.refused += 1;
+            self.actions.push_back(Action::Refuse(ticket));
+        } else {
+            self.queue.push_back(ticket);
+        }
+    }
+
+    fn on_admission_lost(&mut self, ticket: Ticket) {
+        if self.roster.remove(ticket) {
+            self.stats.departed += 1;
+        } else if let Some(pos) = self.queue.iter().position(|t| *t == ticket) {
+            self.queue.remove(pos);
+        }
+    }
+
+    fn on_unsubscribed(&mut self) {
+        // Receivers of the last pulse leave first; a waiting subscriber leaving means it gave up or died. Either
+        // way the sum, which is who the next pulse reaches, stays exact.
+        if self.departing > 0 {
+            self.departing -= 1;
+        } else if self.waiting > 0 {
+            self.waiting -= 1;
+        } else {
+            self.stats.ignored_unsubscriptions += 1;
+        }
+    }
+
+    fn on_result(&mut self, outcome: Option<ReportedError>) {
+        let error = outcome.clone();
+        let seq = match self.flights.credit(Some(outcome)) {
+            Credit::Flight(seq) => seq,
+            Credit::Nobody => {
+                self.stats.late_results += 1;
+                return;
+            }
+        };
+        self.stats.results += 1;
+        let Some(error) = error else {
+            return;
+        };
+        self.stats.errors += 1;
+        let undecided = seq > self.decided_through
+            && self
+                .flights
+                .get(seq)
+                .is_some_and(|f| f.errors == 1 && f.first_error.is_some());
+        if undecided {
+            let adaptation = self.adapt.on_verdict(Some(&error));
+            self.decided_through = self.pulses;
+            self.flights.set_decision(seq, adaptation);
+            if let Adaptation::PauseForPeriod(period) = adaptation {
+                let until = self.now.saturating_add(period);
+                self.paused_until = Some(self.paused_until.map_or(until, |t| t.max(until)));
+            }
+        }
+    }
+
+    /// Runs every transition that the current state and time allow.
+    fn step(&mut self) {
+        if self.stopped {
+            return;
+        }
+        loop {
+            let mut progressed = false;
+            if self.paused_until.is_some_and(|until| self.now >= until) {
+                self.paused_until = None;
+            }
+            let join_wait = self.config.max_wait_all_subscribers_ready;
+            if self.now >= join_wait {
+                let cutoff = self.now.saturating_sub(join_wait);
+                let actions = &mut self.actions;
+                let expired = self
+                    .roster
+                    .expire(cutoff, |t| actions.push_back(Action::Forget(t)));
+                self.stats.subscription_timeouts += expired as u64;
+            }
+            while let Some(flight) = self.flights.land(self.now) {
+                self.finish(flight);
+                progressed = true;
+            }
+            if self.stopping {
+                if self.flights.is_empty() {
+                    self.stop();
+                }
+                break;
+            }
+            self.admit_from_queue();
+            progressed |= self.try_publish();
+            if !progressed {
+                break;
+            }
+        }
+        self.refresh_stats();
+    }
+
+    fn admit_from_queue(&mut self) {
+        if self.paused_until.is_some() {
+            return;
+        }
+        let n = self.adapt.n;
+        let slots = self.slot_limit();
+        // Earlier receivers still subscribed count towards the next pulse's size, but their slot is the one they
+        // hold as acting workers: count it once.
+        while self.pipeline() < n && self.booked().saturating_add(self.flights.acting()) < slots {
+            let Some(ticket) = self.queue.pop_front() else {
+                break;
+            };
+            self.roster.admit(ticket, self.now);
+            self.ready_owed = self.ready_owed.saturating_add(1);
+            self.actions.push_back(Action::Admit(ticket));
+        }
+    }
+
+    fn try_publish(&mut self) -> bool {
+        if self.waiting == 0 {
+            self.due_since = None;
+            return false;
+        }
+        if self.paused_until.is_some() || self.now < self.earliest_publish() {
+            return false;
+        }
+        let receivers = self.waiting.saturating_add(self.departing);
+        let limit = self.config.subscribers_per_iteration;
+        if receivers > limit {
+            if !self.holding {
+                self.holding = true;
+                self.stats.held_pulses += 1;
+                self.actions.push_back(Action::PulseHeld {
+                    subscriptions: receivers,
+                    limit,
+                });
+            }
+            return false;
+        }
+        self.holding = false;
+        let due_since = *self.due_since.get_or_insert(self.now);
+        if self.joiners() > 0
+            && receivers < self.adapt.n
+            && self.now < due_since.saturating_add(self.company_wait())
+        {
+            // Company is on its way: wait a little for it.
+            return false;
+        }
+        self.publish(receivers);
+        true
+    }
+
+    fn publish(&mut self, receivers: u32) {
+        self.pulses += 1;
+        let seq = self.pulses;
+        self.flights.launch(Flight {
+            seq,
+            n: self.adapt.n,
+            receivers,
+            outstanding: receivers,
+            results: 0,
+            errors: 0,
+            first_error: None,
+            decision: None,
+            published_at: self.now,
+            deadline: self
+                .now
+                .saturating_add(self.config.performer_container_action_max_execution_time),
+        });
+        let released = self
+            .waiting
+            .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
+        let actions = &mut self.actions;
+        self.roster
+            .release_oldest(released as usize, |t| actions.push_back(Action::Forget(t)));
+        self.departing = self.departing.saturating_add(self.waiting);
+        self.waiting = 0;
+        self.ready_owed = self
+            .ready_owed
+            .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
+        self.last_sent = Some(self.now);
+        self.due_since = None;
+        self.stats.pulses += 1;
+        self.stats.grants += u64::from(receivers);
+        self.actions.push_back(Action::Publish {
+            iteration: seq,
+            receivers,
+            at: self.now,
+        });
+        let limit = self.config.timer_iterations_limit;
+        if limit > 0 && self.pulses >= limit {
+            // No pulse will follow: tell the waiting workers now rather than let them hang.
+            self.stopping = true;
+            while let Some(ticket) = self.queue.pop_front() {
+                self.stats.refused += 1;
+                self.actions.push_back(Action::Refuse(ticket));
+            }
+            let actions = &mut self.actions;
+            self.roster.clear(|t| actions.push_back(Action::Forget(t)));
+        }
+    }
+
+    /// A pulse's results are all in, or its result timeout ran out: its verdict, then one report.
+    fn finish(&mut self, flight: Flight) {
+        self.stats.iterations += 1;
+        self.stats.lapsed_results += u64::from(flight.outstanding);
+        let adaptation = match flight.decision {
+            Some(decided) => decided,
+            None if flight.seq <= self.decided_through => Adaptation::Superseded,
+            None if flight.errors > 0 => Adaptation::Superseded,
+            None => self.adapt.on_verdict(None),
+        };
+        self.actions
+            .push_back(Action::IterationFinished(IterationReport {
+                iteration: flight.seq,
+                n: flight.n,
+                imitated: flight.n.saturating_sub(flight.receivers),
+                receivers: flight.receivers,
+                results: flight.results,
+                errors: flight.errors,
+                results_timed_out: flight.outstanding > 0,
+                first_error: flight.first_error,
+                adaptation,
+                next_n: self.adapt.n,
+                pause: self.adapt.pause,
+                published_at: flight.published_at,
+                finished_at: self.now,
+            }));
+    }
+
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.actions.push_back(Action::Stop);
+    }
+
+    fn refresh_stats(&mut self) {
+        let s = &mut self.stats;
+        s.n = self.adapt.n;
+        s.pause = self.adapt.pause;
+        s.paused_until = self.paused_until;
+        s.queued = self.queue.len() as u64;
+        s.admitted_waiting = u32::try_from(self.roster.len()).unwrap_or(u32::MAX);
+        s.subscriptions = self.waiting.saturating_add(self.departing);
+        s.acting = self.flights.acting();
+    }
+}
