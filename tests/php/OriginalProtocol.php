@@ -5,7 +5,7 @@
  * What this file is for: an UNCHANGED worker of the original PHP library talks to the daemon with nothing but
  * `serialize()` of these classes. Their fully qualified names, their property names, the property order, the
  * `protected` visibility and the defaults are what puts bytes on the wire, so they are kept exactly as the
- * original has them (see /work/shared/protocol/PROTOCOL.md and vectors/manifest.json); `check_vectors.php`
+ * original has them (see docs/protocol.md and rust/wire/tests/vectors/); `check_vectors.php`
  * proves it byte for byte against the golden vectors captured from the original.
  *
  * What it must never do: add a property, reorder one, change a default or a visibility, or load anything from

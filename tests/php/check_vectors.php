@@ -69,7 +69,6 @@ namespace {
         } else {
             $candidates = [
                 __DIR__ . '/../../rust/wire/tests/vectors',
-                '/work/shared/protocol/vectors',
             ];
         }
         $found = array_values(array_filter($candidates, fn (string $dir): bool => is_dir($dir)));

@@ -3,15 +3,26 @@
 //!
 //! ```text
 //! cargo build --release -p publisher-pulsar --bins --examples
-//! cargo run --release -p publisher-pulsar --example pulse_bench -- [--case all|1|2|3] [--seconds S]
+//! cargo run --release -p publisher-pulsar --example pulse_bench -- [--case all|1|..|8] [--seconds S]
 //!     [--warmup S] [--pulsard PATH]
 //! ```
 //! For each case it starts the `pulsard` binary as a child process on free loopback ports, then runs P
 //! performer threads (each with its own [`Performer`], all sharing one ZeroMQ context) that loop
 //! `wait_permission` → note the instant of receipt → `report_success`, for `--seconds` after a warm-up.
-//! Cases: (1) N=10, period 1 s, 20 performers; (2) N=10, period 0.25 s, 20 performers; (3) N=100, period 10 ms,
-//! 200 performers. `maxWaitReplyStackResult` is 1 s (it only matters when fewer than N workers wait, which
-//! saturating load avoids except at the very start and end).
+//! Cases (saturating unless said):
+//! 1. N=10, period 1 s, 20 performers;
+//! 2. N=10, period 0.25 s, 20 performers;
+//! 3. N=100, period 10 ms, 200 performers;
+//! 4. *small fleet*: N=10, period 1 s, 5 performers, default waits;
+//! 5. *lone worker*: N=10, period 1 s, one performer asking every 1.1 s, default waits (the wait is the figure);
+//! 6. *ghost*: N=3, period 0.25 s, 11 performers and one ghost that gets admitted and exits before subscribing,
+//!    over and over (a new process each time, 20 ms apart), default waits;
+//! 7. *killed after grant*: N=3, period 0.25 s, 11 performers and one worker killed (no goodbye, sockets gone)
+//!    right after its first grant, default waits: its slot is held for the 7 s result timeout;
+//! 8. *tail of a burst*: N=10, period 0.25 s, 20 performers that take 12 grants each and stop; utilisation is
+//!    taken from the first grant to the last.
+//!
+//! Cases 1–3 give `maxWaitReplyStackResult` 1 s as before; the others run with the defaults.
 //!
 //! `pulsard` is looked for next to this example's executable (`target/release/pulsard` when this runs from
 //! `target/release/examples/`), unless `--pulsard PATH` is given. It logs as JSON to a file in the temporary
@@ -72,31 +83,63 @@ struct Case {
     n: u32,
     period: f64,
     performers: usize,
+    /// `maxWaitReplyStackResult` given to the daemon, seconds (5 is the default).
+    max_wait: f64,
+    /// Each performer asks at most this often (seconds), instead of at once after its report.
+    ask_every: Option<f64>,
+    /// Ghost processes: admitted, then gone before subscribing, in a loop.
+    ghosts: usize,
+    /// Workers killed right after their first grant (no result, no goodbye).
+    killed: usize,
+    /// Each performer stops after this many grants (a burst); utilisation is then taken first to last grant.
+    grants_each: Option<usize>,
 }
 
-const CASES: [Case; 3] = [
+const fn case(id: u32, n: u32, period: f64, performers: usize) -> Case {
     Case {
-        id: 1,
-        n: 10,
-        period: 1.0,
-        performers: 20,
+        id,
+        n,
+        period,
+        performers,
+        max_wait: 5.0,
+        ask_every: None,
+        ghosts: 0,
+        killed: 0,
+        grants_each: None,
+    }
+}
+
+const CASES: [Case; 8] = [
+    Case {
+        max_wait: 1.0,
+        ..case(1, 10, 1.0, 20)
     },
     Case {
-        id: 2,
-        n: 10,
-        period: 0.25,
-        performers: 20,
+        max_wait: 1.0,
+        ..case(2, 10, 0.25, 20)
     },
     Case {
-        id: 3,
-        n: 100,
-        period: 0.01,
-        performers: 200,
+        max_wait: 1.0,
+        ..case(3, 100, 0.01, 200)
+    },
+    case(4, 10, 1.0, 5),
+    Case {
+        ask_every: Some(1.1),
+        ..case(5, 10, 1.0, 1)
+    },
+    Case {
+        ghosts: 1,
+        ..case(6, 3, 0.25, 11)
+    },
+    Case {
+        killed: 1,
+        ..case(7, 3, 0.25, 11)
+    },
+    Case {
+        grants_each: Some(12),
+        ..case(8, 10, 0.25, 20)
     },
 ];
-
-/// `maxWaitReplyStackResult` given to the daemon, seconds.
-const MAX_WAIT_REPLY_STACK_RESULT: f64 = 1.0;
 
 /// One grant as a performer saw it.
 #[derive(Debug, Clone, Copy)]
@@ -137,7 +180,7 @@ fn run(args: &Args) -> Result<(), String> {
             let case = CASES
                 .iter()
                 .find(|c| c.id.to_string() == id)
-                .ok_or_else(|| format!("unknown case {id:?}: use all, 1, 2 or 3"))?;
+                .ok_or_else(|| format!("unknown case {id:?}: use all or 1 to 8"))?;
             vec![*case]
         }
     };
@@ -194,21 +237,23 @@ fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(),
     let log = std::fs::File::create(&log_path)
         .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     println!(
-        "case={k} config n={} period_s={} performers={} seconds={} warmup_s={} max_wait_reply_stack_result_s={MAX_WAIT_REPLY_STACK_RESULT} daemon_log={}",
+        "case={k} config n={} period_s={} performers={} ghosts={} killed={} ask_every_s={:?} grants_each={:?} seconds={} warmup_s={} max_wait_reply_stack_result_s={} daemon_log={}",
         case.n,
         case.period,
         case.performers,
+        case.ghosts,
+        case.killed,
+        case.ask_every,
+        case.grants_each,
         args.seconds,
         args.warmup,
+        case.max_wait,
         log_path.display()
     );
     let mut child = Command::new(pulsard)
         .args(["--subscribers-per-iteration", &case.n.to_string()])
         .args(["--pulsation-iteration-period", &case.period.to_string()])
-        .args([
-            "--max-wait-reply-stack-result",
-            &MAX_WAIT_REPLY_STACK_RESULT.to_string(),
-        ])
+        .args(["--max-wait-reply-stack-result", &case.max_wait.to_string()])
         .args(["--reply-stack-address", &admission])
         .args(["--publish-address", &publish])
         .args(["--pull-address", &pull])
@@ -230,15 +275,26 @@ fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(),
     };
     let publishes = read_publishes(&log_path)?;
     report(case, &summary, &publishes);
+    let span_grants = summary
+        .grants
+        .iter()
+        .filter(|g| g.received >= summary.span_start && g.received < summary.span_end)
+        .count();
     println!(
-        "case={k} daemon cpu_span_ms={} cpu_total_ms={} peak_rss_kib={} exit={:?}",
-        summary.cpu_span_ms, summary.cpu_total_ms, summary.peak_rss_kib, exit_text
+        "case={k} daemon cpu_span_ms={} cpu_total_ms={} cpu_per_grant_us={:.1} peak_rss_kib={} exit={:?}",
+        summary.cpu_span_ms,
+        summary.cpu_total_ms,
+        summary.cpu_span_ms as f64 * 1000.0 / span_grants.max(1) as f64,
+        summary.peak_rss_kib,
+        exit_text
     );
     Ok(())
 }
 
 /// What a case measured, before analysis.
 struct Summary {
+    /// Admissions the ghosts and killed workers got.
+    misfit_admissions: usize,
     span_start: Instant,
     span_end: Instant,
     /// SystemTime of `base_instant`, to compare receipts with the daemon's log timestamps.
@@ -307,7 +363,13 @@ fn drive_case(
                 .expect("set before the barrier is released")
                 + warmup
                 + measured;
-            while Instant::now() < end {
+            let mut next_ask = Instant::now();
+            while Instant::now() < end && case.grants_each.is_none_or(|k| outcome.grants.len() < k)
+            {
+                if let Some(every) = case.ask_every {
+                    thread::sleep(next_ask.saturating_duration_since(Instant::now()));
+                    next_ask += Duration::from_secs_f64(every);
+                }
                 let asked = Instant::now();
                 match performer.wait_permission() {
                     Ok(_) => {
@@ -323,6 +385,19 @@ fn drive_case(
             outcome
         }));
     }
+    let stop_misfits = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut misfits = Vec::new();
+    for _ in 0..case.ghosts {
+        let (admission, stop) = (admission.to_owned(), Arc::clone(&stop_misfits));
+        misfits.push(thread::spawn(move || ghost_loop(&admission, &stop)));
+    }
+    for _ in 0..case.killed {
+        let (a, p, q) = (admission.to_owned(), publish.to_owned(), pull.to_owned());
+        misfits.push(thread::spawn(move || {
+            thread::sleep(Duration::from_secs(2));
+            killed_after_grant(&a, &p, &q)
+        }));
+    }
     let start = Instant::now();
     start_slot.set(start).map_err(|_| "start set twice")?;
     barrier.wait();
@@ -332,6 +407,11 @@ fn drive_case(
     let cpu_at_start = cpu_ticks(pid)?;
     thread::sleep(span_end.saturating_duration_since(Instant::now()));
     let cpu_at_end = cpu_ticks(pid)?;
+    stop_misfits.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut misfit_admissions = 0;
+    for misfit in misfits {
+        misfit_admissions += misfit.join().map_err(|_| "a misfit thread panicked")?;
+    }
     let mut grants = Vec::new();
     let mut errors = Vec::new();
     for worker in workers {
@@ -343,6 +423,7 @@ fn drive_case(
     let peak_rss_kib = peak_rss_kib(pid)?;
     let to_ms = |ticks: u64| ticks * 1000 / clk_tck.max(1);
     Ok(Summary {
+        misfit_admissions,
         span_start,
         span_end,
         base_system,
@@ -353,6 +434,62 @@ fn drive_case(
         cpu_total_ms: to_ms(cpu_total),
         peak_rss_kib,
     })
+}
+
+/// A process that asks for admission and exits as soon as it is admitted, before subscribing; a new one takes
+/// its place 20 ms later (a crash loop). Returns how many admissions it got.
+fn ghost_loop(admission: &str, stop: &std::sync::atomic::AtomicBool) -> usize {
+    let mut admitted = 0;
+    let request = pulsar_wire::PreparingRequest::default().encode();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let context = zmq::Context::new();
+        let Ok(req) = context.socket(zmq::REQ) else {
+            return admitted;
+        };
+        let _ = req.set_linger(0);
+        let _ = req.set_rcvtimeo(1000);
+        if req.connect(admission).is_ok()
+            && req.send(&request[..], 0).is_ok()
+            && req.recv_bytes(0).is_ok()
+        {
+            admitted += 1;
+        }
+        drop(req);
+        drop(context);
+        thread::sleep(Duration::from_millis(20));
+    }
+    admitted
+}
+
+/// A worker that follows the protocol up to its first pulse and is then killed: its sockets close with no
+/// result and no goodbye. Returns 1 once it got its pulse.
+fn killed_after_grant(admission: &str, publish: &str, pull: &str) -> usize {
+    let context = zmq::Context::new();
+    let sockets = (
+        context.socket(zmq::REQ),
+        context.socket(zmq::SUB),
+        context.socket(zmq::PUSH),
+    );
+    let (Ok(req), Ok(sub), Ok(push)) = sockets else {
+        return 0;
+    };
+    for s in [&req, &sub, &push] {
+        let _ = s.set_linger(0);
+        let _ = s.set_rcvtimeo(10_000);
+    }
+    let ok = req.connect(admission).is_ok()
+        && sub.connect(publish).is_ok()
+        && push.connect(pull).is_ok()
+        && req
+            .send(&pulsar_wire::PreparingRequest::default().encode()[..], 0)
+            .is_ok()
+        && req.recv_bytes(0).is_ok()
+        && sub.set_subscribe(b"").is_ok()
+        && push
+            .send(&pulsar_wire::PerformerPush::Ready.encode()[..], 0)
+            .is_ok()
+        && sub.recv_bytes(0).is_ok();
+    usize::from(ok)
 }
 
 fn error_kind(e: &PulsarError) -> String {
@@ -543,17 +680,25 @@ fn report(case: Case, s: &Summary, publishes: &[Publish]) {
         .grants
         .iter()
         .copied()
-        .filter(|g| g.received >= s.span_start && g.received < s.span_end)
+        .filter(|g| {
+            case.grants_each.is_some() || g.received >= s.span_start && g.received < s.span_end
+        })
         .collect();
     in_span.sort_by_key(|g| g.received);
     let receipts: Vec<f64> = in_span.iter().map(|g| secs(g.received)).collect();
+    // A burst is measured from its first grant to its last: the span is the pulses it took, each one period.
+    let span = match (case.grants_each, receipts.first(), receipts.last()) {
+        (Some(_), Some(first), Some(last)) => last - first + period,
+        _ => span,
+    };
 
     let rate = receipts.len() as f64 / span;
     let limit = f64::from(case.n) / period;
     println!(
-        "case={k} rate grants={} grants_per_s={rate:.2} limit_per_s={limit:.2} utilisation_pct={:.1}",
+        "case={k} rate grants={} grants_per_s={rate:.2} limit_per_s={limit:.2} utilisation_pct={:.1} span_s={span:.3} misfit_admissions={}",
         receipts.len(),
-        100.0 * rate / limit
+        100.0 * rate / limit,
+        s.misfit_admissions
     );
 
     // Sliding half-open windows [t_i, t_i + period), one starting at every receipt.
@@ -573,10 +718,11 @@ fn report(case: Case, s: &Summary, publishes: &[Publish]) {
         }
     }
     println!(
-        "case={k} window max_in_window={max_in_window} n={} windows_over_n={} windows={}",
+        "case={k} window max_in_window={max_in_window} n={} windows_over_n={} windows={} windows_over_n_pct={:.2}",
         case.n,
         over.len(),
-        receipts.len()
+        receipts.len(),
+        100.0 * over.len() as f64 / receipts.len().max(1) as f64
     );
 
     let mut waits: Vec<f64> = in_span

@@ -22,6 +22,9 @@
 //!   `PublisherToSubscribersDto`), carried byte for byte. It is parsed once at load to be sure it is one
 //!   object, and never instantiated.
 //! - `maxAdmissionQueue` is new: the most workers that may wait for admission before requests are refused.
+//! - `maxActingPerformers` is new: how many released workers may act (hold a slot) at once; 0 means N.
+//! - `pulseGuardInterval` is new: seconds added to the period between pulses, capped at 2 % of the period,
+//!   so that the workers' own clocks see at most N per exact period window.
 //!
 //! This module must never open a socket or read anything but the file it is given: it only describes and
 //! checks settings.
@@ -107,8 +110,8 @@ pub struct PulsarConfig {
     /// `performerContainerActionMaxExecutionTime`: seconds released workers get to report (default 7, the
     /// original's minimum: smaller values are rejected as the original rejects them).
     pub performer_container_action_max_execution_time: f64,
-    /// `maxWaitReplyStackResult`: seconds an iteration waits for N workers before it pulses with fewer
-    /// (the original's "imitation"; default 5).
+    /// `maxWaitReplyStackResult`: seconds a ready worker may wait for admitted company still subscribing,
+    /// never more than a tenth of the period; the original waited this long for N workers (default 5).
     pub max_wait_reply_stack_result: f64,
     /// `maxWaitAllSubscribersReadyBeforePublish`: seconds admitted workers get to subscribe (default 7).
     pub max_wait_all_subscribers_ready_before_publish: f64,
@@ -125,6 +128,13 @@ pub struct PulsarConfig {
     /// `maxAdmissionQueue`: most workers waiting for admission; beyond it requests are refused (default
     /// 65 536).
     pub max_admission_queue: u64,
+    /// `maxActingPerformers`: most released workers acting at once, each holding its slot until its result,
+    /// its early termination or the result timeout; 0 means N, the original's bound (default 0).
+    pub max_acting_performers: u32,
+    /// `pulseGuardInterval`: seconds added to the period between two pulses, never more than 2 % of the
+    /// period, so that workers that receive a pulse a little late still see at most N per exact period window
+    /// on their own clocks (default 0.005).
+    pub pulse_guard_interval: f64,
     /// `pulsarSocketsParams`: the five socket addresses.
     pub pulsar_sockets_params: PulsarSocketsParams,
 }
@@ -142,6 +152,8 @@ impl Default for PulsarConfig {
             reply_stack_command_name: None,
             publisher_to_subscribers_dto: None,
             max_admission_queue: 65_536,
+            max_acting_performers: 0,
+            pulse_guard_interval: 0.005,
             pulsar_sockets_params: PulsarSocketsParams::default(),
         }
     }
@@ -197,6 +209,7 @@ impl PulsarConfig {
         if self.max_admission_queue == 0 {
             return Err(invalid("maxAdmissionQueue", "must be at least 1 (got 0)"));
         }
+        finite_secs("pulseGuardInterval", self.pulse_guard_interval)?;
         let named = self.pulsar_sockets_params.named();
         for (setting, address) in named {
             check_address(setting, address)?;
@@ -242,6 +255,8 @@ impl PulsarConfig {
             ),
             timer_iterations_limit: self.timer_iterations_limit,
             max_admission_queue: usize::try_from(self.max_admission_queue).unwrap_or(usize::MAX),
+            max_acting_performers: self.max_acting_performers,
+            pulse_guard_interval: Nanos::from_secs_f64(self.pulse_guard_interval),
             ..PulseConfig::default()
         }
     }
@@ -347,6 +362,8 @@ struct RawConfig {
     reply_stack_command_name: Option<Json>,
     publisher_to_subscribers_dto: Option<Json>,
     max_admission_queue: Option<Json>,
+    max_acting_performers: Option<Json>,
+    pulse_guard_interval: Option<Json>,
     pulsar_sockets_params: Option<RawSocketsParams>,
     reply_to_reply_stack_socket_address: Option<Json>,
     push_to_reply_stack_socket_address: Option<Json>,
@@ -478,6 +495,18 @@ impl RawConfig {
                 d.max_admission_queue,
                 u64::MAX,
             )?,
+            max_acting_performers: u32::try_from(uint(
+                "maxActingPerformers",
+                self.max_acting_performers,
+                u64::from(d.max_acting_performers),
+                u64::from(u32::MAX),
+            )?)
+            .unwrap_or(u32::MAX),
+            pulse_guard_interval: secs(
+                "pulseGuardInterval",
+                self.pulse_guard_interval,
+                d.pulse_guard_interval,
+            )?,
             pulsar_sockets_params: PulsarSocketsParams {
                 reply_to_reply_stack_socket_address: address(
                     "replyToReplyStackSocketAddress",
@@ -574,10 +603,12 @@ mod tests {
             r#"{"subscribersPerIteration": 3, "pulsationIterationPeriod": 0.25,
                 "performerContainerActionMaxExecutionTime": 9, "maxWaitReplyStackResult": 0.5,
                 "maxWaitAllSubscribersReadyBeforePublish": 2, "timerIterationsLimit": 4,
-                "maxAdmissionQueue": 12}"#,
+                "maxAdmissionQueue": 12, "maxActingPerformers": 5, "pulseGuardInterval": 0.002}"#,
         )
         .expect("valid JSON");
         let p = c.to_pulse_config();
+        assert_eq!(p.max_acting_performers, 5);
+        assert_eq!(p.pulse_guard_interval, Nanos::from_millis(2));
         assert_eq!(p.subscribers_per_iteration, 3);
         assert_eq!(p.pulsation_iteration_period, Nanos::from_millis(250));
         assert_eq!(
@@ -804,6 +835,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_guard_that_is_not_a_finite_non_negative_time_is_rejected() {
+        for bad in [-0.001, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                rejected(|c| c.pulse_guard_interval = bad),
+                "pulseGuardInterval"
+            );
+        }
+        assert_eq!(
+            parse_err_setting(r#"{"maxActingPerformers": -1}"#),
+            "maxActingPerformers"
+        );
     }
 
     #[test]

@@ -27,7 +27,8 @@
 //! # Known limit
 //! If the daemon restarts while a worker waits for its pulse and is back before `pulse_timeout` runs out, the
 //! reconnecting SUB socket hands its live subscription to the new daemon, which never admitted this worker: it
-//! sees one subscription more than it admitted (its engine holds such a pulse for at most its ready wait).
+//! sees one subscription it did not admit, and holds its pulses (logged) until this worker's `pulse_timeout` runs
+//! out and it unsubscribes. Issue-tracked under hardening (restarts).
 
 use std::time::{Duration, Instant};
 

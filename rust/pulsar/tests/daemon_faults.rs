@@ -303,3 +303,42 @@ fn recv_multipart_within(socket: &zmq::Socket, timeout: Duration) -> Option<Vec<
         _ => None,
     }
 }
+
+#[test]
+fn a_worker_gone_before_subscribing_is_noticed_by_its_closed_connection_not_the_ready_wait() {
+    // The ready wait is far longer than the test may take: only the closed connection can free the slot.
+    let mut config = test_config();
+    config.subscribers_per_iteration = 2;
+    config.pulsation_iteration_period = 0.05;
+    config.max_wait_all_subscribers_ready_before_publish = 60.0;
+    let daemon = TestDaemon::start(&config);
+    let started = Instant::now();
+    for round in 0..3 {
+        let ghost = RawWorker::connect(&daemon.endpoints);
+        ghost.ask();
+        assert_eq!(ghost.await_admission(STEP), Some(true), "round {round}");
+        drop(ghost); // gone before subscribing, like a crash right after admission
+        let (ok, s) = daemon.wait_for(STEP, |s| s.disconnected_workers > round);
+        assert!(
+            ok,
+            "round {round}: the closed connection was not noticed: {s:?}"
+        );
+    }
+    // Both slots are free again: two workers get one pulse together, at once.
+    let a = RawWorker::connect(&daemon.endpoints);
+    let b = RawWorker::connect(&daemon.endpoints);
+    a.ask();
+    b.ask();
+    assert_eq!(a.await_admission(STEP), Some(true));
+    assert_eq!(b.await_admission(STEP), Some(true));
+    a.join_pulse();
+    b.join_pulse();
+    assert!(a.await_pulse(STEP).is_some());
+    assert!(b.await_pulse(STEP).is_some());
+    let (ok, s) = daemon.wait_for(STEP, |s| s.pulses >= 1);
+    assert!(ok, "{s:?}");
+    assert_eq!(s.max_receivers, 2, "{s:?}");
+    assert_eq!(s.engine.admitted_waiting, 0, "no ghost place left: {s:?}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    daemon.stop();
+}

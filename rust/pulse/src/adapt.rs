@@ -47,6 +47,9 @@ pub enum Adaptation {
     /// The pulse went out before the last decision was taken: its results neither decide again nor recover
     /// (they describe the rate that was just corrected).
     Superseded,
+    /// Some results never came (the result timeout ran out) and none that came was an error: silence proves
+    /// nothing, so nothing recovers.
+    Unproven,
 }
 
 /// The adaptive state: current N and slow-down pause.

@@ -41,8 +41,9 @@ pub struct PulseConfig {
     pub pulsation_iteration_period: Nanos,
     /// `performerContainerActionMaxExecutionTime`: how long released workers get to report (default 7 s).
     pub performer_container_action_max_execution_time: Nanos,
-    /// `maxWaitReplyStackResult`: how long an iteration waits for N workers before it goes on with fewer
-    /// (the original's "imitation"; default 5 s).
+    /// `maxWaitReplyStackResult`: the longest a ready worker waits for admitted company that is still
+    /// subscribing, never more than a tenth of the period (the original waited this long for N workers;
+    /// default 5 s).
     pub max_wait_reply_stack_result: Nanos,
     /// `maxWaitAllSubscribersReadyBeforePublish`: how long admitted workers get to subscribe (default 7 s).
     pub max_wait_all_subscribers_ready: Nanos,

@@ -165,6 +165,9 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
     let mut open: HashSet<Ticket> = HashSet::new();
     let mut next_ticket = 0u64;
     let mut stranger_subs = 0u32;
+    // Like the driver's desk: each process's admitted ticket while the engine tracks it, so that asking again
+    // hands it back as `AskedAgain`.
+    let mut tracked: HashMap<usize, Ticket> = HashMap::new();
     let mut publishes = Vec::new();
     let trace = std::env::var_os("SIM_TRACE").is_some();
     loop {
@@ -183,6 +186,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         continue;
                     }
                     p.admissions += 1;
+                    tracked.insert(i, t);
                     match b.kind {
                         Kind::Stranger => continue, // asked, never subscribes
                         Kind::Ghost => {
@@ -241,10 +245,14 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     }
                     publishes.push((now, receivers, actual));
                 }
-                Action::Forget(_)
-                | Action::PulseHeld { .. }
-                | Action::IterationFinished(_)
-                | Action::Stop => {}
+                Action::Forget(t) => {
+                    if let Some(&i) = tickets.get(&t) {
+                        if tracked.get(&i) == Some(&t) {
+                            tracked.remove(&i);
+                        }
+                    }
+                }
+                Action::PulseHeld { .. } | Action::IterationFinished(_) | Action::Stop => {}
             }
         }
         let next_happening = queue.peek().map(|Reverse((t, _, _))| *t);
@@ -273,6 +281,9 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
         match happening {
             Happening::Request(i) => {
                 if procs[i].alive {
+                    if let Some(old) = tracked.remove(&i) {
+                        engine.handle(now, Event::AskedAgain(old));
+                    }
                     next_ticket += 1;
                     tickets.insert(Ticket(next_ticket), i);
                     open.insert(Ticket(next_ticket));
@@ -290,7 +301,14 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     schedule(&mut queue, now + ms(3000), timeout);
                 }
             }
-            Happening::Disconnected(t) => engine.handle(now, Event::AdmissionLost(t)),
+            Happening::Disconnected(t) => {
+                if let Some(&i) = tickets.get(&t) {
+                    if tracked.get(&i) == Some(&t) {
+                        tracked.remove(&i);
+                    }
+                }
+                engine.handle(now, Event::AdmissionLost(t))
+            }
             Happening::Ready(i) => {
                 if procs[i].alive {
                     engine.handle(now, Event::Ready);

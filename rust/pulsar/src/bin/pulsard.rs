@@ -56,8 +56,8 @@ struct Cli {
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     performer_container_action_max_execution_time: Option<f64>,
 
-    /// Seconds an iteration waits for N workers before it pulses for fewer (maxWaitReplyStackResult)
-    /// [default: 5]
+    /// Seconds a ready worker may wait for admitted company still subscribing, at most a tenth of the period
+    /// (maxWaitReplyStackResult) [default: 5]
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     max_wait_reply_stack_result: Option<f64>,
 
@@ -113,6 +113,16 @@ struct Cli {
     /// [default: 65536]
     #[arg(long, value_name = "COUNT")]
     max_admission_queue: Option<u64>,
+
+    /// Most released workers acting at once, each holding its slot until its result, early termination or
+    /// the result timeout; 0 means N (maxActingPerformers) [default: 0]
+    #[arg(long, value_name = "COUNT")]
+    max_acting_performers: Option<u32>,
+
+    /// Seconds added to the period between pulses, at most 2 % of the period, so that workers' own clocks
+    /// see at most N per exact period window (pulseGuardInterval) [default: 0.005]
+    #[arg(long, value_name = "SECONDS")]
+    pulse_guard_interval: Option<f64>,
 
     /// Log line format
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
@@ -224,6 +234,12 @@ fn build_config(cli: &Cli) -> Result<PulsarConfig, PulsarError> {
     if let Some(v) = cli.max_admission_queue {
         c.max_admission_queue = v;
     }
+    if let Some(v) = cli.max_acting_performers {
+        c.max_acting_performers = v;
+    }
+    if let Some(v) = cli.pulse_guard_interval {
+        c.pulse_guard_interval = v;
+    }
     c.validate()?;
     Ok(c)
 }
@@ -282,6 +298,8 @@ fn run(config: &PulsarConfig, shutdown: ShutdownHandle) -> Result<(), PulsarErro
             config.max_wait_all_subscribers_ready_before_publish,
         timer_iterations_limit = config.timer_iterations_limit,
         max_admission_queue = config.max_admission_queue,
+        max_acting_performers = config.max_acting_performers,
+        pulse_guard_interval = config.pulse_guard_interval,
         custom_pulse = config.publisher_to_subscribers_dto.is_some(),
         "pulsard listening"
     );

@@ -12,6 +12,8 @@ use pulsar_pulse::{Action, Engine, Event, Nanos, Ticket};
 use pulsar_wire::{BecomeTheSubscriberReply, PerformerPush, PreparingRequest};
 use tracing::{debug, info, warn};
 
+use super::LOG_TARGET;
+
 use super::admission::{split_request, Desk, Enqueued, Envelope};
 use super::report::{log_iteration, reported_error, WarnGate};
 use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
@@ -53,6 +55,8 @@ pub(super) struct Driver<'d> {
     inbox_warnings: WarnGate,
     /// The engine asked to stop (`timerIterationsLimit`).
     stop_requested: bool,
+    /// Events read since the engine last decided, in arrival order (see [`Driver::flush`]).
+    events: Vec<Event>,
 }
 
 impl<'d> Driver<'d> {
@@ -71,17 +75,31 @@ impl<'d> Driver<'d> {
             subscription_warnings: WarnGate::default(),
             inbox_warnings: WarnGate::default(),
             stop_requested: false,
+            events: Vec::new(),
         }
     }
 
-    /// Hands one event to the engine with a fresh clock reading and carries out what it decides at once: a
-    /// pulse must go out at the instant the engine recorded for it, or two pulses could end up closer than one
-    /// period on the wire while a long batch of messages is drained.
+    /// Notes one event for the engine; [`Driver::flush`] hands them over.
     fn feed(&mut self, event: Event) {
-        let now = self.now();
-        self.engine.handle(now, event);
-        if self.carry_out_actions() {
-            self.stop_requested = true;
+        self.events.push(event);
+    }
+
+    /// Hands every event read so far to the engine at once, with a fresh clock reading, and carries out what it
+    /// decides (which may produce events of its own, e.g. an admission reply that cannot be delivered). The
+    /// engine decides only after the whole batch: the publisher's subscriptions are read last, so a pulse is
+    /// never decided while subscriptions that already reached the publisher's list sit uncounted in its queue
+    /// (the pulse would reach them too).
+    fn flush(&mut self) {
+        loop {
+            let events = std::mem::take(&mut self.events);
+            let now = self.now();
+            self.engine.handle_all(now, events);
+            if self.carry_out_actions() {
+                self.stop_requested = true;
+            }
+            if self.events.is_empty() {
+                return;
+            }
         }
     }
 
@@ -106,7 +124,7 @@ impl<'d> Driver<'d> {
     pub(super) fn run_loop(&mut self) -> Result<(), PulsarError> {
         loop {
             if self.daemon.shutdown.is_shutdown() {
-                info!("shutdown requested");
+                info!(target: LOG_TARGET, "shutdown requested");
                 return Ok(());
             }
             self.close_last_millisecond();
@@ -123,31 +141,30 @@ impl<'d> Driver<'d> {
                 Err(zmq::Error::EINTR) => continue,
                 Err(e) => return Err(PulsarError::zmq("polling the sockets")(e)),
             }
+            // The publisher (item 1) is drained on every turn, readable or not (see below).
             let readable = [
                 items[0].is_readable(),
-                items[1].is_readable(),
                 items[2].is_readable(),
                 items[3].is_readable(),
             ];
             // Closed connections first, so that a descriptor reused by a new peer is seen in order.
-            if readable[3] {
+            if readable[2] {
                 self.drain_monitor()?;
             }
             if readable[0] {
                 self.drain_admission()?;
             }
             if readable[1] {
-                self.drain_subscriptions()?;
-            }
-            if readable[2] {
                 self.drain_inbox()?;
             }
-            let now = self.now();
-            self.engine.handle_timeout(now);
-            let stop = self.carry_out_actions() || self.stop_requested;
+            // Always, and last: a subscription that reached libzmq since the poll is already in the publisher's
+            // list, so the pulse decided next would reach it; it must be counted first.
+            self.drain_subscriptions()?;
+            self.flush();
+            let stop = self.stop_requested;
             self.publish_stats();
             if stop {
-                info!("timerIterationsLimit reached");
+                info!(target: LOG_TARGET, "timerIterationsLimit reached");
                 return Ok(());
             }
         }
@@ -170,6 +187,7 @@ impl<'d> Driver<'d> {
             if event == EVENT_DISCONNECTED {
                 for ticket in self.desk.disconnected(fd) {
                     debug!(
+                        target: LOG_TARGET,
                         ticket = ticket.0,
                         fd, "a worker's admission connection closed"
                     );
@@ -188,13 +206,16 @@ impl<'d> Driver<'d> {
             Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
             Err(e) => return Err(PulsarError::zmq("receiving an admission request")(e)),
         };
-        let source = first.source_fd;
+        // libzmq 4.3 leaves the connection off the routing-id frame when the message was prefetched by a poll;
+        // the frames that came off the wire carry it.
+        let mut source = first.source_fd;
         let mut more = first.more;
         let mut frames = vec![first.bytes];
         while more {
             let frame = pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT)
                 .map_err(PulsarError::zmq("receiving an admission request"))?;
             more = frame.more;
+            source = source.or(frame.source_fd);
             frames.push(frame.bytes);
         }
         Ok(Some((frames, source)))
@@ -228,6 +249,7 @@ impl<'d> Driver<'d> {
                     self.stats.rejected_requests += 1;
                     if let Some(held_back) = self.admission_warnings.admit() {
                         warn!(
+                            target: LOG_TARGET,
                             peer = %envelope.peer(),
                             held_back,
                             "refusing an admission request with readyToAct = false"
@@ -240,6 +262,7 @@ impl<'d> Driver<'d> {
                     self.stats.dropped_messages += 1;
                     if let Some(held_back) = self.admission_warnings.admit() {
                         warn!(
+                            target: LOG_TARGET,
                             peer = %envelope.peer(),
                             len = body.len(),
                             error = %e,
@@ -257,12 +280,12 @@ impl<'d> Driver<'d> {
     fn enqueue(&mut self, envelope: Envelope) {
         match self.desk.enqueue(envelope) {
             Enqueued::AlreadyWaiting => {
-                debug!("a waiting peer asked again: it keeps its place");
+                debug!(target: LOG_TARGET, "a waiting peer asked again: it keeps its place");
             }
             Enqueued::New { ticket, moved_on } => {
                 if let Some(old) = moved_on {
                     // Admitted before and asking again: it is not waiting for its old pulse any more.
-                    self.feed(Event::AdmissionLost(old));
+                    self.feed(Event::AskedAgain(old));
                 }
                 self.feed(Event::AdmissionRequested(ticket));
             }
@@ -299,6 +322,7 @@ impl<'d> Driver<'d> {
                 self.feed(event);
             } else {
                 debug!(
+                    target: LOG_TARGET,
                     topic_len = topic.len(),
                     "ignoring a subscription that does not match the pulse"
                 );
@@ -353,7 +377,7 @@ impl<'d> Driver<'d> {
             Gate::Inbox => &mut self.inbox_warnings,
         };
         if let Some(held_back) = warnings.admit() {
-            warn!(held_back, reason = why, "dropping {what}");
+            warn!(target: LOG_TARGET, held_back, reason = why, "dropping {what}");
         }
     }
 
@@ -374,14 +398,13 @@ impl<'d> Driver<'d> {
                     subscriptions,
                     limit,
                 } => warn!(
+                    target: LOG_TARGET,
                     subscriptions,
                     limit,
                     "holding the pulse: more subscriptions than N are present (a subscriber that was never \
                      admitted?); it goes out once some leave"
                 ),
-                Action::IterationFinished(report) => {
-                    log_iteration(&report, self.engine.stats().queued)
-                }
+                Action::IterationFinished(report) => log_iteration(&report, &self.engine.stats()),
                 Action::Stop => stop = true,
             }
         }
@@ -393,6 +416,7 @@ impl<'d> Driver<'d> {
         let Some(envelope) = self.desk.take_pending(ticket) else {
             // The engine only names tickets we gave it, each once; this would be an engine defect.
             warn!(
+                target: LOG_TARGET,
                 ticket = ticket.0,
                 "the engine answered an unknown admission ticket"
             );
@@ -405,7 +429,7 @@ impl<'d> Driver<'d> {
             }
             Delivery::Sent => {}
             Delivery::Lost(e) => {
-                debug!(peer = %envelope.peer(), error = %e, allow, "admission reply not delivered: the worker is gone");
+                debug!(target: LOG_TARGET, peer = %envelope.peer(), error = %e, allow, "admission reply not delivered: the worker is gone");
                 if allow {
                     self.stats.lost_admissions += 1;
                     let now = self.now();
@@ -418,7 +442,7 @@ impl<'d> Driver<'d> {
     /// Answers a request that never became a ticket (malformed, or not ready to act).
     fn reply_directly(&mut self, envelope: &Envelope, allow: bool) {
         if let Delivery::Lost(e) = self.send_reply(envelope, allow) {
-            debug!(peer = %envelope.peer(), error = %e, "refusal not delivered: the peer is gone");
+            debug!(target: LOG_TARGET, peer = %envelope.peer(), error = %e, "refusal not delivered: the peer is gone");
         }
     }
 
@@ -450,6 +474,7 @@ impl<'d> Driver<'d> {
                 let sent_at = self.now();
                 self.engine.handle(sent_at, Event::PulseSent);
                 debug!(
+                    target: LOG_TARGET,
                     iteration,
                     receivers,
                     decided_at_us = decided_at.0 / 1_000,
@@ -457,7 +482,9 @@ impl<'d> Driver<'d> {
                     "pulse published"
                 );
             }
-            Err(e) => warn!(iteration, receivers, error = %e, "publishing the pulse failed"),
+            Err(e) => {
+                warn!(target: LOG_TARGET, iteration, receivers, error = %e, "publishing the pulse failed")
+            }
         }
     }
 
@@ -477,6 +504,7 @@ impl<'d> Driver<'d> {
         let waiting = self.desk.drain_pending();
         if !waiting.is_empty() {
             info!(
+                target: LOG_TARGET,
                 waiting = waiting.len(),
                 "refusing the workers still waiting for admission"
             );

@@ -50,6 +50,10 @@ pub use stats::{DaemonStats, StatsHandle};
 
 use crate::{PulsarConfig, PulsarError};
 
+/// The `tracing` target of every daemon record, whichever submodule writes it: log filters, the C log queue
+/// and the PHP logger bridge name it, so the module split must not change it.
+pub const LOG_TARGET: &str = "publisher_pulsar::daemon";
+
 /// Largest message the bound sockets accept; libzmq drops the connection of a peer that sends more, before
 /// the bytes reach us. Every protocol message is far smaller.
 pub const MAX_MESSAGE_SIZE: i64 = 1 << 20;
@@ -135,7 +139,7 @@ impl Daemon {
         let pulse = config.pulse_bytes();
         if let Ok(p) = Pulse::decode(&pulse, &Limits::default()) {
             if !p.allow_action() {
-                warn!("the configured publisherToSubscribersDto has allowAction = false: every performer will refuse to act");
+                warn!(target: LOG_TARGET, "the configured publisherToSubscribersDto has allowAction = false: every performer will refuse to act");
             }
         }
         let addresses = &config.pulsar_sockets_params;
@@ -182,7 +186,7 @@ impl Daemon {
             push_to_reply_stack: addresses.push_to_reply_stack_socket_address.clone(),
         };
         if let Some(command) = &config.reply_stack_command_name {
-            debug!(%command, "replyStackCommandName is ignored: the admission desk runs inside the daemon");
+            debug!(target: LOG_TARGET, %command, "replyStackCommandName is ignored: the admission desk runs inside the daemon");
         }
         let stats = StatsHandle::default();
         stats.store(DaemonStats {
@@ -237,12 +241,12 @@ impl Daemon {
         let _entered = span.enter();
         let endpoints = self.endpoints.clone();
         let mut driver = Driver::new(&mut self);
-        debug!(?endpoints, "pulse loop started");
+        debug!(target: LOG_TARGET, ?endpoints, "pulse loop started");
         let outcome = driver.run_loop();
         driver.refuse_waiting();
         driver.stats.running = false;
         driver.publish_stats();
-        debug!("pulse loop stopped");
+        debug!(target: LOG_TARGET, "pulse loop stopped");
         outcome
     }
 }

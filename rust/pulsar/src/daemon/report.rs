@@ -6,9 +6,11 @@
 use std::time::{Duration, Instant};
 
 use pulsar_pulse::adapt::ReportedError;
-use pulsar_pulse::{IterationReport, Nanos};
+use pulsar_pulse::{IterationReport, Nanos, Stats};
 use pulsar_wire::ActionResult;
 use tracing::{debug, info};
+
+use super::LOG_TARGET;
 
 /// At most one warning per this interval and kind of malformed input; the rest are counted.
 const WARN_INTERVAL: Duration = Duration::from_secs(1);
@@ -67,14 +69,20 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One line per pulse at info (when its results are in), the whole report at debug. `queued` is the admission
-/// queue's length at that moment, so a reader sees the backlog too.
-pub(crate) fn log_iteration(report: &IterationReport, queued: u64) {
+/// One line per pulse at info (when its results are in), the whole report at debug. The engine's state at that
+/// moment comes along (admission queue, admitted workers not yet released, subscriptions present, slots held by
+/// acting workers), so a reader sees the backlog and where capacity went.
+pub(crate) fn log_iteration(report: &IterationReport, now: &Stats) {
+    let queued = now.queued;
+    let admitted = now.admitted_waiting;
+    let subscribed = now.subscriptions;
+    let acting = now.acting;
     let adaptation = format!("{:?}", report.adaptation);
     // `late` counts released workers that did not report before the result timeout.
-    let late = report.receivers.saturating_sub(report.results);
+    let late = report.unreported;
     match &report.first_error {
         Some(error) => info!(
+            target: LOG_TARGET,
             iteration = report.iteration,
             n = report.n,
             receivers = report.receivers,
@@ -85,11 +93,15 @@ pub(crate) fn log_iteration(report: &IterationReport, queued: u64) {
             next_n = report.next_n,
             pause = %report.pause,
             queued,
+            admitted,
+            subscribed,
+            acting,
             error_message = %error.message,
             error_reason = %error.reason,
             "pulse iteration finished"
         ),
         None => info!(
+            target: LOG_TARGET,
             iteration = report.iteration,
             n = report.n,
             receivers = report.receivers,
@@ -100,10 +112,13 @@ pub(crate) fn log_iteration(report: &IterationReport, queued: u64) {
             next_n = report.next_n,
             pause = %report.pause,
             queued,
+            admitted,
+            subscribed,
+            acting,
             "pulse iteration finished"
         ),
     }
-    debug!(?report, "pulse report");
+    debug!(target: LOG_TARGET, ?report, "pulse report");
 }
 
 #[cfg(test)]

@@ -13,20 +13,12 @@ use publisher_pulsar::performer::PerformerConfig;
 /// Longest any single step of a test may take before the test fails.
 pub const STEP: Duration = Duration::from_secs(10);
 
-/// The bytes of a golden vector: the in-repo copy of the codec's tests, else the shared folder.
+/// The bytes of a golden vector, from the codec's in-repository copy (`rust/wire/tests/vectors`).
 pub fn vector(name: &str) -> Vec<u8> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        manifest.join("../wire/tests/vectors").join(name),
-        manifest.join("../../../shared/protocol/vectors").join(name),
-        PathBuf::from("/work/shared/protocol/vectors").join(name),
-    ];
-    for path in &candidates {
-        if let Ok(bytes) = std::fs::read(path) {
-            return bytes;
-        }
-    }
-    panic!("golden vector {name} not found in {candidates:?}");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../wire/tests/vectors")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("golden vector {}: {e}", path.display()))
 }
 
 /// A loopback port that was free a moment ago (bind port 0, read it, release it).

@@ -21,14 +21,19 @@
 //!    most N workers are admitted or subscribed for the next pulse. Admission for the next pulse therefore
 //!    overlaps the current pulse's acting: a missing result holds one slot, never the fleet.
 //! 4. **The absent.** An admitted worker that never subscribes costs only its own slot: when the driver sees its
-//!    admission connection close, or the worker asks again, it is dropped at once ([`Event::AdmissionLost`]);
-//!    one still connected but silent is dropped after `maxWaitAllSubscribersReadyBeforePublish`.
+//!    admission connection close it is dropped at once ([`Event::AdmissionLost`]); one still connected but
+//!    silent is dropped after `maxWaitAllSubscribersReadyBeforePublish`. Subscriptions carry no identity, so a
+//!    publish takes the oldest admitted workers for the ones it released; when a worker kept by that guess asks
+//!    again ([`Event::AskedAgain`]) its place stays, anonymous, for the subscription still owed by the worker
+//!    released in its stead, until a publish or the same wait takes it. Counting errs on the side of fewer
+//!    admissions, never more.
 //! 5. **Guard.** The next pulse waits `min(pulseGuardInterval, period / 50)` longer than the period, so that
 //!    the receivers' own clocks (each wakes a little later than the send) still see at most N per window.
 //! 6. **Adaptation** acts on results as they arrive ([`crate::adapt`]): the first erroring result since the last
 //!    decision decides at once (slow-down narrows N or grows the pause; `sleepForPeriod` stops admission and
 //!    pulses for that long); results of pulses that went out before that decision decide nothing more. Each
-//!    pulse whose receivers all reported without error recovers one step.
+//!    pulse whose receivers all reported without error recovers one step. A receiver of an earlier pulse still
+//!    subscribed when the next one leaves gets that one too: it counts towards its N but owes no second result.
 //! 7. **Fail closed.** Identity-less messages are matched against what is outstanding: results and early
 //!    terminations beyond the released workers still owed, Readies beyond the admitted workers, and
 //!    unsubscriptions beyond the subscriptions present are ignored and counted. They can never free a slot
@@ -58,9 +63,13 @@ pub struct Ticket(pub u64);
 pub enum Event {
     /// A worker asks to be admitted to a pulse (`PreparingRequestDto`).
     AdmissionRequested(Ticket),
-    /// The worker behind this ticket is gone or has moved on: its admission reply could not be delivered, a
-    /// connection closed, or it asked for admission again.
+    /// The worker behind this ticket is gone: its admission reply could not be delivered or its connection
+    /// closed.
     AdmissionLost(Ticket),
+    /// The admitted worker behind this ticket asks for admission again, so it has subscribed and is done with
+    /// that admission (workers subscribe right after being admitted). If its place is still tracked, a publish
+    /// took another admitted worker for it; the place stays, anonymous, for that worker's subscription.
+    AskedAgain(Ticket),
     /// A subscription reached the publisher.
     Subscribed,
     /// A subscription was cancelled, explicitly or because its connection ended.
@@ -129,6 +138,9 @@ pub struct IterationReport {
     pub errors: u32,
     /// Whether some receivers had not reported when the result timeout ran out.
     pub results_timed_out: bool,
+    /// Results owed that never came (their slots lapsed at the result timeout). Receivers of an earlier pulse
+    /// that got this one too owe nothing here: their result belongs to their own pulse.
+    pub unreported: u32,
     /// The first erroring result charged to this pulse.
     pub first_error: Option<ReportedError>,
     /// What the adaptation rule did because of this pulse.
@@ -174,15 +186,20 @@ pub struct Stats {
     pub subscriptions: u32,
     /// Released workers whose result is owed now (slots held by acting workers).
     pub acting: u32,
-    /// Admitted workers found gone before their pulse (connection closed, lost reply, asked again).
+    /// Admitted workers found gone before their pulse (connection closed, or their admission reply could not be
+    /// delivered).
     pub departed: u64,
+    /// Admitted workers that asked again while still tracked: their place stayed, anonymous, for the
+    /// subscription a publish took them for (see [`Event::AskedAgain`]).
+    pub anonymized: u64,
     /// Admitted workers dropped because their subscription never came within the ready wait.
     pub subscription_timeouts: u64,
     /// Results owed that never came (their slot lapsed at the result timeout).
     pub lapsed_results: u64,
     /// Readies beyond the admitted workers: ignored.
     pub ignored_readies: u64,
-    /// Early terminations with no released worker owed: ignored.
+    /// Early terminations that free nothing: informational ones (`standOnSubscription` false), and those with
+    /// no released worker owed.
     pub ignored_early_terminations: u64,
     /// Unsubscriptions with no subscription present: ignored.
     pub ignored_unsubscriptions: u64,
@@ -261,10 +278,31 @@ impl Engine {
 
     /// Feeds one event that happened at `now`.
     pub fn handle(&mut self, now: Nanos, event: Event) {
+        self.handle_all(now, [event]);
+    }
+
+    /// Feeds events that happened at `now`, in order, then decides once. A driver that read a batch of
+    /// messages hands them over together, so that a pulse is never decided while subscriptions that are already
+    /// read (and may already be in the publisher's list) have not been counted.
+    pub fn handle_all(&mut self, now: Nanos, events: impl IntoIterator<Item = Event>) {
         self.advance_clock(now);
+        for event in events {
+            self.apply(event);
+        }
+        self.step();
+    }
+
+    fn apply(&mut self, event: Event) {
         match event {
             Event::AdmissionRequested(ticket) => self.on_admission_request(ticket),
             Event::AdmissionLost(ticket) => self.on_admission_lost(ticket),
+            Event::AskedAgain(ticket) => {
+                if self.roster.anonymize(ticket) {
+                    self.stats.anonymized += 1;
+                } else {
+                    self.on_admission_lost(ticket);
+                }
+            }
             Event::Subscribed => self.waiting = self.waiting.saturating_add(1),
             Event::Unsubscribed => self.on_unsubscribed(),
             Event::Ready => {
@@ -288,7 +326,6 @@ impl Engine {
                 }
             }
         }
-        self.step();
     }
 
     /// Lets time pass: call when [`Engine::next_deadline`] is reached (calling it early or often is harmless).
@@ -555,7 +592,9 @@ impl Engine {
             seq,
             n: self.adapt.n,
             receivers,
-            outstanding: receivers,
+            // Earlier receivers still subscribed get this pulse too (it counts towards N) but owe their one
+            // result to their own pulse: only the new receivers owe one here.
+            outstanding: self.waiting,
             results: 0,
             errors: 0,
             first_error: None,
@@ -606,6 +645,7 @@ impl Engine {
             Some(decided) => decided,
             None if flight.seq <= self.decided_through => Adaptation::Superseded,
             None if flight.errors > 0 => Adaptation::Superseded,
+            None if flight.outstanding > 0 => Adaptation::Unproven,
             None => self.adapt.on_verdict(None),
         };
         self.actions
@@ -617,6 +657,7 @@ impl Engine {
                 results: flight.results,
                 errors: flight.errors,
                 results_timed_out: flight.outstanding > 0,
+                unreported: flight.outstanding,
                 first_error: flight.first_error,
                 adaptation,
                 next_n: self.adapt.n,

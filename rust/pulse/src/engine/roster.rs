@@ -3,8 +3,11 @@
 //!
 //! Subscriptions carry no identity, so the roster never knows *which* of its workers has subscribed: it knows
 //! how many workers it tracks and in which order they were admitted. At a publish the
-//! oldest tracked workers are taken for the released ones, since workers subscribe in the order they were
-//! admitted (a wrong guess changes which ticket is dropped later, never a count the limit depends on).
+//! oldest tracked workers are taken for the released ones, since workers mostly subscribe in the order they
+//! were admitted. A wrong guess releases a worker whose subscription is still owed and keeps one that already
+//! received its pulse. When that one asks again its place becomes *anonymous* rather than being dropped: it
+//! stands for the subscription still owed, so the count the limit depends on never falls short. An anonymous
+//! place leaves like any other (taken for a released worker at a publish, or at the subscription wait).
 //!
 //! It must never decide anything about pulses or slots: it only keeps the list, in admission order.
 
@@ -16,7 +19,8 @@ use crate::time::Nanos;
 /// One admitted worker the engine still tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tracked {
-    ticket: Ticket,
+    /// `None` once the place is anonymous: it stands for some admitted worker's subscription still owed.
+    ticket: Option<Ticket>,
     admitted_at: Nanos,
 }
 
@@ -35,14 +39,14 @@ impl Roster {
     /// Starts tracking a worker admitted at `now`.
     pub(crate) fn admit(&mut self, ticket: Ticket, now: Nanos) {
         self.entries.push_back(Tracked {
-            ticket,
+            ticket: Some(ticket),
             admitted_at: now,
         });
     }
 
     /// Stops tracking `ticket` (its worker is gone or asked again); false if it was not tracked.
     pub(crate) fn remove(&mut self, ticket: Ticket) -> bool {
-        match self.entries.iter().position(|t| t.ticket == ticket) {
+        match self.entries.iter().position(|t| t.ticket == Some(ticket)) {
             Some(pos) => {
                 self.entries.remove(pos);
                 true
@@ -51,14 +55,46 @@ impl Roster {
         }
     }
 
-    /// Stops tracking the `count` oldest workers (released by a pulse) and hands their tickets to `forget`.
+    /// `ticket`'s worker has subscribed (it asked again, which it does only after subscribing), yet its place
+    /// is still here: a publish released another worker in its stead. The place stays, without a ticket, for
+    /// that other worker's subscription. False if `ticket` was not tracked.
+    pub(crate) fn anonymize(&mut self, ticket: Ticket) -> bool {
+        match self.entries.iter_mut().find(|t| t.ticket == Some(ticket)) {
+            Some(place) => {
+                place.ticket = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops tracking `count` workers released by a pulse and hands their tickets to `forget`: the oldest
+    /// tickets first, anonymous places only when no ticket is left. A ticket kept by mistake comes back as
+    /// [`Roster::anonymize`] when its worker asks again, so releasing tickets first keeps such mistakes from
+    /// rolling on from one pulse to the next; an anonymous place kept by mistake simply runs out at the wait.
     pub(crate) fn release_oldest(&mut self, count: usize, mut forget: impl FnMut(Ticket)) {
-        for _ in 0..count {
-            match self.entries.pop_front() {
-                Some(t) => forget(t.ticket),
-                None => return,
+        let mut left = count.min(self.entries.len());
+        let mut kept = VecDeque::with_capacity(self.entries.len());
+        for place in self.entries.drain(..) {
+            match place.ticket {
+                Some(ticket) if left > 0 => {
+                    left -= 1;
+                    forget(ticket);
+                }
+                _ => kept.push_back(place),
             }
         }
+        // Not enough tickets: the oldest anonymous places go.
+        while left > 0 {
+            match kept.iter().position(|p| p.ticket.is_none()) {
+                Some(pos) => {
+                    kept.remove(pos);
+                    left -= 1;
+                }
+                None => break,
+            }
+        }
+        self.entries = kept;
     }
 
     /// Stops tracking every worker admitted at or before `cutoff` (its subscription wait ran out).
@@ -68,7 +104,7 @@ impl Roster {
             if front.admitted_at > cutoff {
                 break;
             }
-            forget(front.ticket);
+            front.ticket.into_iter().for_each(&mut forget);
             self.entries.pop_front();
             expired += 1;
         }
@@ -83,7 +119,7 @@ impl Roster {
     /// Stops tracking everyone, handing their tickets to `forget`.
     pub(crate) fn clear(&mut self, mut forget: impl FnMut(Ticket)) {
         for t in self.entries.drain(..) {
-            forget(t.ticket);
+            t.ticket.into_iter().for_each(&mut forget);
         }
     }
 }
@@ -111,6 +147,29 @@ mod tests {
         assert_eq!(r.oldest_admission(), Some(ms(30)));
         assert!(r.remove(Ticket(3)));
         assert!(!r.remove(Ticket(3)));
+        assert_eq!(r.len(), 0);
+    }
+
+    #[test]
+    fn an_anonymous_place_counts_until_released_and_forgets_nobody() {
+        let mut r = Roster::default();
+        r.admit(Ticket(0), ms(0));
+        r.admit(Ticket(1), ms(1));
+        assert!(r.anonymize(Ticket(1)));
+        assert!(!r.anonymize(Ticket(1)));
+        assert!(!r.remove(Ticket(1)));
+        assert_eq!(r.len(), 2);
+        r.admit(Ticket(2), ms(2));
+        let mut forgotten = Vec::new();
+        r.release_oldest(2, |t| forgotten.push(t));
+        assert_eq!(
+            forgotten,
+            vec![Ticket(0), Ticket(2)],
+            "tickets go before places"
+        );
+        assert_eq!(r.len(), 1);
+        r.release_oldest(5, |t| forgotten.push(t));
+        assert_eq!(forgotten.len(), 2, "an anonymous place forgets nobody");
         assert_eq!(r.len(), 0);
     }
 }
