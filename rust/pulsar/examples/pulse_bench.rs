@@ -36,8 +36,12 @@
 //!   (windows starting at every receipt, which is where the maximum is always found), and how many of those
 //!   windows hold more than N.
 //! - `wait`: time from calling `wait_permission` to its return, p50/p99/max.
-//! - `window_by_pulse`: the same windows with every grant placed at the instant its pulse left the daemon (its
-//!   "pulse published" log line): what the daemon controls, without the receivers' wake-up jitter.
+//! - `window_by_count`: the same windows over the daemon's own count, each pulse's receivers placed at its send
+//!   instant: what the daemon controls. `unowed_results` (the daemon's `late_results`, from its last log line)
+//!   bounds the receivers that count missed; "unknown" for a daemon that does not log it.
+//! - `window_by_pulse`: the same windows with every receipt placed at the instant of the latest pulse logged
+//!   before it (half a period of slack for the log line's lag). When receipts lag their pulse by more than half a
+//!   period (case 3 on a loaded machine) they are given to the next pulse and this figure overstates.
 //! - `daemon_pulses`: from the daemon's log, pulses, most receivers of one pulse, smallest gap between two
 //!   consecutive pulses.
 //! - `jitter`: receipt delay after the pulse's log line (p50/p99/max), and how many over-N windows contain
@@ -274,7 +278,8 @@ fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(),
         (Err(e), _) | (Ok(_), Err(e)) => return Err(format!("case {k}: {e}")),
     };
     let publishes = read_publishes(&log_path)?;
-    report(case, &summary, &publishes);
+    let unowed = read_stopped_field(&log_path, "late_results");
+    report(case, &summary, &publishes, unowed);
     let span_grants = summary
         .grants
         .iter()
@@ -640,6 +645,15 @@ fn read_publishes(path: &Path) -> Result<Vec<Publish>, String> {
     Ok(publishes)
 }
 
+/// One numeric field of the daemon's "pulsard stopped" line.
+fn read_stopped_field(path: &Path, name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|json| json["fields"]["message"] == "pulsard stopped")
+        .and_then(|json| json["fields"][name].as_u64())
+}
+
 /// `2026-11-25T16:45:37.038344Z` → seconds since the Unix epoch (UTC only, which is what the daemon writes).
 fn parse_rfc3339(s: &str) -> Option<f64> {
     let s = s.strip_suffix('Z')?;
@@ -671,7 +685,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank - 1]
 }
 
-fn report(case: Case, s: &Summary, publishes: &[Publish]) {
+fn report(case: Case, s: &Summary, publishes: &[Publish], unowed: Option<u64>) {
     let k = case.id;
     let period = case.period;
     let span = s.span_end.duration_since(s.span_start).as_secs_f64();
@@ -768,6 +782,27 @@ fn report(case: Case, s: &Summary, publishes: &[Publish]) {
         min_gap_decided * 1e3,
         min_gap * 1e3,
         period * 1e3
+    );
+
+    // What the daemon counted: each pulse's receivers at its send instant, in exact period windows on the daemon's
+    // clock. Results that no pulse owed (the daemon's `late_results`) bound the receivers its count missed.
+    let (mut max_by_count, mut over_by_count, mut last) = (0u64, 0usize, 0usize);
+    for i in 0..pulses.len() {
+        last = last.max(i);
+        while last < pulses.len() && pulses[last].sent < pulses[i].sent + period {
+            last += 1;
+        }
+        let sum: u64 = pulses[i..last].iter().map(|p| p.receivers).sum();
+        max_by_count = max_by_count.max(sum);
+        if sum > u64::from(case.n) {
+            over_by_count += 1;
+        }
+    }
+    let unowed = unowed.map_or_else(|| "unknown".to_string(), |v| v.to_string());
+    println!(
+        "case={k} window_by_count max_in_window={max_by_count} n={} windows_over_n={over_by_count} windows={} unowed_results={unowed}",
+        case.n,
+        pulses.len()
     );
 
     // Give each receipt to the latest pulse logged before it. The log line is written just after the send, and a

@@ -333,8 +333,12 @@ impl Performer {
             });
         }
         self.step = Step::Idle;
-        self.discard_stale_pulses()?;
         self.request_admission()?;
+        // Right before subscribing, not before asking: the pulse after our last one may still have been on its
+        // way while we waited for admission (our unsubscription had not reached the daemon yet). Read while
+        // unsubscribed, the SUB socket drops it; read after subscribing, it would pass for our new pulse and
+        // we would act a period early.
+        self.discard_stale_pulses()?;
 
         self.subscriber
             .set_subscribe(b"")
@@ -529,8 +533,8 @@ impl Performer {
         }
     }
 
-    /// Drops pulses that reached the SUB socket after an earlier wait gave up, so that an old pulse is never
-    /// taken for the next one.
+    /// Drops pulses that reached the SUB socket after our last one or after an earlier wait gave up, so that
+    /// an old pulse is never taken for the next one.
     fn discard_stale_pulses(&mut self) -> Result<(), PulsarError> {
         loop {
             match self.subscriber.recv_bytes(zmq::DONTWAIT) {

@@ -538,3 +538,52 @@ fn a_worker_that_asks_again_is_no_longer_tracked_under_its_old_ticket() {
     assert_eq!(h.engine.stats().admitted_waiting, 1);
     assert_eq!(h.engine.stats().departed, 1);
 }
+
+#[test]
+fn a_worker_kept_by_a_wrong_guess_leaves_a_place_for_the_one_released_in_its_stead() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    // Worker 2 subscribes first; worker 1 is still on its way. The company wait runs out (100 ms) and the pulse
+    // goes to one: the engine takes the oldest, ticket 1, for the released worker.
+    h.join(1);
+    h.advance(ms(100));
+    assert_eq!(h.publishes, vec![(ms(100), 1)]);
+    assert_eq!(h.forgotten, vec![Ticket(1)]);
+    // Worker 2 (really released) reports and asks again while its ticket is still tracked: its place stays for
+    // worker 1's subscription, so only one new worker is admitted, not two.
+    h.leave_and_succeed(1);
+    h.event(Event::AskedAgain(Ticket(2)));
+    h.request(3);
+    h.request(4);
+    assert_eq!(h.engine.stats().anonymized, 1);
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
+    // Worker 1 subscribes at last; with worker 3 the next pulse reaches two, never more.
+    h.join(2);
+    h.advance_to(ms(1200));
+    assert_eq!(h.publishes.last(), Some(&(ms(1105), 2)));
+}
+
+#[test]
+fn an_uncounted_receiver_that_asks_again_leaves_no_place_behind() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    h.join(1);
+    h.advance(ms(100));
+    assert_eq!(h.publishes, vec![(ms(100), 1)]);
+    // Worker 2's subscription had reached the publisher's list unread: it got the pulse uncounted. Both report;
+    // one result is owed, the other is unowed.
+    h.leave_and_succeed(1);
+    h.event(Event::Result(None));
+    assert_eq!(h.engine.stats().late_results, 1);
+    // Its subscription and unsubscription are read late; then it asks again, still tracked.
+    h.event(Event::Subscribed);
+    h.event(Event::Unsubscribed);
+    h.event(Event::AskedAgain(Ticket(2)));
+    assert_eq!(h.engine.stats().anonymized, 0, "nobody owes a subscription");
+    assert_eq!(h.engine.stats().admitted_waiting, 0);
+    h.request(3);
+    h.request(4);
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3), Ticket(4)]);
+}

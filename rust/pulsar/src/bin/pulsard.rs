@@ -316,6 +316,15 @@ fn run(config: &PulsarConfig, shutdown: ShutdownHandle) -> Result<(), PulsarErro
         refused = totals.refused,
         dropped_messages = totals.dropped_messages,
         n = totals.n,
+        late_results = totals.engine.late_results,
+        lapsed_results = totals.engine.lapsed_results,
+        departed = totals.engine.departed,
+        anonymized = totals.engine.anonymized,
+        subscription_timeouts = totals.engine.subscription_timeouts,
+        ignored_readies = totals.engine.ignored_readies,
+        ignored_early_terminations = totals.engine.ignored_early_terminations,
+        ignored_unsubscriptions = totals.engine.ignored_unsubscriptions,
+        held_pulses = totals.engine.held_pulses,
         "pulsard stopped"
     );
     outcome

@@ -221,6 +221,8 @@ pub struct Engine {
     departing: u32,
     /// Readies still expected from admitted workers.
     ready_owed: u32,
+    /// Results that no pulse owed and that have not yet explained a tracked worker asking again (at most N).
+    unowed_results: u32,
     flights: Flights,
     pulses: u64,
     last_sent: Option<Nanos>,
@@ -255,6 +257,7 @@ impl Engine {
             waiting: 0,
             departing: 0,
             ready_owed: 0,
+            unowed_results: 0,
             flights: Flights::default(),
             pulses: 0,
             last_sent: None,
@@ -297,7 +300,13 @@ impl Engine {
             Event::AdmissionRequested(ticket) => self.on_admission_request(ticket),
             Event::AdmissionLost(ticket) => self.on_admission_lost(ticket),
             Event::AskedAgain(ticket) => {
-                if self.roster.anonymize(ticket) {
+                if self.unowed_results > 0 && self.roster.remove(ticket) {
+                    // A result came that no pulse owed: a worker got a pulse it was not counted for (its
+                    // subscription reached the publisher's list just before the send). This is most likely it,
+                    // still tracked as a joiner: it owes no subscription, so its place goes.
+                    self.unowed_results -= 1;
+                    self.stats.departed += 1;
+                } else if self.roster.anonymize(ticket) {
                     self.stats.anonymized += 1;
                 } else {
                     self.on_admission_lost(ticket);
@@ -471,6 +480,12 @@ impl Engine {
             Credit::Flight(seq) => seq,
             Credit::Nobody => {
                 self.stats.late_results += 1;
+                // See `Event::AskedAgain`: an uncounted receiver may already have asked again and left an
+                // anonymous place that stands for nobody. Bounded by N so that a flood of fake results cannot
+                // pile up credit.
+                if !self.roster.drop_oldest_anonymous() {
+                    self.unowed_results = (self.unowed_results + 1).min(self.adapt.n);
+                }
                 return;
             }
         };
@@ -524,8 +539,10 @@ impl Engine {
                 }
                 break;
             }
-            self.admit_from_queue();
+            // Publish before admitting: the driver carries actions out in order, and a pulse sent after a batch of
+            // admission replies could reach subscriptions that arrived meanwhile, uncounted.
             progressed |= self.try_publish();
+            self.admit_from_queue();
             if !progressed {
                 break;
             }

@@ -97,6 +97,17 @@ impl Roster {
         self.entries = kept;
     }
 
+    /// Drops the oldest anonymous place; false if there is none.
+    pub(crate) fn drop_oldest_anonymous(&mut self) -> bool {
+        match self.entries.iter().position(|p| p.ticket.is_none()) {
+            Some(pos) => {
+                self.entries.remove(pos);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Stops tracking every worker admitted at or before `cutoff` (its subscription wait ran out).
     pub(crate) fn expire(&mut self, cutoff: Nanos, mut forget: impl FnMut(Ticket)) -> usize {
         let mut expired = 0;

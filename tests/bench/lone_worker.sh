@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Benchmark (prints figures, asserts nothing): one worker asking every 1.1 s at N=10 per 1 s with the daemon's
+# defaults, from each kind of client: the original-protocol PHP worker (a new process per ask, as from cron),
+# the Python module over libpulsar (C ABI), and the Rust Performer (pulse_bench case 5). Prints the wait from
+# asking to permission for every ask, then min/p50/max per client.
+#
+# Usage: bash tests/bench/lone_worker.sh [ASKS] [PULSARD]    (defaults: 8 asks, target/release/pulsard)
+# Needs: cargo build --release -p publisher-pulsar --bins --examples && cargo build --release -p pulsar-capi
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+asks=${1:-8}
+pulsard=${2:-target/release/pulsard}
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+adm=tcp://127.0.0.1:$(port); pub=tcp://127.0.0.1:$(port); pull=tcp://127.0.0.1:$(port)
+"$pulsard" --reply-stack-address "$adm" --publish-address "$pub" --pull-address "$pull" \
+  --reply-to-reply-stack-address tcp://127.0.0.1:0 --push-to-reply-stack-address tcp://127.0.0.1:0 \
+  --log-level warn 2>/tmp/lone_worker_pulsard.log &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
+sleep 0.5
+
+summary() { # name, then waits in ms on stdin
+  python3 -c '
+import sys
+name = sys.argv[1]
+w = sorted(float(x) for x in sys.stdin.read().split())
+print(f"client={name} asks={len(w)} wait_ms_min={w[0]:.2f} p50={w[len(w)//2]:.2f} max={w[-1]:.2f} all=" + ",".join(f"{x:.2f}" for x in w))
+' "$1"
+}
+
+# The original PHP worker: ASK and GRANT lines carry microtime(true).
+for _ in $(seq "$asks"); do
+  php tests/php/worker.php --admission "$adm" --publish "$pub" --push "$pull" --iterations 1 --timeout-ms 10000 |
+    awk '$1=="ASK"{a=$3} $1=="GRANT"{printf "%.3f\n", ($3-a)*1000}'
+  sleep 1.1
+done | summary php-original
+
+# Python over libpulsar: one Performer, a wait_permission every 1.1 s.
+PULSAR_LIB=${PULSAR_LIB:-target/release/libpulsar.so} python3 - "$adm" "$pub" "$pull" "$asks" <<'PY' | summary python-libpulsar
+import sys, time
+sys.path.insert(0, "c-api/python")
+import publisher_pulsar
+adm, pub, pull, asks = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+config = {"requestPulsarRsSocketAddress": adm, "publisherPulsarSocketAddress": pub, "pushPulsarSocketAddress": pull}
+with publisher_pulsar.Performer(config) as p:
+    for _ in range(asks):
+        t = time.perf_counter()
+        p.wait_permission()
+        print(f"{(time.perf_counter() - t) * 1000:.3f}", flush=True)
+        p.report_success()
+        time.sleep(1.1)
+PY
