@@ -23,6 +23,9 @@
 //!   object, and never instantiated.
 //! - `maxAdmissionQueue` is new: the most workers that may wait for admission before requests are refused.
 //! - `maxActingPerformers` is new: how many released workers may act (hold a slot) at once; 0 means N.
+//! - `maxPauseForPeriod` is new: the longest one pause-for-period may last, whatever a result asks for.
+//! - Times have upper bounds (a period at most a day, waits and pauses at most a week), so that a typo such
+//!   as `1e300` is refused at start instead of freezing the daemon.
 //! - `pulseGuardInterval` is new: seconds added to the period between pulses, capped at 2 % of the period,
 //!   so that the workers' own clocks see at most N per exact period window.
 //!
@@ -135,6 +138,9 @@ pub struct PulsarConfig {
     /// period, so that workers that receive a pulse a little late still see at most N per exact period window
     /// on their own clocks (default 0.005).
     pub pulse_guard_interval: f64,
+    /// `maxPauseForPeriod`: seconds one pause-for-period lasts at most, whatever `sleepPeriod` a result asks
+    /// for (default 86 400: the longest quota day).
+    pub max_pause_for_period: f64,
     /// `pulsarSocketsParams`: the five socket addresses.
     pub pulsar_sockets_params: PulsarSocketsParams,
 }
@@ -154,10 +160,16 @@ impl Default for PulsarConfig {
             max_admission_queue: 65_536,
             max_acting_performers: 0,
             pulse_guard_interval: 0.005,
+            max_pause_for_period: 86_400.0,
             pulsar_sockets_params: PulsarSocketsParams::default(),
         }
     }
 }
+
+/// The longest `pulsationIterationPeriod` accepted, in seconds.
+pub const DAY_SECS: f64 = 86_400.0;
+/// The longest wait, result timeout or pause-for-period cap accepted, in seconds.
+pub const WEEK_SECS: f64 = 7.0 * DAY_SECS;
 
 /// The original's minimum for `performerContainerActionMaxExecutionTime`, in seconds.
 pub const MIN_ACTION_MAX_EXECUTION_SECS: f64 = pulsar_pulse::config::MIN_ACTION_MAX_EXECUTION_SECS;
@@ -210,6 +222,39 @@ impl PulsarConfig {
             return Err(invalid("maxAdmissionQueue", "must be at least 1 (got 0)"));
         }
         finite_secs("pulseGuardInterval", self.pulse_guard_interval)?;
+        positive_secs("maxPauseForPeriod", self.max_pause_for_period)?;
+        // Upper bounds: beyond them a value is a typo, and a typo must not freeze the daemon for centuries.
+        for (setting, value, max) in [
+            (
+                "pulsationIterationPeriod",
+                self.pulsation_iteration_period,
+                DAY_SECS,
+            ),
+            (
+                "performerContainerActionMaxExecutionTime",
+                self.performer_container_action_max_execution_time,
+                WEEK_SECS,
+            ),
+            (
+                "maxWaitReplyStackResult",
+                self.max_wait_reply_stack_result,
+                WEEK_SECS,
+            ),
+            (
+                "maxWaitAllSubscribersReadyBeforePublish",
+                self.max_wait_all_subscribers_ready_before_publish,
+                WEEK_SECS,
+            ),
+            ("pulseGuardInterval", self.pulse_guard_interval, 1.0),
+            ("maxPauseForPeriod", self.max_pause_for_period, WEEK_SECS),
+        ] {
+            if value > max {
+                return Err(invalid(
+                    setting,
+                    format!("must be at most {max} seconds (got {value})"),
+                ));
+            }
+        }
         let named = self.pulsar_sockets_params.named();
         for (setting, address) in named {
             check_address(setting, address)?;
@@ -257,6 +302,7 @@ impl PulsarConfig {
             max_admission_queue: usize::try_from(self.max_admission_queue).unwrap_or(usize::MAX),
             max_acting_performers: self.max_acting_performers,
             pulse_guard_interval: Nanos::from_secs_f64(self.pulse_guard_interval),
+            max_pause_for_period: Nanos::from_secs_f64(self.max_pause_for_period),
             ..PulseConfig::default()
         }
     }
@@ -364,6 +410,7 @@ struct RawConfig {
     max_admission_queue: Option<Json>,
     max_acting_performers: Option<Json>,
     pulse_guard_interval: Option<Json>,
+    max_pause_for_period: Option<Json>,
     pulsar_sockets_params: Option<RawSocketsParams>,
     reply_to_reply_stack_socket_address: Option<Json>,
     push_to_reply_stack_socket_address: Option<Json>,
@@ -506,6 +553,11 @@ impl RawConfig {
                 "pulseGuardInterval",
                 self.pulse_guard_interval,
                 d.pulse_guard_interval,
+            )?,
+            max_pause_for_period: secs(
+                "maxPauseForPeriod",
+                self.max_pause_for_period,
+                d.max_pause_for_period,
             )?,
             pulsar_sockets_params: PulsarSocketsParams {
                 reply_to_reply_stack_socket_address: address(
@@ -848,6 +900,45 @@ mod tests {
         assert_eq!(
             parse_err_setting(r#"{"maxActingPerformers": -1}"#),
             "maxActingPerformers"
+        );
+    }
+
+    #[test]
+    fn absurd_times_are_refused_by_name() {
+        assert_eq!(
+            rejected(|c| c.pulsation_iteration_period = 1e300),
+            "pulsationIterationPeriod"
+        );
+        assert_eq!(
+            rejected(|c| c.max_wait_reply_stack_result = 1e300),
+            "maxWaitReplyStackResult"
+        );
+        assert_eq!(
+            rejected(|c| c.max_wait_all_subscribers_ready_before_publish = 8.0 * 86_400.0),
+            "maxWaitAllSubscribersReadyBeforePublish"
+        );
+        assert_eq!(
+            rejected(|c| c.performer_container_action_max_execution_time = 1e9),
+            "performerContainerActionMaxExecutionTime"
+        );
+        assert_eq!(
+            rejected(|c| c.pulse_guard_interval = 2.0),
+            "pulseGuardInterval"
+        );
+        assert_eq!(
+            rejected(|c| c.max_pause_for_period = 0.0),
+            "maxPauseForPeriod"
+        );
+        let mut fine = PulsarConfig {
+            pulsation_iteration_period: DAY_SECS,
+            max_pause_for_period: WEEK_SECS,
+            ..PulsarConfig::default()
+        };
+        fine.validate().expect("the bounds themselves are accepted");
+        fine.max_pause_for_period = 60.0;
+        assert_eq!(
+            fine.to_pulse_config().max_pause_for_period,
+            Nanos::from_secs(60)
         );
     }
 

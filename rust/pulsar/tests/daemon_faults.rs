@@ -9,6 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use daemon_support::*;
+use pulsar_pulse::Nanos;
 use pulsar_wire::{BecomeTheSubscriberReply, PreparingRequest};
 
 /// Sends one admission body from a fresh REQ socket and returns the reply's `allowToStartSubscription`.
@@ -340,5 +341,33 @@ fn a_worker_gone_before_subscribing_is_noticed_by_its_closed_connection_not_the_
     assert_eq!(s.max_receivers, 2, "{s:?}");
     assert_eq!(s.engine.admitted_waiting, 0, "no ghost place left: {s:?}");
     assert!(started.elapsed() < Duration::from_secs(30));
+    daemon.stop();
+}
+
+#[test]
+fn a_pause_asked_for_centuries_lasts_the_configured_cap() {
+    let mut config = test_config();
+    config.subscribers_per_iteration = 1;
+    config.pulsation_iteration_period = 0.05;
+    config.max_pause_for_period = 1.0;
+    let daemon = TestDaemon::start(&config);
+    let first = RawWorker::connect(&daemon.endpoints);
+    first.ask();
+    assert_eq!(first.await_admission(STEP), Some(true));
+    first.join_pulse();
+    assert!(first.await_pulse(STEP).is_some());
+    first.leave_pulse();
+    // i64::MAX microseconds: what a peer can put on the wire, 292 000 years.
+    first.report(&pause_for(i64::MAX as u64));
+    let (ok, s) = daemon.wait_for(STEP, |s| s.paused_until.is_some());
+    assert!(ok, "{s:?}");
+    let until = s.paused_until.expect("paused");
+    assert!(until <= Nanos::from_secs(60), "paused until {until:?}");
+    // The cap ends the pause: the next worker is served.
+    let second = RawWorker::connect(&daemon.endpoints);
+    second.ask();
+    assert_eq!(second.await_admission(STEP), Some(true));
+    second.join_pulse();
+    assert!(second.await_pulse(STEP).is_some());
     daemon.stop();
 }

@@ -26,6 +26,9 @@ pub enum ConfigError {
     /// `maxAdmissionQueue` must be at least 1.
     #[error("maxAdmissionQueue must be at least 1 (got {0})")]
     MaxAdmissionQueue(u64),
+    /// `maxPauseForPeriod` must be positive.
+    #[error("maxPauseForPeriod must be positive (got {0} s)")]
+    MaxPauseForPeriod(String),
 }
 
 /// The original's minimum (and default) for `performerContainerActionMaxExecutionTime`, in seconds.
@@ -63,6 +66,9 @@ pub struct PulseConfig {
     /// a little later and a little apart, still see at most N per period window. The engine applies at most
     /// [`MAX_GUARD_SHARE_OF_PERIOD`] of the period (default 5 ms).
     pub pulse_guard_interval: Nanos,
+    /// `maxPauseForPeriod`: the longest one pause-for-period may last, whatever a result asks for (a peer's
+    /// `sleepPeriod` is only a number on the wire; default 24 h, the longest quota day).
+    pub max_pause_for_period: Nanos,
 }
 
 /// The guard between pulses never takes more than this share of the period (1/50 = 2 %), so that its cost in
@@ -83,6 +89,7 @@ impl Default for PulseConfig {
             max_admission_queue: 65_536,
             max_acting_performers: 0,
             pulse_guard_interval: Nanos::from_millis(5),
+            max_pause_for_period: Nanos::from_secs(24 * 3600),
         }
     }
 }
@@ -111,6 +118,9 @@ impl PulseConfig {
         }
         if self.max_admission_queue == 0 {
             return Err(ConfigError::MaxAdmissionQueue(0));
+        }
+        if self.max_pause_for_period == Nanos::ZERO {
+            return Err(ConfigError::MaxPauseForPeriod("0".into()));
         }
         Ok(())
     }

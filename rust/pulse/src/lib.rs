@@ -19,5 +19,5 @@ pub mod time;
 
 pub use adapt::{Adaptation, AdaptationState};
 pub use config::{ConfigError, PulseConfig};
-pub use engine::{Action, Engine, Event, IterationReport, Stats, Ticket};
+pub use engine::{Action, Engine, Event, IterationReport, PauseCause, Stats, Ticket};
 pub use time::Nanos;

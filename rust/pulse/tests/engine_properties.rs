@@ -252,7 +252,10 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         }
                     }
                 }
-                Action::PulseHeld { .. } | Action::IterationFinished(_) | Action::Stop => {}
+                Action::PulseHeld { .. }
+                | Action::Paused { .. }
+                | Action::IterationFinished(_)
+                | Action::Stop => {}
             }
         }
         let next_happening = queue.peek().map(|Reverse((t, _, _))| *t);

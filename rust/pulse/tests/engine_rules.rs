@@ -2,7 +2,9 @@
 //! manual clock: no sleeps, no sockets.
 
 use pulsar_pulse::adapt::{Adaptation, ReportedError};
-use pulsar_pulse::{Action, Engine, Event, IterationReport, Nanos, PulseConfig, Ticket};
+use pulsar_pulse::{
+    Action, Engine, Event, IterationReport, Nanos, PauseCause, PulseConfig, Ticket,
+};
 
 fn ms(v: u64) -> Nanos {
     Nanos::from_millis(v)
@@ -18,6 +20,7 @@ struct Harness {
     publishes: Vec<(Nanos, u32)>,
     held: u32,
     reports: Vec<IterationReport>,
+    pauses: Vec<(PauseCause, Nanos, Nanos)>,
     stopped: bool,
 }
 
@@ -33,6 +36,7 @@ impl Harness {
             publishes: Vec::new(),
             held: 0,
             reports: Vec::new(),
+            pauses: Vec::new(),
             stopped: false,
         }
     }
@@ -45,6 +49,11 @@ impl Harness {
                 Action::Forget(t) => self.forgotten.push(t),
                 Action::Publish { receivers, .. } => self.publishes.push((self.now, receivers)),
                 Action::PulseHeld { .. } => self.held += 1,
+                Action::Paused {
+                    cause,
+                    requested,
+                    applied,
+                } => self.pauses.push((cause, requested, applied)),
                 Action::IterationFinished(r) => self.reports.push(r),
                 Action::Stop => self.stopped = true,
             }
@@ -452,6 +461,32 @@ fn a_pause_for_period_stops_admission_and_pulses_until_it_ends() {
     assert_eq!(h.admitted.len(), 2);
     h.join(1);
     assert_eq!(h.publishes.len(), 2);
+    assert_eq!(
+        h.pauses,
+        vec![(PauseCause::ForPeriod, ms(5000), ms(5000))],
+        "the pause is announced with what was asked and what was applied"
+    );
+}
+
+#[test]
+fn a_pause_for_period_never_lasts_longer_than_the_cap() {
+    let mut cfg = config(2, 100);
+    cfg.max_pause_for_period = Nanos::from_secs(3600);
+    let mut h = Harness::new(cfg);
+    h.request(1);
+    h.join(1);
+    h.event(Event::Unsubscribed);
+    // 2^63 - 1 microseconds on the wire: 292 000 years.
+    let asked = Nanos::from_micros(i64::MAX as u64);
+    h.event(Event::Result(pause_for(asked)));
+    assert_eq!(h.engine.stats().paused_until, Some(Nanos::from_secs(3600)));
+    assert_eq!(
+        h.pauses,
+        vec![(PauseCause::ForPeriod, asked, Nanos::from_secs(3600))]
+    );
+    h.request(2);
+    h.advance_to(Nanos::from_secs(3600) + ms(1));
+    assert_eq!(h.admitted.len(), 2, "admission opens again at the cap");
 }
 
 #[test]

@@ -124,6 +124,11 @@ struct Cli {
     #[arg(long, value_name = "SECONDS")]
     pulse_guard_interval: Option<f64>,
 
+    /// Seconds one pause-for-period lasts at most, whatever a result asks for (maxPauseForPeriod)
+    /// [default: 86400]
+    #[arg(long, value_name = "SECONDS")]
+    max_pause_for_period: Option<f64>,
+
     /// Log line format
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -240,6 +245,9 @@ fn build_config(cli: &Cli) -> Result<PulsarConfig, PulsarError> {
     if let Some(v) = cli.pulse_guard_interval {
         c.pulse_guard_interval = v;
     }
+    if let Some(v) = cli.max_pause_for_period {
+        c.max_pause_for_period = v;
+    }
     c.validate()?;
     Ok(c)
 }
@@ -300,6 +308,7 @@ fn run(config: &PulsarConfig, shutdown: ShutdownHandle) -> Result<(), PulsarErro
         max_admission_queue = config.max_admission_queue,
         max_acting_performers = config.max_acting_performers,
         pulse_guard_interval = config.pulse_guard_interval,
+        max_pause_for_period = config.max_pause_for_period,
         custom_pulse = config.publisher_to_subscribers_dto.is_some(),
         "pulsard listening"
     );

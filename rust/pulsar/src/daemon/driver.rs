@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 use super::LOG_TARGET;
 
 use super::admission::{split_request, Desk, Enqueued, Envelope};
-use super::report::{log_iteration, reported_error, WarnGate};
+use super::report::{log_iteration, log_pause, reported_error, WarnGate};
 use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
 use crate::PulsarError;
 
@@ -404,6 +404,11 @@ impl<'d> Driver<'d> {
                     "holding the pulse: more subscriptions than N are present (a subscriber that was never \
                      admitted?); it goes out once some leave"
                 ),
+                Action::Paused {
+                    cause,
+                    requested,
+                    applied,
+                } => log_pause(cause, requested, applied),
                 Action::IterationFinished(report) => log_iteration(&report, &self.engine.stats()),
                 Action::Stop => stop = true,
             }

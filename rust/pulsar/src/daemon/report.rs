@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use pulsar_pulse::adapt::ReportedError;
-use pulsar_pulse::{IterationReport, Nanos, Stats};
+use pulsar_pulse::{IterationReport, Nanos, PauseCause, Stats};
 use pulsar_wire::ActionResult;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::LOG_TARGET;
 
@@ -119,6 +119,35 @@ pub(crate) fn log_iteration(report: &IterationReport, now: &Stats) {
         ),
     }
     debug!(target: LOG_TARGET, ?report, "pulse report");
+}
+
+/// A warning when an erroring result pauses the daemon: what was asked, what was applied (capped), and for a
+/// pause-for-period the wall-clock time it ends, so that an operator sees at once why nobody is served.
+pub(crate) fn log_pause(cause: PauseCause, requested: Nanos, applied: Nanos) {
+    let (requested_s, applied_s) = (requested.as_secs_f64(), applied.as_secs_f64());
+    match cause {
+        PauseCause::ForPeriod => {
+            let ends_at = std::time::SystemTime::now()
+                .checked_add(Duration::from_nanos(applied.0))
+                .map_or_else(
+                    || "beyond the clock's range".to_string(),
+                    |t| humantime::format_rfc3339_seconds(t).to_string(),
+                );
+            warn!(
+                target: LOG_TARGET,
+                requested_s,
+                applied_s,
+                capped = requested > applied,
+                %ends_at,
+                "pausing admission and pulses for a period (a worker's result asked for it)"
+            );
+        }
+        PauseCause::SlowDown => warn!(
+            target: LOG_TARGET,
+            pause_s = applied_s,
+            "slow-down at one worker per pulse: pausing before each pulse"
+        ),
+    }
 }
 
 #[cfg(test)]

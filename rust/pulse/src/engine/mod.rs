@@ -39,6 +39,7 @@
 //!    unsubscriptions beyond the subscriptions present are ignored and counted. They can never free a slot
 //!    that is not held nor make a pulse larger.
 //! 8. **Pause-for-period** closes admission and stops pulses until it ends; waiting workers keep their places.
+//!    One pause never lasts longer than `maxPauseForPeriod` (24 h by default): its length comes from a peer.
 //! 9. **`timerIterationsLimit`** stops the engine once that many pulses went out and their results are in.
 //!
 //! It must never read a clock, sleep, or do I/O: time comes in with every call.
@@ -115,10 +116,29 @@ pub enum Action {
         /// The most one pulse may reach.
         limit: u32,
     },
+    /// An erroring result paused the engine: worth a warning with what was asked and what was applied.
+    Paused {
+        /// What paused it.
+        cause: PauseCause,
+        /// The pause the result asked for (pause-for-period) or the slow-down pause now in force.
+        requested: Nanos,
+        /// The pause applied: pause-for-period is capped at `maxPauseForPeriod`, the slow-down pause at its
+        /// maximum.
+        applied: Nanos,
+    },
     /// A pulse's receivers all reported, or its result timeout ran out; one line for the log.
     IterationFinished(IterationReport),
     /// `timerIterationsLimit` reached: the driver should stop.
     Stop,
+}
+
+/// Why the engine paused (see [`Action::Paused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseCause {
+    /// A result asked for a pause-for-period (`sleepForPeriod`): no admission and no pulse until it ends.
+    ForPeriod,
+    /// Slow-down with N already 1: this pause now comes before each pulse.
+    SlowDown,
 }
 
 /// What one pulse did, for the log line and for tests.
@@ -500,13 +520,29 @@ impl Engine {
                 .get(seq)
                 .is_some_and(|f| f.errors == 1 && f.first_error.is_some());
         if undecided {
-            let adaptation = self.adapt.on_verdict(Some(&error));
+            let mut adaptation = self.adapt.on_verdict(Some(&error));
             self.decided_through = self.pulses;
-            self.flights.set_decision(seq, adaptation);
-            if let Adaptation::PauseForPeriod(period) = adaptation {
-                let until = self.now.saturating_add(period);
-                self.paused_until = Some(self.paused_until.map_or(until, |t| t.max(until)));
+            match adaptation {
+                Adaptation::PauseForPeriod(requested) => {
+                    // The length is a number a peer sent: never more than the configured cap.
+                    let applied = requested.min(self.config.max_pause_for_period);
+                    adaptation = Adaptation::PauseForPeriod(applied);
+                    let until = self.now.saturating_add(applied);
+                    self.paused_until = Some(self.paused_until.map_or(until, |t| t.max(until)));
+                    self.actions.push_back(Action::Paused {
+                        cause: PauseCause::ForPeriod,
+                        requested,
+                        applied,
+                    });
+                }
+                Adaptation::PauseGrown => self.actions.push_back(Action::Paused {
+                    cause: PauseCause::SlowDown,
+                    requested: self.adapt.pause,
+                    applied: self.adapt.pause,
+                }),
+                _ => {}
             }
+            self.flights.set_decision(seq, adaptation);
         }
     }
 
