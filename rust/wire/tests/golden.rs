@@ -1,8 +1,8 @@
 //! Golden vectors: the exact bytes the original PHP library sends (captured on PHP 8.2).
 //!
 //! The vectors are read from the in-repo copy `tests/vectors/`, so these tests never depend on a folder outside
-//! the repository. `in_repo_copy_matches_shared` checks that copy against the authoritative
-//! `shared/protocol/vectors/` when that folder exists (`$PULSAR_SHARED_DIR`, else `<repo>/../shared`).
+//! the repository. `in_repo_copy_matches_reference` checks that copy, file for file, against another capture
+//! when `$PULSAR_VECTORS_REFERENCE` names its folder (e.g. vectors captured anew from the original library).
 
 use std::path::PathBuf;
 
@@ -145,23 +145,15 @@ fn in_repo_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors"))
 }
 
-/// `shared/protocol/vectors`, if the shared folder is there: `$PULSAR_SHARED_DIR` (a `shared/` folder) wins,
-/// else `<clone>/../shared`, which from this crate is three levels up.
-fn shared_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PULSAR_SHARED_DIR") {
-        let dir = PathBuf::from(dir).join("protocol/vectors");
-        assert!(
-            dir.is_dir(),
-            "PULSAR_SHARED_DIR is set but {} is not a directory",
-            dir.display()
-        );
-        return Some(dir);
-    }
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/protocol/vectors"
-    ));
-    dir.is_dir().then_some(dir)
+/// A folder of vectors to compare the in-repo copy with, if `$PULSAR_VECTORS_REFERENCE` names one.
+fn reference_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("PULSAR_VECTORS_REFERENCE")?);
+    assert!(
+        dir.is_dir(),
+        "PULSAR_VECTORS_REFERENCE is set but {} is not a directory",
+        dir.display()
+    );
+    Some(dir)
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -183,15 +175,13 @@ fn there_are_fifteen_vectors_in_the_repo() {
 }
 
 #[test]
-fn in_repo_copy_matches_shared() {
-    let Some(shared) = shared_dir() else {
-        eprintln!(
-            "shared/protocol/vectors not found next to the clone; only the in-repo copy is tested"
-        );
+fn in_repo_copy_matches_reference() {
+    let Some(shared) = reference_dir() else {
+        eprintln!("PULSAR_VECTORS_REFERENCE is not set; only the in-repo copy is tested");
         return;
     };
     let mut shared_names: Vec<String> = std::fs::read_dir(&shared)
-        .expect("shared vectors dir is readable")
+        .expect("the reference folder is readable")
         .map(|entry| entry.expect("readable dir entry").file_name())
         .map(|name| name.to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".bin"))
@@ -205,7 +195,7 @@ fn in_repo_copy_matches_shared() {
         shared.display()
     );
     for name in ours {
-        let theirs = std::fs::read(shared.join(name)).expect("shared vector is readable");
+        let theirs = std::fs::read(shared.join(name)).expect("the reference vector is readable");
         assert_eq!(
             read(name),
             theirs,
