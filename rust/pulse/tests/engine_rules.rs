@@ -622,3 +622,43 @@ fn an_uncounted_receiver_that_asks_again_leaves_no_place_behind() {
     h.request(4);
     assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3), Ticket(4)]);
 }
+
+#[test]
+fn credited_results_are_split_by_outcome_exactly() {
+    let error = |slow_down: bool, sleep_for: Option<Nanos>| {
+        Event::Result(Some(ReportedError {
+            slow_down,
+            sleep_for,
+            message: String::new(),
+            reason: String::new(),
+        }))
+    };
+    let mut h = Harness::new(config(5, 1000));
+    for id in 1..=5 {
+        h.request(id);
+    }
+    h.join(5);
+    assert_eq!(h.grants(), 5);
+    for _ in 0..5 {
+        h.event(Event::Unsubscribed);
+    }
+    h.event(Event::Result(None));
+    h.event(error(true, None));
+    h.event(error(true, Some(ms(10)))); // slow-down wins, as in the adaptation rule
+    h.event(error(false, Some(ms(10))));
+    h.event(error(false, None));
+    h.event(Event::Result(None)); // nobody owes it: late
+    let s = h.engine.stats();
+    assert_eq!(
+        (
+            s.successes,
+            s.slow_down_results,
+            s.sleep_for_period_results,
+            s.ignored_errors,
+            s.late_results
+        ),
+        (1, 2, 1, 1, 1)
+    );
+    assert_eq!(s.results, 5);
+    assert_eq!(s.errors, 4);
+}

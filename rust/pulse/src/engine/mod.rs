@@ -192,6 +192,15 @@ pub struct Stats {
     pub errors: u64,
     /// Results credited to a released worker.
     pub results: u64,
+    /// Credited results without error. `successes + slow_down_results + sleep_for_period_results +
+    /// ignored_errors == results`.
+    pub successes: u64,
+    /// Credited erroring results that asked to slow down (slow-down wins when a result asks for both).
+    pub slow_down_results: u64,
+    /// Credited erroring results that asked for a pause-for-period and not to slow down.
+    pub sleep_for_period_results: u64,
+    /// Credited erroring results that asked for nothing (neither slow-down nor a pause-for-period).
+    pub ignored_errors: u64,
     /// Results that found no released worker owed (late, or not from a worker): ignored.
     pub late_results: u64,
     /// Pulses whose results are all in (or timed out).
@@ -511,9 +520,18 @@ impl Engine {
         };
         self.stats.results += 1;
         let Some(error) = error else {
+            self.stats.successes += 1;
             return;
         };
         self.stats.errors += 1;
+        // The same precedence as the adaptation rule: slow-down wins over a pause-for-period.
+        if error.slow_down {
+            self.stats.slow_down_results += 1;
+        } else if error.sleep_for.is_some() {
+            self.stats.sleep_for_period_results += 1;
+        } else {
+            self.stats.ignored_errors += 1;
+        }
         let undecided = seq > self.decided_through
             && self
                 .flights
