@@ -26,6 +26,8 @@
 //! - `maxPauseForPeriod` is new: the longest one pause-for-period may last, whatever a result asks for.
 //! - Times have upper bounds (a period at most a day, waits and pauses at most a week), so that a typo such
 //!   as `1e300` is refused at start instead of freezing the daemon.
+//! - `metricsAddress` is new: `HOST:PORT` (an IP address and a port) where the daemon serves `GET /metrics`
+//!   and `GET /healthz` over HTTP; absent or `null`, nothing is served (see [`crate::metrics`]).
 //! - `pulseGuardInterval` is new: seconds added to the period between pulses, capped at 2 % of the period,
 //!   so that the workers' own clocks see at most N per exact period window.
 //!
@@ -143,6 +145,9 @@ pub struct PulsarConfig {
     pub max_pause_for_period: f64,
     /// `pulsarSocketsParams`: the five socket addresses.
     pub pulsar_sockets_params: PulsarSocketsParams,
+    /// `metricsAddress`: `IP:PORT` for the HTTP metrics and health endpoints (`GET /metrics`, `GET /healthz`);
+    /// `None` (the default) serves nothing. Port 0 lets the system choose.
+    pub metrics_address: Option<String>,
 }
 
 impl Default for PulsarConfig {
@@ -162,6 +167,7 @@ impl Default for PulsarConfig {
             pulse_guard_interval: 0.005,
             max_pause_for_period: 86_400.0,
             pulsar_sockets_params: PulsarSocketsParams::default(),
+            metrics_address: None,
         }
     }
 }
@@ -270,6 +276,14 @@ impl PulsarConfig {
                     format!("{address} is already used by {other}"),
                 ));
             }
+        }
+        if let Some(address) = &self.metrics_address {
+            address.parse::<std::net::SocketAddr>().map_err(|_| {
+                invalid(
+                    "metricsAddress",
+                    format!("{address:?} is not IP:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)"),
+                )
+            })?;
         }
         if let Some(bytes) = &self.publisher_to_subscribers_dto {
             Pulse::decode(bytes, &Limits::default()).map_err(|e| {
@@ -411,6 +425,7 @@ struct RawConfig {
     max_acting_performers: Option<Json>,
     pulse_guard_interval: Option<Json>,
     max_pause_for_period: Option<Json>,
+    metrics_address: Option<Json>,
     pulsar_sockets_params: Option<RawSocketsParams>,
     reply_to_reply_stack_socket_address: Option<Json>,
     push_to_reply_stack_socket_address: Option<Json>,
@@ -591,6 +606,7 @@ impl RawConfig {
                     &dp.reply_stack_socket_address,
                 )?,
             },
+            metrics_address: text("metricsAddress", self.metrics_address)?,
         })
     }
 }
@@ -929,6 +945,18 @@ mod tests {
             rejected(|c| c.max_pause_for_period = 0.0),
             "maxPauseForPeriod"
         );
+        assert_eq!(
+            rejected(|c| c.metrics_address = Some("localhost".into())),
+            "metricsAddress"
+        );
+        assert_eq!(
+            rejected(|c| c.metrics_address = Some("127.0.0.1:99999".into())),
+            "metricsAddress"
+        );
+        let from_json = PulsarConfig::from_json_str(r#"{"metricsAddress": "127.0.0.1:0"}"#)
+            .expect("a metrics address in JSON");
+        assert_eq!(from_json.metrics_address.as_deref(), Some("127.0.0.1:0"));
+        from_json.validate().expect("an IP and a port");
         let mut fine = PulsarConfig {
             pulsation_iteration_period: DAY_SECS,
             max_pause_for_period: WEEK_SECS,

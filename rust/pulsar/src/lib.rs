@@ -10,12 +10,14 @@
 //! - [`daemon`]: the ZeroMQ driver around the engine, with a shutdown handle and live counters.
 //! - [`performer`]: the Performer client (admission, subscription, pulse, result), with timeouts.
 //! - [`error`]: the crate's error enum.
+//! - [`metrics`]: Prometheus metrics and a health check over HTTP, from the daemon's counters.
 //! - [`log_record`]: a `tracing` event flattened into the record every host hands to its users.
 
 pub mod config;
 pub mod daemon;
 pub mod error;
 pub mod log_record;
+pub mod metrics;
 pub mod performer;
 
 pub use config::PulsarConfig;

@@ -77,6 +77,11 @@ pub(crate) struct Desk {
 }
 
 impl Desk {
+    /// Admission connections known now (by descriptor).
+    pub(crate) fn connections(&self) -> usize {
+        self.connections.len()
+    }
+
     /// Books a valid request.
     pub(crate) fn enqueue(&mut self, envelope: Envelope) -> Enqueued {
         let peer = envelope.routing_id().to_vec();

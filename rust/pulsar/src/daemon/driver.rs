@@ -6,7 +6,8 @@
 //! (rate-limited) and dropped; a malformed admission request is answered with `allowToStartSubscription = false`
 //! so that its REQ socket is not left waiting.
 
-use std::time::Instant;
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pulsar_pulse::{Action, Engine, Event, Nanos, Ticket};
 use pulsar_wire::{BecomeTheSubscriberReply, PerformerPush, PreparingRequest};
@@ -16,6 +17,7 @@ use super::LOG_TARGET;
 
 use super::admission::{split_request, Desk, Enqueued, Envelope};
 use super::report::{log_iteration, log_pause, reported_error, WarnGate};
+use super::stats::Rejection;
 use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
 use crate::PulsarError;
 
@@ -35,14 +37,6 @@ enum Delivery {
     Lost(zmq::Error),
 }
 
-/// Which kind of bad input a warning is about (each has its own rate limit).
-#[derive(Debug, Clone, Copy)]
-enum Gate {
-    Admission,
-    Subscription,
-    Inbox,
-}
-
 /// The loop's state; lives only inside [`Daemon::run`].
 pub(super) struct Driver<'d> {
     daemon: &'d mut Daemon,
@@ -57,11 +51,18 @@ pub(super) struct Driver<'d> {
     stop_requested: bool,
     /// Events read since the engine last decided, in arrival order (see [`Driver::flush`]).
     events: Vec<Event>,
+    /// When each ticket's admission request arrived, until the engine refuses, loses or forgets it (bounded by
+    /// the tickets the engine holds: the queue and the admitted workers).
+    requested_at: HashMap<Ticket, Nanos>,
+    /// Tickets forgotten since the last action that was not a [`Action::Forget`]: a publish right after them
+    /// released them (see [`Driver::carry_out_actions`]).
+    forgotten: Vec<Ticket>,
 }
 
 impl<'d> Driver<'d> {
     pub(super) fn new(daemon: &'d mut Daemon) -> Driver<'d> {
         let engine = Engine::new(daemon.config.to_pulse_config(), Nanos::ZERO);
+        let configured_n = daemon.config.subscribers_per_iteration;
         Driver {
             daemon,
             engine,
@@ -69,6 +70,8 @@ impl<'d> Driver<'d> {
             desk: Desk::default(),
             stats: DaemonStats {
                 running: true,
+                started_unix: unix_now(),
+                configured_n,
                 ..DaemonStats::default()
             },
             admission_warnings: WarnGate::default(),
@@ -76,11 +79,19 @@ impl<'d> Driver<'d> {
             inbox_warnings: WarnGate::default(),
             stop_requested: false,
             events: Vec::new(),
+            requested_at: HashMap::new(),
+            forgotten: Vec::new(),
         }
     }
 
     /// Notes one event for the engine; [`Driver::flush`] hands them over.
     fn feed(&mut self, event: Event) {
+        match &event {
+            Event::AdmissionLost(ticket) | Event::AskedAgain(ticket) => {
+                self.requested_at.remove(ticket);
+            }
+            _ => {}
+        }
         self.events.push(event);
     }
 
@@ -237,7 +248,7 @@ impl<'d> Driver<'d> {
             let count = frames.len();
             let Some((envelope, body)) = split_request(frames) else {
                 self.dropped(
-                    Gate::Admission,
+                    Rejection::AdmissionFraming,
                     &format!("an admission message of {count} frames"),
                     "expected [identity, empty delimiter, body] from a REQ socket",
                 );
@@ -247,6 +258,7 @@ impl<'d> Driver<'d> {
                 Ok(request) if request.ready_to_act => self.enqueue(envelope),
                 Ok(_) => {
                     self.stats.rejected_requests += 1;
+                    self.stats.rejected.add(Rejection::AdmissionNotReady);
                     if let Some(held_back) = self.admission_warnings.admit() {
                         warn!(
                             target: LOG_TARGET,
@@ -260,6 +272,7 @@ impl<'d> Driver<'d> {
                 Err(e) => {
                     self.stats.rejected_requests += 1;
                     self.stats.dropped_messages += 1;
+                    self.stats.rejected.add(Rejection::AdmissionMalformed);
                     if let Some(held_back) = self.admission_warnings.admit() {
                         warn!(
                             target: LOG_TARGET,
@@ -287,6 +300,8 @@ impl<'d> Driver<'d> {
                     // Admitted before and asking again: it is not waiting for its old pulse any more.
                     self.feed(Event::AskedAgain(old));
                 }
+                let now = self.now();
+                self.requested_at.insert(ticket, now);
                 self.feed(Event::AdmissionRequested(ticket));
             }
         }
@@ -311,7 +326,7 @@ impl<'d> Driver<'d> {
             };
             let Some((event, topic)) = event else {
                 self.dropped(
-                    Gate::Subscription,
+                    Rejection::PublisherNotSubscription,
                     "a message on the publisher that is not a subscription",
                     "only SUB sockets' subscribe/unsubscribe messages are expected",
                 );
@@ -341,7 +356,7 @@ impl<'d> Driver<'d> {
             };
             let [body] = frames.as_slice() else {
                 self.dropped(
-                    Gate::Inbox,
+                    Rejection::InboxFraming,
                     &format!("a push of {} frames", frames.len()),
                     "performers push one frame per message",
                 );
@@ -357,7 +372,7 @@ impl<'d> Driver<'d> {
                 },
                 Err(e) => {
                     self.dropped(
-                        Gate::Inbox,
+                        Rejection::InboxMalformed,
                         &format!("a malformed push of {} bytes", body.len()),
                         &e.to_string(),
                     );
@@ -369,12 +384,15 @@ impl<'d> Driver<'d> {
         Ok(())
     }
 
-    fn dropped(&mut self, gate: Gate, what: &str, why: &str) {
+    fn dropped(&mut self, kind: Rejection, what: &str, why: &str) {
         self.stats.dropped_messages += 1;
-        let warnings = match gate {
-            Gate::Admission => &mut self.admission_warnings,
-            Gate::Subscription => &mut self.subscription_warnings,
-            Gate::Inbox => &mut self.inbox_warnings,
+        self.stats.rejected.add(kind);
+        let warnings = match kind {
+            Rejection::AdmissionFraming
+            | Rejection::AdmissionMalformed
+            | Rejection::AdmissionNotReady => &mut self.admission_warnings,
+            Rejection::PublisherNotSubscription => &mut self.subscription_warnings,
+            Rejection::InboxFraming | Rejection::InboxMalformed => &mut self.inbox_warnings,
         };
         if let Some(held_back) = warnings.admit() {
             warn!(target: LOG_TARGET, held_back, reason = why, "dropping {what}");
@@ -382,18 +400,36 @@ impl<'d> Driver<'d> {
     }
 
     /// Carries out every pending action; true when the engine asked to stop.
+    ///
+    /// The admission wait is measured here: the engine forgets the tickets a pulse releases right before it
+    /// emits that pulse's [`Action::Publish`], so the run of [`Action::Forget`]s just before a publish names the
+    /// released workers (at most `receivers` of them, the latest ones). The approximation: a subscription wait
+    /// that ran out in the same engine step is forgotten just before as well and may be counted when the pulse
+    /// released fewer tickets than it reached.
     fn carry_out_actions(&mut self) -> bool {
         let mut stop = false;
         while let Some(action) = self.engine.poll_action() {
+            if !matches!(action, Action::Forget(_) | Action::Publish { .. }) {
+                self.forgotten.clear();
+            }
             match action {
                 Action::Admit(ticket) => self.answer(ticket, true),
-                Action::Refuse(ticket) => self.answer(ticket, false),
-                Action::Forget(ticket) => self.desk.forget(ticket),
+                Action::Refuse(ticket) => {
+                    self.requested_at.remove(&ticket);
+                    self.answer(ticket, false)
+                }
+                Action::Forget(ticket) => {
+                    self.desk.forget(ticket);
+                    self.forgotten.push(ticket);
+                }
                 Action::Publish {
                     iteration,
                     receivers,
                     at,
-                } => self.publish(iteration, receivers, at),
+                } => {
+                    self.observe_released(receivers);
+                    self.publish(iteration, receivers, at)
+                }
                 Action::PulseHeld {
                     subscriptions,
                     limit,
@@ -413,7 +449,27 @@ impl<'d> Driver<'d> {
                 Action::Stop => stop = true,
             }
         }
+        // Forgets not followed by a publish released nobody.
+        for ticket in std::mem::take(&mut self.forgotten) {
+            self.requested_at.remove(&ticket);
+        }
         stop
+    }
+
+    /// Records the admission wait of the workers a publish released (see [`Driver::carry_out_actions`]).
+    fn observe_released(&mut self, receivers: u32) {
+        let now = self.now();
+        let forgotten = std::mem::take(&mut self.forgotten);
+        let released = forgotten.len().min(receivers as usize);
+        let (before, released) = forgotten.split_at(forgotten.len() - released);
+        for ticket in before {
+            self.requested_at.remove(ticket);
+        }
+        for ticket in released {
+            if let Some(asked) = self.requested_at.remove(ticket) {
+                self.stats.admission_wait.observe(now.saturating_sub(asked));
+            }
+        }
     }
 
     /// Answers the worker behind `ticket`; an admission that cannot be delivered is handed back to the engine.
@@ -437,6 +493,7 @@ impl<'d> Driver<'d> {
                 debug!(target: LOG_TARGET, peer = %envelope.peer(), error = %e, allow, "admission reply not delivered: the worker is gone");
                 if allow {
                     self.stats.lost_admissions += 1;
+                    self.requested_at.remove(&ticket);
                     let now = self.now();
                     self.engine.handle(now, Event::AdmissionLost(ticket));
                 }
@@ -521,8 +578,17 @@ impl<'d> Driver<'d> {
 
     pub(super) fn publish_stats(&mut self) {
         self.stats.absorb(self.engine.stats());
+        self.stats.admission_connections = self.desk.connections() as u64;
         self.daemon.stats.store(self.stats);
     }
+}
+
+/// Now as nanoseconds since the Unix epoch (zero if the system clock is before it).
+fn unix_now() -> Nanos {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Nanos(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// Milliseconds to wait in `zmq::poll`: the whole milliseconds until the deadline (the fraction left over is

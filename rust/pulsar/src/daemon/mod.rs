@@ -46,7 +46,9 @@ use pulsar_wire::{Limits, Pulse};
 use tracing::{debug, warn};
 
 use driver::Driver;
-pub use stats::{DaemonStats, StatsHandle};
+pub use stats::{
+    DaemonStats, RejectedMessages, Rejection, StatsHandle, WaitHistogram, ADMISSION_WAIT_BUCKETS,
+};
 
 use crate::{PulsarConfig, PulsarError};
 
@@ -191,6 +193,7 @@ impl Daemon {
         let stats = StatsHandle::default();
         stats.store(DaemonStats {
             n: config.subscribers_per_iteration,
+            configured_n: config.subscribers_per_iteration,
             ..DaemonStats::default()
         });
         Ok(Daemon {

@@ -14,6 +14,8 @@ pub struct DaemonStats {
     pub engine: Stats,
     /// N now (workers per pulse after adaptation).
     pub n: u32,
+    /// N as configured (`subscribersPerIteration`).
+    pub configured_n: u32,
     /// Slow-down pause before each publish now.
     pub pause: Nanos,
     /// End of a pause-for-period in force, if any (daemon time: since [`super::Daemon::run`] began).
@@ -48,6 +50,112 @@ pub struct DaemonStats {
     pub max_receivers: u32,
     /// Whether the loop is running (false before [`super::Daemon::run`] and after it returned).
     pub running: bool,
+    /// When [`super::Daemon::run`] began, as nanoseconds since the Unix epoch (zero before): daemon times such as
+    /// [`DaemonStats::paused_until`] are relative to it.
+    pub started_unix: Nanos,
+    /// Admission connections the desk knows now (one per worker's REQ socket that has asked at least once and
+    /// is still connected, as far as the socket monitor has told).
+    pub admission_connections: u64,
+    /// Time from an admission request to the pulse that released its worker.
+    pub admission_wait: WaitHistogram,
+    /// Messages rejected, by socket and reason.
+    pub rejected: RejectedMessages,
+}
+
+/// Upper bounds (seconds) of [`WaitHistogram`]'s buckets; one more bucket holds everything above the last.
+pub const ADMISSION_WAIT_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+];
+
+/// A fixed-bucket histogram of durations: plain data, copied with every snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WaitHistogram {
+    /// Observations per bucket (not cumulative); the last one is above every bound of
+    /// [`ADMISSION_WAIT_BUCKETS`].
+    pub buckets: [u64; ADMISSION_WAIT_BUCKETS.len() + 1],
+    /// Number of observations.
+    pub count: u64,
+    /// Sum of the observations.
+    pub sum: Nanos,
+}
+
+impl WaitHistogram {
+    /// Records one duration.
+    pub fn observe(&mut self, wait: Nanos) {
+        let secs = wait.0 as f64 / 1e9;
+        let index = ADMISSION_WAIT_BUCKETS
+            .iter()
+            .position(|bound| secs <= *bound)
+            .unwrap_or(ADMISSION_WAIT_BUCKETS.len());
+        self.buckets[index] += 1;
+        self.count += 1;
+        self.sum = self.sum.saturating_add(wait);
+    }
+}
+
+/// Why a message was rejected, with the socket it came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Admission socket: not `[identity, "", body]`.
+    AdmissionFraming,
+    /// Admission socket: a body that is not a `PreparingRequestDto` (answered with a refusal).
+    AdmissionMalformed,
+    /// Admission socket: `readyToAct = false` (answered with a refusal).
+    AdmissionNotReady,
+    /// Publisher socket: a message that is not a subscribe or unsubscribe.
+    PublisherNotSubscription,
+    /// Inbox socket: more than one frame.
+    InboxFraming,
+    /// Inbox socket: a body that is no protocol message.
+    InboxMalformed,
+}
+
+impl Rejection {
+    /// Every kind, in the order of [`RejectedMessages::counts`].
+    pub const ALL: [Rejection; 6] = [
+        Rejection::AdmissionFraming,
+        Rejection::AdmissionMalformed,
+        Rejection::AdmissionNotReady,
+        Rejection::PublisherNotSubscription,
+        Rejection::InboxFraming,
+        Rejection::InboxMalformed,
+    ];
+
+    /// The `socket` and `reason` labels of `pulsar_rejected_messages_total`.
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Rejection::AdmissionFraming => ("admission", "framing"),
+            Rejection::AdmissionMalformed => ("admission", "malformed"),
+            Rejection::AdmissionNotReady => ("admission", "not_ready"),
+            Rejection::PublisherNotSubscription => ("publisher", "not_subscription"),
+            Rejection::InboxFraming => ("inbox", "framing"),
+            Rejection::InboxMalformed => ("inbox", "malformed"),
+        }
+    }
+}
+
+/// Rejected messages counted by [`Rejection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RejectedMessages {
+    /// Counts in the order of [`Rejection::ALL`].
+    pub counts: [u64; Rejection::ALL.len()],
+}
+
+impl RejectedMessages {
+    /// Counts one rejection.
+    pub fn add(&mut self, kind: Rejection) {
+        if let Some(i) = Rejection::ALL.iter().position(|k| *k == kind) {
+            self.counts[i] += 1;
+        }
+    }
+
+    /// Each kind with its count.
+    pub fn iter(&self) -> impl Iterator<Item = (Rejection, u64)> + '_ {
+        Rejection::ALL
+            .iter()
+            .copied()
+            .zip(self.counts.iter().copied())
+    }
 }
 
 impl DaemonStats {
