@@ -1,8 +1,9 @@
 //! Prometheus metrics and a health check over HTTP, read from the daemon's [`StatsHandle`] snapshot.
 //!
 //! [`MetricsServer::start`] binds `metricsAddress` and serves, from one thread of its own:
-//! - `GET /metrics`: the daemon's counters in the text exposition format (OpenMetrics 1.0 text, which
-//!   Prometheus scrapes and its parsers read), encoded by the `prometheus-client` crate;
+//! - `GET /metrics`: the daemon's counters, encoded by the `prometheus-client` crate, in the Prometheus text
+//!   exposition format 0.0.4 ([`render`]), or in OpenMetrics 1.0 text ([`render_openmetrics`]) when the request's
+//!   `Accept` header asks for `application/openmetrics-text` (as Prometheus itself does);
 //! - `GET /healthz`: `200 ok` while the daemon serves; `503` with the reason while a pause-for-period is in
 //!   force, while the daemon stops, or when its loop is not running.
 //!
@@ -44,15 +45,51 @@ pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(2);
 /// How often the server thread looks at its stop flag while no client connects.
 const ACCEPT_POLL: Duration = Duration::from_millis(50);
 
-/// The `Content-Type` of `/metrics`.
-pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The `Content-Type` of `/metrics` in the Prometheus text format.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The daemon's metrics in the text exposition format.
-pub fn render(stats: &DaemonStats) -> Result<String, std::fmt::Error> {
+/// The `Content-Type` of `/metrics` in OpenMetrics text.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The daemon's metrics in OpenMetrics 1.0 text, as `prometheus-client` encodes them (a counter family is named
+/// without its `_total` suffix; the text ends with `# EOF`).
+pub fn render_openmetrics(stats: &DaemonStats) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Snapshot(*stats)));
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry)?;
+    Ok(text)
+}
+
+/// The daemon's metrics in the Prometheus text exposition format 0.0.4: the OpenMetrics text with each counter's
+/// `# HELP`/`# TYPE` lines naming its samples (`pulsar_grants_total`), and without `# EOF`. The samples are the
+/// same.
+pub fn render(stats: &DaemonStats) -> Result<String, std::fmt::Error> {
+    let open = render_openmetrics(stats)?;
+    let counters: Vec<&str> = open
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(open.len() + 64);
+    for line in open.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|tag| {
+            let rest = line.strip_prefix(tag)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{tag}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(line) => text.push_str(&line),
+            None => text.push_str(line),
+        }
+        text.push('\n');
+    }
     Ok(text)
 }
 
@@ -62,7 +99,7 @@ pub fn health(stats: &DaemonStats, stopping: bool) -> (u16, String) {
         return (503, "stopping\n".into());
     }
     if !stats.running {
-        return (503, "not running\n".into());
+        return (503, "not running (starting or stopped)\n".into());
     }
     if let Some(until) = stats.paused_until {
         return (
@@ -443,11 +480,22 @@ fn answer(
         return respond(&mut stream, 405, "text/plain", "only GET\n");
     }
     let snapshot = stats.snapshot();
+    let wants_openmetrics = String::from_utf8_lossy(&head[..len])
+        .to_ascii_lowercase()
+        .lines()
+        .any(|h| h.starts_with("accept:") && h.contains("application/openmetrics-text"));
     match path {
-        "/metrics" => match render(&snapshot) {
-            Ok(text) => respond(&mut stream, 200, METRICS_CONTENT_TYPE, &text),
-            Err(_) => respond(&mut stream, 500, "text/plain", "encoding failed\n"),
-        },
+        "/metrics" => {
+            let (text, content_type) = if wants_openmetrics {
+                (render_openmetrics(&snapshot), OPENMETRICS_CONTENT_TYPE)
+            } else {
+                (render(&snapshot), METRICS_CONTENT_TYPE)
+            };
+            match text {
+                Ok(text) => respond(&mut stream, 200, content_type, &text),
+                Err(_) => respond(&mut stream, 500, "text/plain", "encoding failed\n"),
+            }
+        }
         "/healthz" => {
             let (status, body) = health(&snapshot, shutdown.is_shutdown());
             respond(&mut stream, status, "text/plain; charset=utf-8", &body)
@@ -568,6 +616,11 @@ mod tests {
         assert!(text.contains("pulsar_results_total{outcome=\"sleep_for_period\"} 0"));
         assert!(text
             .contains("pulsar_rejected_messages_total{socket=\"inbox\",reason=\"malformed\"} 0"));
+        assert!(text.contains("# TYPE pulsar_grants_total counter\n"));
+        assert!(!text.contains("# EOF"));
+        let open = render_openmetrics(&stats).expect("encodes");
+        assert!(open.contains("# TYPE pulsar_grants counter\n") && open.ends_with("# EOF\n"));
+        assert_eq!(parse_samples(&open), samples);
         assert_eq!(health(&stats, false), (200, "ok\n".into()));
         assert_eq!(health(&stats, true).0, 503);
         stats.paused_until = Some(pulsar_pulse::Nanos::from_secs(5));

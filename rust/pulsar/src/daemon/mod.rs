@@ -244,6 +244,8 @@ impl Daemon {
         let _entered = span.enter();
         let endpoints = self.endpoints.clone();
         let mut driver = Driver::new(&mut self);
+        // Readers (the health check) see the loop as running from now on.
+        driver.publish_stats();
         debug!(target: LOG_TARGET, ?endpoints, "pulse loop started");
         let outcome = driver.run_loop();
         driver.refuse_waiting();
