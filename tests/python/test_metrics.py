@@ -1,0 +1,127 @@
+"""`pulsard --metrics-address`: the /metrics text parses with Prometheus's own Python parser
+(`prometheus_client.parser`, Debian's python3-prometheus-client) and its figures match what Python performers
+saw; /healthz answers "ok"."""
+
+import subprocess
+import time
+import urllib.request
+
+import publisher_pulsar as pp
+from conftest import PULSARD, free_addresses, free_port, performer_config
+
+try:
+    # Required, never skipped: this is the check that Prometheus itself reads our text.
+    from prometheus_client import parser
+except ImportError as missing:
+    raise ImportError("apt-get install python3-prometheus-client (tests/run-all.sh does)") from missing
+
+
+def get(address: str, path: str) -> tuple:
+    with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def wait_for(address: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get(address, "/healthz")
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"no metrics at {address} within {timeout} s"
+            time.sleep(0.05)
+
+
+def families(address: str) -> dict:
+    status, text = get(address, "/metrics")
+    assert status == 200
+    return {f.name: f for f in parser.text_string_to_metric_families(text)}
+
+
+def sample(fams: dict, family: str, name: str, **labels) -> float:
+    for s in fams[family].samples:
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    raise AssertionError(f"no sample {name} {labels} in {fams[family].samples}")
+
+
+def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
+    addresses = free_addresses()
+    metrics = f"127.0.0.1:{free_port()}"
+    daemon = subprocess.Popen(
+        [
+            str(PULSARD),
+            "--subscribers-per-iteration", "2",
+            "--pulsation-iteration-period", "0.1",
+            "--max-wait-reply-stack-result", "0.5",
+            "--reply-stack-address", addresses["reply_stack"],
+            "--publish-address", addresses["publish"],
+            "--pull-address", addresses["pull"],
+            "--reply-to-reply-stack-address", "tcp://127.0.0.1:*",
+            "--push-to-reply-stack-address", "tcp://127.0.0.1:*",
+            "--metrics-address", metrics,
+            "--log-level", "warn",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(metrics)
+        assert get(metrics, "/healthz") == (200, "ok\n")
+        grants = 3
+        with pp.Performer(performer_config(addresses)) as performer:
+            for _ in range(grants):
+                performer.wait_permission()
+                performer.report_success()
+        deadline = time.monotonic() + 10
+        while True:
+            fams = families(metrics)
+            if sample(fams, "pulsar_results", "pulsar_results_total", outcome="success") == grants:
+                break
+            assert time.monotonic() < deadline, "results not counted in time"
+            time.sleep(0.05)
+
+        assert fams["pulsar_grants"].type == "counter"
+        assert sample(fams, "pulsar_grants", "pulsar_grants_total") == grants
+        assert fams["pulsar_admission_wait_seconds"].type == "histogram"
+        assert sample(fams, "pulsar_admission_wait_seconds", "pulsar_admission_wait_seconds_count") == grants
+        assert (
+            sample(fams, "pulsar_admission_wait_seconds", "pulsar_admission_wait_seconds_bucket", le="+Inf")
+            == grants
+        )
+        assert sample(fams, "pulsar_configured_subscribers_per_iteration",
+                      "pulsar_configured_subscribers_per_iteration") == 2
+        for outcome in ("success", "slow_down", "sleep_for_period", "late", "ignored"):
+            sample(fams, "pulsar_results", "pulsar_results_total", outcome=outcome)
+        for family in (
+            "pulsar_pulses",
+            "pulsar_subscribers_per_iteration",
+            "pulsar_slow_down_pause_seconds",
+            "pulsar_paused_until_timestamp_seconds",
+            "pulsar_admission_queue_length",
+            "pulsar_connected_peers",
+            "pulsar_rejected_messages",
+        ):
+            assert family in fams, family
+        assert sample(fams, "pulsar_rejected_messages", "pulsar_rejected_messages_total",
+                      socket="inbox", reason="malformed") == 0
+
+        # Prometheus asks for OpenMetrics: that form parses with the OpenMetrics parser, same figures.
+        from prometheus_client.openmetrics import parser as openmetrics_parser
+
+        request = urllib.request.Request(
+            f"http://{metrics}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+            open_text = response.read().decode()
+        open_fams = {f.name: f for f in openmetrics_parser.text_string_to_metric_families(open_text)}
+        assert sample(open_fams, "pulsar_grants", "pulsar_grants_total") == grants
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait(timeout=10)
