@@ -385,19 +385,42 @@ fn status_exits_1_when_the_daemon_is_unreachable() {
 }
 
 #[test]
-fn settings_come_from_the_environment_below_flags() {
+fn settings_come_from_the_environment_below_flags_above_the_file() {
+    let file = std::env::temp_dir().join(format!("pulsard-env-test-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        r#"{"subscribersPerIteration": 7, "moduleName": "from-file"}"#,
+    )
+    .expect("write a config file");
+    let file_arg = file.display().to_string();
     let daemon = Pulsard::start(
         &["--pulsation-iteration-period", "1"],
         &[
+            ("PULSARD_CONFIG", file_arg.as_str()),
+            // The environment wins over the file.
             ("PULSARD_SUBSCRIBERS_PER_ITERATION", "3"),
             ("PULSARD_MAX_WAIT_REPLY_STACK_RESULT", "5"),
             // A flag wins over the environment.
             ("PULSARD_PULSATION_ITERATION_PERIOD", "abc"),
         ],
     );
+    let _ = std::fs::remove_file(&file);
     assert_eq!(
         daemon.value("pulsar_configured_subscribers_per_iteration", None),
         3.0
+    );
+    let listening = daemon
+        .messages()
+        .into_iter()
+        .find(|f| f["message"] == "pulsard listening")
+        .expect("the readiness line");
+    assert_eq!(
+        listening["module"], "from-file",
+        "the file still applies: {listening}"
+    );
+    assert_eq!(
+        listening["pulsation_iteration_period"], 1.0,
+        "the flag wins: {listening}"
     );
     let grants = run_php_workers(&daemon, 6, 1, "success");
     assert_eq!(grants, 6);
@@ -412,4 +435,35 @@ fn settings_come_from_the_environment_below_flags() {
     // (a ready worker waits up to a tenth of the period, 0.1 s, for admitted company).
     assert!(receivers.iter().all(|r| *r <= 3), "{receivers:?}");
     assert_eq!(receivers.iter().max(), Some(&3), "{receivers:?}");
+}
+
+#[test]
+fn slow_and_oversized_http_clients_do_not_stall_the_endpoint() {
+    use std::io::Write;
+    let daemon = Pulsard::start(&[], &[]);
+    // A client that connects and says nothing holds the server for at most its deadline (2 s).
+    let silent = std::net::TcpStream::connect(&daemon.metrics).expect("connect");
+    // One whose request head fills 8 KiB without ending gets 431, and is closed.
+    let mut flood = std::net::TcpStream::connect(&daemon.metrics).expect("connect");
+    flood
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // Exactly the limit and no end of head: the server reads it all, so its close is a clean one (no unread
+    // bytes that would turn it into a reset racing the answer).
+    let start = b"GET /metrics HTTP/1.1\r\nX-Filler: ";
+    let mut head = start.to_vec();
+    head.resize(publisher_pulsar::metrics::MAX_REQUEST_HEAD, b'a');
+    flood.write_all(&head).expect("send the head");
+    let mut answer = Vec::new();
+    let _ = flood.take(1 << 16).read_to_end(&mut answer);
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // A well-behaved scrape is still answered (bounded by http_get's own timeout).
+    let (status, text) = daemon.get("/metrics");
+    assert_eq!(status, 200);
+    assert!(text.contains("pulsar_grants_total 0"), "{text}");
+    drop(silent);
 }
