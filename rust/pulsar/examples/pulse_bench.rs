@@ -78,6 +78,9 @@ struct Args {
     /// The pulsard binary [default: next to this executable's folder, i.e. target/release/pulsard]
     #[arg(long)]
     pulsard: Option<PathBuf>,
+    /// Also write each case's grant receipt times to DIR/caseK.csv (for `tests/bench/plot_grants.py`)
+    #[arg(long, value_name = "DIR")]
+    dump_dir: Option<PathBuf>,
 }
 
 /// One load case.
@@ -280,6 +283,9 @@ fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(),
     let publishes = read_publishes(&log_path)?;
     let unowed = read_stopped_field(&log_path, "late_results");
     report(case, &summary, &publishes, unowed);
+    if let Some(dir) = &args.dump_dir {
+        dump_receipts(dir, case, &summary)?;
+    }
     let span_grants = summary
         .grants
         .iter()
@@ -643,6 +649,31 @@ fn read_publishes(path: &Path) -> Result<Vec<Publish>, String> {
         });
     }
     Ok(publishes)
+}
+
+/// Writes `caseK.csv`: a `# n=.. period_s=..` line, then one receipt per line, seconds since the measured span
+/// started (receipts of the warm-up are negative).
+fn dump_receipts(dir: &Path, case: Case, s: &Summary) -> Result<(), String> {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut text = format!("# n={} period_s={}\n", case.n, case.period);
+    let mut times: Vec<f64> = s
+        .grants
+        .iter()
+        .map(|g| {
+            if g.received >= s.span_start {
+                g.received.duration_since(s.span_start).as_secs_f64()
+            } else {
+                -s.span_start.duration_since(g.received).as_secs_f64()
+            }
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    for t in times {
+        let _ = writeln!(text, "{t:.6}");
+    }
+    let path = dir.join(format!("case{}.csv", case.id));
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// One numeric field of the daemon's "pulsard stopped" line.
