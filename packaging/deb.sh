@@ -45,7 +45,7 @@ need "$php_config" "php$php_version-dev"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 [ -n "$version" ] || die "no version = \"...\" in Cargo.toml's [workspace.package]"
 arch=$(dpkg --print-architecture)
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 maintainer=${DEB_MAINTAINER:-Publisher Pulsar maintainers <pulsar@example.invalid>}
 target_dir=${CARGO_TARGET_DIR:-target}
 profile=${PROFILE:-release}
