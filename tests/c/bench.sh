@@ -25,8 +25,10 @@ cargo build -q --release -p pulsar-capi
 cargo build -q --release -p publisher-pulsar --bin pulsard
 cargo build -q --release -p pulsar-capi --example native_cycle
 release="$root/target/release"
+# The program loads the soname, libpulsar.so.0 (c-api/build.rs), which cargo does not create: a symlink in $tmp.
+ln -s "$release/libpulsar.so" "$tmp/libpulsar.so.0"
 cc -std=c11 -O2 -Wall -Wextra -o "$tmp/bench_cycle" tests/c/bench_cycle.c -I include -L "$release" -lpulsar \
-  $(pkg-config --cflags --libs libzmq) -Wl,-rpath,"$release"
+  $(pkg-config --cflags --libs libzmq) -Wl,-rpath,"$tmp"
 
 python=""
 for candidate in "${PYTHON:-}" python3 /usr/bin/python3; do

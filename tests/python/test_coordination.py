@@ -82,12 +82,16 @@ def c_worker(tmp_path_factory):
     import publisher_pulsar
 
     libdir = publisher_pulsar.library_path.parent
+    # The library's soname is libpulsar.so.0 (c-api/build.rs): the program loads that name, which cargo does not
+    # create next to libpulsar.so; a symlink in a directory of the program's rpath stands in for it.
+    rundir = tmp_path_factory.mktemp("lib")
+    (rundir / "libpulsar.so.0").symlink_to(publisher_pulsar.library_path.resolve())
     binary = tmp_path_factory.mktemp("c") / "coordinate"
     subprocess.run(
         [
             compiler, "-std=c11", "-O1", "-o", str(binary), str(ROOT / "tests" / "c" / "coordinate.c"),
             f"-I{publisher_pulsar.header_path.parent}", f"-L{libdir}", "-lpulsar", "-lpthread",
-            f"-Wl,-rpath,{libdir}",
+            f"-Wl,-rpath,{rundir}",
         ],
         check=True,
         timeout=120,
