@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Plots grants per 100 ms against the limit over time, for every case `pulse_bench --dump-dir` wrote.
+"""Plots grants per bin against the limit over time, for every case `pulse_bench --dump-dir` wrote.
+
+A bin is 100 ms, or the case's period when that is longer (pulses of a 1 s period would otherwise show as one
+full bin and nine empty ones): the dashed line is the limit for one bin, N x bin / period.
 
     pulse_bench --case all --dump-dir DIR_AFTER [--pulsard OLD --dump-dir DIR_BEFORE]
     /usr/bin/python3 tests/bench/plot_grants.py OUT.png DIR_AFTER [DIR_BEFORE]
 
 Needs matplotlib (Debian: python3-matplotlib, for /usr/bin/python3). A figure, not a test: it asserts nothing.
-Each panel is one case: grants received per 100 ms bin over the measured span (after, and before when given),
-and the limit N per period scaled to 100 ms. A bin can exceed the line by receipt jitter, not by extra grants.
+Each panel is one case: grants received per bin over the measured span (after, and before when given). A bin
+can exceed the line by receipt jitter, not by extra grants.
 """
 
 import sys
@@ -42,14 +45,14 @@ def read(path):
     return n, period, [t for t in times if t >= 0]
 
 
-def bins(times):
+def bins(times, width):
     if not times:
         return [], []
-    count = int(max(times) / BIN) + 1
+    count = int(max(times) / width) + 1
     counts = [0] * count
     for t in times:
-        counts[int(t / BIN)] += 1
-    return [i * BIN for i in range(count)], counts
+        counts[int(t / width)] += 1
+    return [i * width for i in range(count)], counts
 
 
 def main():
@@ -66,15 +69,16 @@ def main():
     for ax, path in zip(axes[:, 0], cases):
         k = int(path.stem[4:])
         n, period, times = read(path)
-        x, y = bins(times)
+        width = max(BIN, period)
+        x, y = bins(times, width)
         ax.step(x, y, where="post", label="after (engine v2)", color="tab:blue")
         if before and (before / path.name).is_file():
             _, _, old = read(before / path.name)
-            bx, by = bins(old)
+            bx, by = bins(old, width)
             ax.step(bx, by, where="post", label="before", color="tab:orange", alpha=0.7)
-        ax.axhline(n * BIN / period, color="black", linestyle="--", linewidth=1, label="limit per 100 ms")
-        ax.set_title(TITLES.get(k, f"case {k}"), fontsize=9, loc="left")
-        ax.set_ylabel("grants / 100 ms", fontsize=8)
+        ax.axhline(n * width / period, color="black", linestyle="--", linewidth=1, label="limit per bin")
+        ax.set_title(f"{TITLES.get(k, f'case {k}')}  (bin {width * 1000:g} ms)", fontsize=9, loc="left")
+        ax.set_ylabel("grants / bin", fontsize=8)
         ax.tick_params(labelsize=8)
     axes[0, 0].legend(fontsize=8, loc="upper right")
     axes[-1, 0].set_xlabel("seconds into the measured span")
