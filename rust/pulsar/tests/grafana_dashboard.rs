@@ -6,7 +6,10 @@ use publisher_pulsar::metrics::render;
 
 #[test]
 fn every_metric_the_dashboard_queries_is_exposed() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../packaging/grafana/pulsar-dashboard.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../packaging/grafana/pulsar-dashboard.json"
+    );
     let text = std::fs::read_to_string(path).expect("the dashboard is in the repository");
     let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
     let exposed = render(&DaemonStats::default()).expect("renders");
