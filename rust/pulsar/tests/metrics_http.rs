@@ -467,3 +467,32 @@ fn slow_and_oversized_http_clients_do_not_stall_the_endpoint() {
     assert!(text.contains("pulsar_grants_total 0"), "{text}");
     drop(silent);
 }
+
+#[test]
+fn status_watch_redraws_the_summary_with_rates_until_interrupted() {
+    let daemon = Pulsard::start(&[], &[]);
+    let mut child = Command::new(PULSARD)
+        .args(["status", "--watch", "0.2", "--metrics-address", &daemon.metrics])
+        .env_remove("PULSARD_METRICS_ADDRESS")
+        .env_remove("PULSARD_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pulsard status --watch");
+    // It keeps running: give it time for a few refreshes, then interrupt it as a user would.
+    thread::sleep(Duration::from_millis(1200));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "--watch must keep refreshing, not exit"
+    );
+    child.kill().expect("interrupt");
+    let out = child.wait_with_output().expect("output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let screens = text.matches("\x1b[H\x1b[2J").count();
+    assert!(screens >= 2, "redrawn in place at least twice: {text:?}");
+    assert!(
+        text.contains("since last refresh:") && text.contains("grants/s"),
+        "rates since the last refresh: {text:?}"
+    );
+}

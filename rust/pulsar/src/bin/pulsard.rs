@@ -208,6 +208,11 @@ struct StatusArgs {
     /// Seconds to wait for the daemon's answer
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
     timeout: f64,
+
+    /// Refresh the summary in place every SECONDS, with grants and errors per second since the last refresh,
+    /// until interrupted (an unreachable daemon is shown, not fatal)
+    #[arg(long, value_name = "SECONDS", conflicts_with = "json")]
+    watch: Option<f64>,
 }
 
 /// How log lines look.
@@ -463,24 +468,69 @@ fn status(args: &StatusArgs) -> ExitCode {
     } else {
         std::time::Duration::from_secs(3)
     };
-    let text = match metrics::http_get(&address, "/metrics", timeout, MAX_METRICS_TEXT) {
-        Ok((200, text)) => text,
-        Ok((code, _)) => {
-            eprintln!("pulsard status: {address}/metrics answered HTTP {code}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+    if let Some(every) = args.watch {
+        watch(&address, timeout, every);
+    }
+    let summary = match fetch_summary(&address, timeout) {
+        Ok(summary) => summary,
         Err(e) => {
-            eprintln!("pulsard status: cannot reach the daemon's metrics at {address}: {e}");
+            eprintln!("pulsard status: {e}");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let summary = Summary::from_samples(&metrics::parse_samples(&text));
     if args.json {
         println!("{}", summary.to_json(&address));
     } else {
         print!("{}", summary.to_text(&address));
     }
     ExitCode::SUCCESS
+}
+
+/// Reads the daemon's `/metrics` and sums it up.
+fn fetch_summary(address: &str, timeout: std::time::Duration) -> Result<Summary, String> {
+    match metrics::http_get(address, "/metrics", timeout, MAX_METRICS_TEXT) {
+        Ok((200, text)) => Ok(Summary::from_samples(&metrics::parse_samples(&text))),
+        Ok((code, _)) => Err(format!("{address}/metrics answered HTTP {code}")),
+        Err(e) => Err(format!(
+            "cannot reach the daemon's metrics at {address}: {e}"
+        )),
+    }
+}
+
+/// `pulsard status --watch`: the summary redrawn in place (ANSI home + clear) every `every` seconds, with rates
+/// since the previous refresh; runs until interrupted.
+fn watch(address: &str, timeout: std::time::Duration, every: f64) -> ! {
+    let every = if every.is_finite() && every >= 0.1 {
+        std::time::Duration::from_secs_f64(every.min(3600.0))
+    } else {
+        std::time::Duration::from_millis(100)
+    };
+    let mut last: Option<(std::time::Instant, f64, f64)> = None;
+    loop {
+        let now = std::time::Instant::now();
+        let mut screen = String::from("\x1b[H\x1b[2J");
+        match fetch_summary(address, timeout) {
+            Ok(summary) => {
+                screen.push_str(&summary.to_text(address));
+                if let Some((then, grants, errors)) = last {
+                    let secs = now.duration_since(then).as_secs_f64().max(1e-9);
+                    screen.push_str(&format!(
+                        "since last refresh: {:.2} grants/s, {:.2} errors/s\n",
+                        (summary.grants - grants) / secs,
+                        (summary.errors - errors) / secs
+                    ));
+                }
+                last = Some((now, summary.grants, summary.errors));
+            }
+            Err(e) => {
+                screen.push_str(&format!("pulsard status: {e}\n"));
+                last = None;
+            }
+        }
+        print!("{screen}");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        std::thread::sleep(every);
+    }
 }
 
 /// The figures `pulsard status` shows.
