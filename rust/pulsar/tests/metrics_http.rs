@@ -472,7 +472,13 @@ fn slow_and_oversized_http_clients_do_not_stall_the_endpoint() {
 fn status_watch_redraws_the_summary_with_rates_until_interrupted() {
     let daemon = Pulsard::start(&[], &[]);
     let mut child = Command::new(PULSARD)
-        .args(["status", "--watch", "0.2", "--metrics-address", &daemon.metrics])
+        .args([
+            "status",
+            "--watch",
+            "0.2",
+            "--metrics-address",
+            &daemon.metrics,
+        ])
         .env_remove("PULSARD_METRICS_ADDRESS")
         .env_remove("PULSARD_CONFIG")
         .stdin(Stdio::null())
