@@ -257,6 +257,52 @@ typedef struct PulsarDaemonStats {
      */
     uint64_t dropped_messages;
     /**
+     * N as configured (`subscribersPerIteration`).
+     */
+    uint32_t configured_n;
+    /**
+     * Results without error (of `results`).
+     */
+    uint64_t successes;
+    /**
+     * Results asking to slow down (of `results`; a result asking for both counts here).
+     */
+    uint64_t slow_down_results;
+    /**
+     * Results asking for a pause-for-period (of `results`).
+     */
+    uint64_t sleep_for_period_results;
+    /**
+     * Erroring results that asked for nothing (of `results`).
+     */
+    uint64_t ignored_errors;
+    /**
+     * End of the pause-for-period in force, in microseconds since the Unix epoch; 0 when not paused.
+     */
+    uint64_t paused_until_unix_us;
+    /**
+     * Admission connections the daemon knows now (workers' REQ sockets that asked and are still connected).
+     */
+    uint64_t connected_peers;
+    /**
+     * Admission waits observed (from a request to the pulse that released its worker) and their sum, in
+     * microseconds.
+     */
+    uint64_t admission_waits;
+    /**
+     * Sum of the admission waits, in microseconds.
+     */
+    uint64_t admission_wait_sum_us;
+    /**
+     * Median admission wait estimated from the histogram, in microseconds; 0 without observations.
+     */
+    uint64_t admission_wait_p50_us;
+    /**
+     * 99th percentile of the admission wait estimated from the histogram, in microseconds; 0 without
+     * observations.
+     */
+    uint64_t admission_wait_p99_us;
+    /**
      * Whether `pulsar_daemon_run` is running now.
      */
     bool running;

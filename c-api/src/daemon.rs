@@ -75,6 +75,30 @@ pub struct PulsarDaemonStats {
     pub lost_admissions: u64,
     /// Malformed or unexpected messages dropped.
     pub dropped_messages: u64,
+    /// N as configured (`subscribersPerIteration`).
+    pub configured_n: u32,
+    /// Results without error (of `results`).
+    pub successes: u64,
+    /// Results asking to slow down (of `results`; a result asking for both counts here).
+    pub slow_down_results: u64,
+    /// Results asking for a pause-for-period (of `results`).
+    pub sleep_for_period_results: u64,
+    /// Erroring results that asked for nothing (of `results`).
+    pub ignored_errors: u64,
+    /// End of the pause-for-period in force, in microseconds since the Unix epoch; 0 when not paused.
+    pub paused_until_unix_us: u64,
+    /// Admission connections the daemon knows now (workers' REQ sockets that asked and are still connected).
+    pub connected_peers: u64,
+    /// Admission waits observed (from a request to the pulse that released its worker) and their sum, in
+    /// microseconds.
+    pub admission_waits: u64,
+    /// Sum of the admission waits, in microseconds.
+    pub admission_wait_sum_us: u64,
+    /// Median admission wait estimated from the histogram, in microseconds; 0 without observations.
+    pub admission_wait_p50_us: u64,
+    /// 99th percentile of the admission wait estimated from the histogram, in microseconds; 0 without
+    /// observations.
+    pub admission_wait_p99_us: u64,
     /// Whether `pulsar_daemon_run` is running now.
     pub running: bool,
 }
@@ -96,6 +120,17 @@ impl From<DaemonStats> for PulsarDaemonStats {
             admitted: s.admitted,
             lost_admissions: s.lost_admissions,
             dropped_messages: s.dropped_messages,
+            configured_n: s.configured_n,
+            successes: s.engine.successes,
+            slow_down_results: s.engine.slow_down_results,
+            sleep_for_period_results: s.engine.sleep_for_period_results,
+            ignored_errors: s.engine.ignored_errors,
+            paused_until_unix_us: s.paused_until_unix().map_or(0, micros),
+            connected_peers: s.admission_connections,
+            admission_waits: s.admission_wait.count,
+            admission_wait_sum_us: micros(s.admission_wait.sum),
+            admission_wait_p50_us: s.admission_wait.quantile(0.5).map_or(0, micros),
+            admission_wait_p99_us: s.admission_wait.quantile(0.99).map_or(0, micros),
             running: s.running,
         }
     }

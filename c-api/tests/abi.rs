@@ -442,6 +442,26 @@ fn a_full_cycle_through_the_abi_with_every_kind_of_report() {
         "the slow-down and the pause-for reached the daemon: {stats:?}"
     );
     assert!(stats.results >= 3, "{stats:?}");
+    // The outcome split and the waits that pulsard's /metrics shows, through the C struct.
+    assert_eq!(stats.configured_n, 1, "{stats:?}");
+    assert_eq!(
+        (stats.slow_down_results, stats.sleep_for_period_results),
+        (1, 1),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.successes
+            + stats.slow_down_results
+            + stats.sleep_for_period_results
+            + stats.ignored_errors,
+        stats.results,
+        "{stats:?}"
+    );
+    assert_eq!(stats.admission_waits, 5, "one wait per grant: {stats:?}");
+    assert!(
+        stats.admission_wait_p50_us <= stats.admission_wait_p99_us,
+        "{stats:?}"
+    );
     expect_status(daemon.stop(), PulsarStatus::Ok);
 }
 

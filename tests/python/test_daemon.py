@@ -51,6 +51,14 @@ def test_threads_share_an_in_process_daemon_stopped_from_the_main_thread():
     assert most_in_window(times, int(0.8 * period * 1e9)) <= n
     stats = daemon.stats()
     assert stats.grants == workers * grants and stats.max_receivers <= n, stats
+    # The figures pulsard's /metrics shows, through the in-process daemon too.
+    assert stats.configured_n == n, stats
+    assert stats.successes == stats.results == workers * grants, stats
+    assert stats.slow_down_results == stats.sleep_for_period_results == stats.ignored_errors == 0, stats
+    assert stats.paused_until_unix_us == 0, stats
+    assert stats.admission_waits == stats.grants, stats
+    assert 0 < stats.admission_wait_p50_us <= stats.admission_wait_p99_us, stats
+    assert stats.admission_wait_sum_us >= stats.admission_wait_p50_us, stats
 
     daemon.stop()  # from the main thread, while run() blocks in `runner`
     runner.join(10)

@@ -78,6 +78,17 @@ typedef struct PulsarDaemonStats {
     uint64_t admitted;
     uint64_t lost_admissions;
     uint64_t dropped_messages;
+    uint32_t configured_n;
+    uint64_t successes;
+    uint64_t slow_down_results;
+    uint64_t sleep_for_period_results;
+    uint64_t ignored_errors;
+    uint64_t paused_until_unix_us;
+    uint64_t connected_peers;
+    uint64_t admission_waits;
+    uint64_t admission_wait_sum_us;
+    uint64_t admission_wait_p50_us;
+    uint64_t admission_wait_p99_us;
     bool running;
 } PulsarDaemonStats;
 typedef struct PulsarActionResult {

@@ -304,10 +304,7 @@ impl Collector for Snapshot {
             "Slow-down pause added before each pulse now.",
             secs(s.pause),
         )?;
-        let paused_until = match s.paused_until {
-            Some(until) => secs(s.started_unix.saturating_add(until)),
-            None => 0.0,
-        };
+        let paused_until = s.paused_until_unix().map_or(0.0, secs);
         Self::gauge(
             &mut encoder,
             "pulsar_paused_until_timestamp_seconds",

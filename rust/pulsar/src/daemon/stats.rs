@@ -62,6 +62,14 @@ pub struct DaemonStats {
     pub rejected: RejectedMessages,
 }
 
+impl DaemonStats {
+    /// The end of the pause-for-period in force as wall-clock time (since the Unix epoch), if any.
+    pub fn paused_until_unix(&self) -> Option<Nanos> {
+        self.paused_until
+            .map(|until| self.started_unix.saturating_add(until))
+    }
+}
+
 /// Upper bounds (seconds) of [`WaitHistogram`]'s buckets; one more bucket holds everything above the last.
 pub const ADMISSION_WAIT_BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
@@ -80,6 +88,23 @@ pub struct WaitHistogram {
 }
 
 impl WaitHistogram {
+    /// The `q` quantile (0..=1) estimated from the buckets as Prometheus's `histogram_quantile` does (linear inside
+    /// a bucket); `None` without observations.
+    pub fn quantile(&self, q: f64) -> Option<Nanos> {
+        let mut cumulative = 0u64;
+        let pairs: Vec<(f64, f64)> = ADMISSION_WAIT_BUCKETS
+            .iter()
+            .copied()
+            .chain([f64::INFINITY])
+            .zip(self.buckets)
+            .map(|(bound, count)| {
+                cumulative += count;
+                (bound, cumulative as f64)
+            })
+            .collect();
+        crate::metrics::histogram_quantile(q, &pairs).map(Nanos::from_secs_f64)
+    }
+
     /// Records one duration.
     pub fn observe(&mut self, wait: Nanos) {
         let secs = wait.0 as f64 / 1e9;
