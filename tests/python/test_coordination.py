@@ -90,7 +90,7 @@ def c_worker(tmp_path_factory):
     subprocess.run(
         [
             compiler, "-std=c11", "-O1", "-o", str(binary), str(ROOT / "tests" / "c" / "coordinate.c"),
-            f"-I{publisher_pulsar.header_path.parent}", f"-L{libdir}", "-lpulsar", "-lpthread",
+            f"-I{ROOT / 'include'}", f"-L{libdir}", "-lpulsar", "-lpthread",
             f"-Wl,-rpath,{rundir}",
         ],
         check=True,
