@@ -4,12 +4,14 @@ logging.getLogger("publisher_pulsar"), and wait_permission_async leaves the even
 import asyncio
 import ctypes
 import logging
+import os
 import time
+from pathlib import Path
 
 import pytest
 
 import publisher_pulsar as pp
-from conftest import wildcard_daemon_config
+from conftest import INSTALLED, ROOT, wildcard_daemon_config
 
 
 def test_the_statuses_and_the_stats_layout_come_from_the_library():
@@ -22,6 +24,17 @@ def test_the_statuses_and_the_stats_layout_come_from_the_library():
     assert ctypes.sizeof(pp._CStats) == described["size"]
     assert [f["name"] for f in described["fields"]] == list(pp.DaemonStats.__dataclass_fields__)
     assert not hasattr(pp, "header_path")
+
+
+@pytest.mark.skipif(not INSTALLED, reason="checks the installed wheel (tests/python/run-wheel.sh)")
+def test_the_installed_wheel_uses_its_own_library_and_no_repository_file():
+    package = Path(pp.__file__).resolve().parent
+    assert ROOT not in package.parents, package
+    assert pp.library_path.resolve() == package / "libpulsar.so"
+    assert "PULSAR_LIB" not in os.environ
+    with open("/proc/self/maps") as maps:
+        loaded = {line.split()[-1] for line in maps if "libpulsar" in line}
+    assert loaded == {str(package / "libpulsar.so")}, loaded
 
 
 def test_log_records_reach_python_logging(caplog):
