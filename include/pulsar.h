@@ -464,6 +464,26 @@ PulsarStatus pulsar_daemon_performer_config(const struct PulsarDaemon *daemon, c
 void pulsar_daemon_free(struct PulsarDaemon *daemon);
 
 /**
+ * The name of a status number without the `PULSAR_STATUS_` prefix (`"OK"`, `"TIMEOUT"`, ...), or NULL for a
+ * number that is no status. A static NUL-terminated string, never freed. Takes the number as `uint32_t` so
+ * that any value, even one this library does not know, may be asked about. Leaves the last error unchanged.
+ */
+const char *pulsar_status_name(uint32_t status);
+
+/**
+ * The library's own description of its ABI, for bindings that do not read `pulsar.h` (the Python wheel):
+ * a static NUL-terminated JSON text (UTF-8), never freed, the same for the life of the process:
+ *
+ * `{"version":"0.1.0","statuses":{"OK":0,"NULL_POINTER":100,...},"endpoints":{"REPLY_STACK":0,...},
+ *   "structs":{"PulsarDaemonStats":{"size":200,"align":8,"fields":[{"name":"n","type":"uint32_t","offset":0},...]}}}`
+ *
+ * `statuses` are the `PULSAR_STATUS_*` constants and `endpoints` the `PULSAR_ENDPOINT_*` ones, without their
+ * prefixes; a struct's `fields` are in declaration order, with C types among `uint32_t`, `uint64_t` and
+ * `bool`, and byte offsets. Leaves the last error unchanged.
+ */
+const char *pulsar_abi_description(void);
+
+/**
  * Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
  * colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
  * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.

@@ -16,6 +16,7 @@
 //! - [`pulse`]: `PulsarPulse`, a received pulse (class name, properties as JSON, raw bytes).
 //! - [`daemon`]: `PulsarDaemon`, the daemon run from C, with stop and counters usable from other threads.
 //! - [`json`]: the JSON rendering of PHP properties.
+//! - [`describe`]: the ABI described by the library itself (status names, the stats layout as JSON).
 //! - [`log`]: where log records go: standard error, or a queue the host drains as JSON records.
 //! - [`result`]: `PulsarActionResult`, any `ActionResultingPushDto` for `pulsar_performer_report`.
 //! - this file: version, last-error getters.
@@ -24,6 +25,7 @@ use std::ffi::c_char;
 
 pub mod boundary;
 pub mod daemon;
+pub mod describe;
 pub mod json;
 pub mod log;
 pub mod performer;

@@ -2,7 +2,8 @@
 //!
 //! Numbers are grouped by area (0 success, 1xx the caller's arguments, 2xx what happened at run time, 9xx
 //! defects) with gaps, and a number once published is never reused or renumbered: C programs compile them in,
-//! and the Python module reads them from the header. This module must never hold any logic beyond the mapping.
+//! and bindings read them from the header or from `pulsar_abi_description()`. This module must never hold any
+//! logic beyond the mapping.
 
 use publisher_pulsar::PulsarError;
 

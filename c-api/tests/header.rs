@@ -1,5 +1,6 @@
-//! include/pulsar.h must be exactly what the pinned cbindgen generates from this crate: C callers and the
-//! Python module read the header, so a stale header is a broken API.
+//! include/pulsar.h must be exactly what the pinned cbindgen generates from this crate: C callers read the
+//! header (and c-api/tests/describe.rs holds the library's own description to it), so a stale header is a
+//! broken API.
 //!
 //! Regenerate after changing an exported item: `PULSAR_BLESS=1 cargo test -p pulsar-capi --test header`.
 

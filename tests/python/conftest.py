@@ -1,5 +1,6 @@
-"""Shared pieces of the Python suite: the module under test from the repository, free loopback addresses, and
-`pulsard` (target/debug/pulsard, or $PULSARD) as a child process stopped at the end of each test."""
+"""Shared pieces of the Python suite: the module under test (from the repository, or the installed wheel when
+PULSAR_TEST_INSTALLED=1), free loopback addresses, and `pulsard` (target/debug/pulsard, or $PULSARD) as a
+child process stopped at the end of each test."""
 
 import os
 import signal
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "c-api" / "python"))
+INSTALLED = os.environ.get("PULSAR_TEST_INSTALLED") == "1"
+if not INSTALLED:
+    sys.path.insert(0, str(ROOT / "c-api" / "python"))
 
 PULSARD = Path(os.environ.get("PULSARD") or ROOT / "target" / "debug" / "pulsard")
 

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "c-api" / "python"))
+if os.environ.get("PULSAR_TEST_INSTALLED") != "1":  # else the installed wheel's module
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "c-api" / "python"))
 
 import publisher_pulsar  # noqa: E402
 

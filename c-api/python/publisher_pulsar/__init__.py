@@ -12,14 +12,21 @@ construction.
         call_the_rate_limited_api()
         performer.report_success()               # or report_slow_down / report_pause_for
 
-The header is the single source of truth for status codes and the stats layout: the exception classes
-(``PulsarTimeoutError``, ``PulsarInvalidJsonError``, ...) and the ``DaemonStats`` fields are built from it at
-import time, so they cannot drift from the library.
+The library describes itself (``pulsar_abi_description()``): the exception classes (``PulsarTimeoutError``,
+``PulsarInvalidJsonError``, ...) and the ``DaemonStats`` fields are built from that description at import
+time, so they cannot drift from the library, and no header is needed at run time.
 
-Finding the library: ``PULSAR_LIB`` (a path to libpulsar.so), else the repository's cargo target directory
-(``target/debug`` or ``target/release``, the newer one; ``CARGO_TARGET_DIR`` honoured), else pkg-config's
-``pulsar`` libdir, else the system's library path. The header: ``PULSAR_HEADER``, else ``include/pulsar.h``
-next to the library's prefix, else the repository's, else pkg-config's includedir.
+Finding the library: the copy inside this package (the wheel bundles it), else ``PULSAR_LIB`` (a path to
+libpulsar.so), else the repository's cargo target directory (``target/debug`` or ``target/release``, the newer
+one; ``CARGO_TARGET_DIR`` honoured; skipped when ``PULSAR_NO_REPO_LIB=1``), else pkg-config's ``pulsar``
+libdir, else the system's library path.
+
+Logging: the first ``Performer`` or ``Daemon`` routes the library's records to
+``logging.getLogger("publisher_pulsar")`` (``log_to_python()``; ``PULSAR_LOG`` or ``RUST_LOG`` sets the
+library-side filter, ``PULSAR_PYTHON_LOG=0`` turns the routing off); they are drained after each call and
+every 0.2 s by a background thread. ``log_to_stderr()`` before that chooses standard error instead.
+
+asyncio: ``await performer.wait_permission_async()`` waits in a thread pool, not on the event loop.
 
 Threads: a ``Performer`` belongs to one thread at a time (give each thread its own); ``Daemon.stop()``,
 ``stats()``, ``endpoints`` and ``performer_config()`` may be called from any thread while ``run()`` blocks in
@@ -28,11 +35,13 @@ another. Library calls release the GIL.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import ctypes
 import ctypes.util
 import json
+import logging
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -47,12 +56,19 @@ __all__ = [
     "DaemonStats",
     "PulsarError",
     "STATUS",
+    "ABI",
     "library_path",
-    "header_path",
     "version",
+    "log_to_stderr",
+    "log_to_python",
+    "logger",
 ]
 
-_REPO = Path(__file__).resolve().parents[3]
+_PACKAGE = Path(__file__).resolve().parent
+_REPO = _PACKAGE.parents[2]
+
+#: Where the library's log records go (after ``log_to_python()``, which the first Performer or Daemon calls).
+logger = logging.getLogger("publisher_pulsar")
 
 
 def _pkg_config_variable(variable: str) -> Optional[str]:
@@ -73,16 +89,20 @@ def _pkg_config_variable(variable: str) -> Optional[str]:
 
 
 def _find_library() -> Path:
+    bundled = _PACKAGE / "libpulsar.so"
+    if bundled.is_file():  # the wheel's own copy
+        return bundled
     env = os.environ.get("PULSAR_LIB")
     if env:
         path = Path(env)
         if not path.is_file():
             raise ImportError(f"PULSAR_LIB={env} is not a file")
         return path
-    target = Path(os.environ.get("CARGO_TARGET_DIR") or _REPO / "target")
-    built = [p for p in (target / "debug" / "libpulsar.so", target / "release" / "libpulsar.so") if p.is_file()]
-    if built:
-        return max(built, key=lambda p: p.stat().st_mtime)
+    if os.environ.get("PULSAR_NO_REPO_LIB") != "1":
+        target = Path(os.environ.get("CARGO_TARGET_DIR") or _REPO / "target")
+        built = [p for p in (target / "debug" / "libpulsar.so", target / "release" / "libpulsar.so") if p.is_file()]
+        if built:
+            return max(built, key=lambda p: p.stat().st_mtime)
     libdir = _pkg_config_variable("libdir")
     if libdir and (Path(libdir) / "libpulsar.so").is_file():
         return Path(libdir) / "libpulsar.so"
@@ -90,41 +110,30 @@ def _find_library() -> Path:
     if found:
         return Path(found)
     raise ImportError(
-        "libpulsar not found: set PULSAR_LIB, build it (cargo build -p pulsar-capi) or install it "
-        "(make -C c-api install)"
+        "libpulsar not found: install the publisher-pulsar wheel (bash c-api/python/build-wheel.sh), set "
+        "PULSAR_LIB, build it (cargo build -p pulsar-capi) or install it (make -C c-api install)"
     )
 
 
-def _find_header(library: Path) -> Path:
-    candidates = []
-    env = os.environ.get("PULSAR_HEADER")
-    if env:
-        candidates.append(Path(env))
-    candidates.append(library.resolve().parent.parent / "include" / "pulsar.h")
-    candidates.append(_REPO / "include" / "pulsar.h")
-    includedir = _pkg_config_variable("includedir")
-    if includedir:
-        candidates.append(Path(includedir) / "pulsar.h")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ImportError("pulsar.h not found: set PULSAR_HEADER or install libpulsar (make -C c-api install)")
-
-
 library_path: Path = _find_library()
-header_path: Path = _find_header(library_path)
-_HEADER = header_path.read_text(encoding="utf-8")
+_lib = ctypes.CDLL(str(library_path))
+for _required in ("pulsar_abi_description", "pulsar_status_name"):
+    if not hasattr(_lib, _required):
+        raise ImportError(f"{library_path} is too old for this module: it has no {_required}()")
+_lib.pulsar_abi_description.restype = ctypes.c_char_p
+_lib.pulsar_abi_description.argtypes = []
+_lib.pulsar_status_name.restype = ctypes.c_char_p
+_lib.pulsar_status_name.argtypes = [ctypes.c_uint32]
 
-#: Status name (without the ``PULSAR_STATUS_`` prefix) -> number, as declared in the header.
-STATUS: Dict[str, int] = {
-    name: int(number) for name, number in re.findall(r"^\s*PULSAR_STATUS_([A-Z0-9_]+)\s*=\s*(\d+),", _HEADER, re.M)
-}
+#: The library's description of its ABI (``pulsar_abi_description()``): status names and numbers, endpoint
+#: numbers, the layout of PulsarDaemonStats. The single source of the constants and the stats struct below.
+ABI: Dict[str, Any] = json.loads(_lib.pulsar_abi_description().decode("utf-8"))
+
+#: Status name (without the ``PULSAR_STATUS_`` prefix) -> number, as the library describes them.
+STATUS: Dict[str, int] = {name: int(number) for name, number in ABI["statuses"].items()}
 if STATUS.get("OK") != 0 or len(STATUS) < 2:
-    raise ImportError(f"{header_path} does not declare the PULSAR_STATUS_* constants")
-_ENDPOINTS: Dict[str, int] = {
-    name.lower(): int(number)
-    for name, number in re.findall(r"^\s*PULSAR_ENDPOINT_([A-Z0-9_]+)\s*=\s*(\d+),", _HEADER, re.M)
-}
+    raise ImportError(f"{library_path} describes no PULSAR_STATUS_* constants")
+_ENDPOINTS: Dict[str, int] = {name.lower(): int(number) for name, number in ABI["endpoints"].items()}
 
 
 class PulsarError(Exception):
@@ -182,23 +191,26 @@ __all__.append("EXCEPTIONS")
 _C_TYPES = {"uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64, "bool": ctypes.c_bool}
 
 
-def _stats_fields() -> list:
-    match = re.search(r"typedef struct PulsarDaemonStats \{(.*?)\} PulsarDaemonStats;", _HEADER, re.S)
-    if not match:
-        raise ImportError(f"{header_path} does not declare PulsarDaemonStats")
-    body = re.sub(r"/\*.*?\*/", "", match.group(1), flags=re.S)
-    fields = re.findall(r"(\w+)\s+(\w+);", body)
-    unknown = [c for c, _ in fields if c not in _C_TYPES]
+def _struct_from_description(name: str) -> Type[ctypes.Structure]:
+    """A ctypes Structure laid out as the library describes ``name``; the offsets and size ctypes computes are
+    checked against the described ones, so a mismatch fails at import rather than reading the wrong bytes."""
+    described = ABI["structs"][name]
+    fields = sorted(described["fields"], key=lambda f: f["offset"])
+    unknown = [f["type"] for f in fields if f["type"] not in _C_TYPES]
     if unknown:
-        raise ImportError(f"PulsarDaemonStats has field types this module cannot map: {unknown}")
-    return [(name, _C_TYPES[c]) for c, name in fields]
+        raise ImportError(f"{name} has field types this module cannot map: {unknown}")
+    cls = type("_C" + name, (ctypes.Structure,), {"_fields_": [(f["name"], _C_TYPES[f["type"]]) for f in fields]})
+    for field in fields:
+        if getattr(cls, field["name"]).offset != field["offset"]:
+            raise ImportError(f"{name}.{field['name']}: ctypes puts it at another offset than the library")
+    if ctypes.sizeof(cls) != described["size"]:
+        raise ImportError(f"{name}: ctypes' size {ctypes.sizeof(cls)} is not the library's {described['size']}")
+    return cls
 
 
-class _CStats(ctypes.Structure):
-    _fields_ = _stats_fields()
+_CStats = _struct_from_description("PulsarDaemonStats")
 
-
-#: A daemon's counters (the fields of the header's PulsarDaemonStats: n, pause_us, pulses, grants, errors, ...).
+#: A daemon's counters (the fields of PulsarDaemonStats: n, pause_us, pulses, grants, errors, ...).
 DaemonStats = make_dataclass("DaemonStats", [name for name, _ in _CStats._fields_], frozen=True)
 DaemonStats.__module__ = __name__
 DaemonStats.__doc__ = "A daemon's counters, as libpulsar's PulsarDaemonStats (see include/pulsar.h)."
@@ -216,7 +228,6 @@ class _Daemon(ctypes.Structure):
     pass
 
 
-_lib = ctypes.CDLL(str(library_path))
 _status = ctypes.c_uint32
 _P = ctypes.POINTER
 
@@ -231,6 +242,8 @@ _declare("pulsar_version", ctypes.c_char_p)
 _declare("pulsar_last_error_code", _status)
 _declare("pulsar_last_error_message", ctypes.c_char_p)
 _declare("pulsar_log_to_stderr", _status, ctypes.c_char_p)
+_declare("pulsar_log_to_queue", _status, ctypes.c_char_p, ctypes.c_size_t)
+_declare("pulsar_log_next", _status, _P(ctypes.c_char_p))
 _declare("pulsar_performer_new", _status, ctypes.c_char_p, _P(_P(_Performer)))
 _declare("pulsar_performer_free", None, _P(_Performer))
 _declare("pulsar_performer_wait_permission", _status, _P(_Performer), _P(_P(_Pulse)))
@@ -255,11 +268,14 @@ _declare("pulsar_daemon_free", None, _P(_Daemon))
 
 
 def _check(status: int) -> None:
-    """Raises the exception for a failed call, with the calling thread's last-error message."""
+    """Raises the exception for a failed call, with the calling thread's last-error message; hands the log
+    records the call produced to Python logging first."""
     if status == 0:
+        _drain_log()
         return
     raw = _lib.pulsar_last_error_message()
     message = raw.decode("utf-8", "replace") if raw else ""
+    _drain_log()
     raise EXCEPTIONS.get(status, PulsarError)(message, status)
 
 
@@ -268,9 +284,108 @@ def version() -> str:
     return _lib.pulsar_version().decode()
 
 
+# Logging: the library's records are queued inside it (pulsar_log_to_queue) and drained into
+# logging.getLogger("publisher_pulsar") after each call and by a background thread. One destination per process.
+_LEVELS = {
+    "ERROR": logging.ERROR,
+    "WARN": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "TRACE": 5,
+}
+_log_lock = threading.RLock()
+_log_mode: Optional[str] = None  # None (not chosen yet), "python", "stderr", "elsewhere"
+_drain_stop = threading.Event()
+_drainer: Optional[threading.Thread] = None
+#: Seconds between two background drains.
+LOG_DRAIN_INTERVAL = 0.2
+
+
+def _emit(text: bytes) -> None:
+    try:
+        record = json.loads(text.decode("utf-8", "replace"))
+    except ValueError:
+        logger.warning("libpulsar log record that is not JSON: %r", text)
+        return
+    level = _LEVELS.get(record.get("level", ""), logging.INFO)
+    if not logger.isEnabledFor(level):
+        return
+    fields = record.get("fields") or {}
+    message = record.get("message", "")
+    if fields:
+        message += " " + " ".join(f"{key}={value}" for key, value in fields.items())
+    logger.log(
+        level, "%s", message, extra={"pulsar_target": record.get("target", ""), "pulsar_fields": fields}
+    )
+
+
+def _drain_log() -> int:
+    """Hands every queued record to ``logger``; returns how many. Cheap (one call) when the queue is empty."""
+    if _log_mode != "python":
+        return 0
+    count = 0
+    with _log_lock:  # one drainer at a time, so records keep their order
+        while True:
+            out = ctypes.c_char_p()
+            if _lib.pulsar_log_next(ctypes.byref(out)) != 0 or not out.value:
+                return count
+            _emit(out.value)  # .value is a copy, taken before the next call on this thread
+            count += 1
+
+
+def _drain_loop() -> None:
+    while not _drain_stop.wait(LOG_DRAIN_INTERVAL):
+        try:
+            _drain_log()
+        except Exception:  # a broken handler must not kill the drain
+            pass
+
+
+def _stop_drainer() -> None:
+    _drain_stop.set()
+    if _drainer is not None:
+        _drainer.join(timeout=2)
+    try:
+        _drain_log()
+    except Exception:
+        pass
+
+
+def log_to_python(filter: Optional[str] = None, capacity: int = 10000) -> bool:
+    """Sends the library's log records to ``logging.getLogger("publisher_pulsar")`` (levels mapped, the
+    record's fields in ``extra={"pulsar_fields": ..., "pulsar_target": ...}``). ``filter`` is the library-side
+    filter (None: ``PULSAR_LOG``, else ``RUST_LOG``, else ``info``); Python's levels and handlers filter further.
+    The first Performer or Daemon calls this; call it earlier for another filter. Returns False when another
+    destination was already chosen for the process (``log_to_stderr``, or a host that set up tracing)."""
+    global _log_mode, _drainer
+    with _log_lock:
+        if _log_mode is not None:
+            return _log_mode == "python"
+        chosen = filter if filter is not None else os.environ.get("PULSAR_LOG")
+        status = _lib.pulsar_log_to_queue(None if chosen is None else _text_arg(chosen, "filter"), capacity)
+        if status == STATUS["OUT_OF_ORDER"]:
+            _log_mode = "elsewhere"
+            return False
+        _check(status)
+        _log_mode = "python"
+        _drainer = threading.Thread(target=_drain_loop, name="pulsar-log-drain", daemon=True)
+        _drainer.start()
+        atexit.register(_stop_drainer)
+        return True
+
+
 def log_to_stderr(filter: Optional[str] = None) -> None:
-    """Sends the library's log lines to standard error (once per process); ``filter`` like ``"debug"``."""
-    _check(_lib.pulsar_log_to_stderr(None if filter is None else _text_arg(filter, "filter")))
+    """Sends the library's log lines to standard error instead of Python logging (once per process, before
+    the first Performer or Daemon); ``filter`` like ``"debug"``."""
+    global _log_mode
+    with _log_lock:
+        _check(_lib.pulsar_log_to_stderr(None if filter is None else _text_arg(filter, "filter")))
+        _log_mode = "stderr"
+
+
+def _ensure_logging() -> None:
+    if _log_mode is None and os.environ.get("PULSAR_PYTHON_LOG") != "0":
+        log_to_python()
 
 
 def _text_arg(value: Union[str, bytes], name: str) -> bytes:
@@ -289,6 +404,20 @@ def _config_arg(config: Union[None, Mapping[str, Any], str, bytes], name: str) -
     if isinstance(config, (str, bytes, bytearray)):
         return _text_arg(config, name)
     raise TypeError(f"{name} must be a dict, JSON text or None, not {type(config).__name__}")
+
+
+def _serialized(method):
+    """Runs a Performer method under the performer's lock: a wait left running in an executor thread (a
+    cancelled ``wait_permission_async``) finishes before the next call on the same performer starts."""
+
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    wrapper.__name__ = method.__name__
+    wrapper.__qualname__ = method.__qualname__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -317,6 +446,8 @@ class Performer:
     """
 
     def __init__(self, config: Union[None, Mapping[str, Any], str, bytes] = None):
+        _ensure_logging()
+        self._lock = threading.RLock()
         handle = _P(_Performer)()
         _check(_lib.pulsar_performer_new(_config_arg(config, "config"), ctypes.byref(handle)))
         self._handle = handle
@@ -326,6 +457,7 @@ class Performer:
             raise ValueError("this Performer is closed")
         return self._handle
 
+    @_serialized
     def wait_permission(self) -> Pulse:
         """Blocks until the daemon releases this worker (admission, subscription, pulse); returns the pulse.
         Raises ``PulsarTimeoutError`` (daemon absent, queue too long, no pulse), ``PulsarAdmissionRefusedError``,
@@ -348,10 +480,12 @@ class Performer:
         finally:
             _lib.pulsar_pulse_free(pulse)
 
+    @_serialized
     def report_success(self) -> None:
         """Reports a successful action. Raises ``PulsarOutOfOrderError`` without a permission held."""
         _check(_lib.pulsar_performer_report_success(self._live()))
 
+    @_serialized
     def report_slow_down(self, message: Union[str, bytes], reason: Union[str, bytes] = "") -> None:
         """Reports a rate-limit error: the daemon releases one worker fewer per pulse (or pauses longer).
         ``message`` must not be empty."""
@@ -361,6 +495,7 @@ class Performer:
             )
         )
 
+    @_serialized
     def report_pause_for(self, micros: int, message: Union[str, bytes], reason: Union[str, bytes] = "") -> None:
         """Reports an error asking the daemon to stop pulsing for ``micros`` microseconds (e.g. a daily quota)."""
         if not 0 <= micros < 2**64:
@@ -371,6 +506,7 @@ class Performer:
             )
         )
 
+    @_serialized
     def report_early_termination(self, stand_on_subscription: bool = True) -> None:
         """Tells the daemon this worker ends early; with ``stand_on_subscription`` it gives back a permission
         held but not acted on."""
@@ -379,15 +515,59 @@ class Performer:
     @property
     def holds_permission(self) -> bool:
         """Whether a permission is held and its result not reported yet."""
-        out = ctypes.c_bool()
-        _check(_lib.pulsar_performer_holds_permission(self._live(), ctypes.byref(out)))
-        return out.value
+        with self._lock:
+            out = ctypes.c_bool()
+            _check(_lib.pulsar_performer_holds_permission(self._live(), ctypes.byref(out)))
+            return out.value
+
+    async def wait_permission_async(self, executor=None) -> Pulse:
+        """``wait_permission()`` for asyncio: the blocking wait runs in ``executor`` (the loop's default thread
+        pool when None), so the event loop keeps running other coroutines meanwhile. Same result and errors.
+
+        Cancellation: the awaiting task is cancelled at once, but the library call in the thread cannot be
+        interrupted; it goes on until it returns (at most about ``admissionTimeout + pulseTimeout``). If it then
+        obtains a permission nobody will receive, the permission is given back at once
+        (``report_early_termination(True)``), so the daemon does not count a worker that never acts. Until the
+        thread's call has returned the performer is busy: another call on it (from any thread) waits for it."""
+        loop = asyncio.get_running_loop()
+        guard = threading.Lock()
+        state = {"cancelled": False, "delivered": False}
+
+        def call() -> Optional[Pulse]:
+            with self._lock:
+                pulse = self.wait_permission()
+                with guard:
+                    if state["cancelled"]:
+                        self._give_back()
+                        return None
+                    state["delivered"] = True
+                return pulse
+
+        try:
+            return await loop.run_in_executor(executor, call)
+        except asyncio.CancelledError:
+            with guard:
+                state["cancelled"] = True
+                delivered = state["delivered"]
+            if delivered:  # the wait succeeded just as the task was cancelled: the pulse is dropped here
+                self._give_back()
+            raise
+
+    def _give_back(self) -> None:
+        try:
+            self.report_early_termination(True)
+        except (PulsarError, ValueError):
+            pass
 
     def close(self) -> None:
         """Frees the performer (a permission still held is given back). Idempotent."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            _lib.pulsar_performer_free(handle)
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            handle, self._handle = getattr(self, "_handle", None), None
+            if handle:
+                _lib.pulsar_performer_free(handle)
 
     def __enter__(self) -> "Performer":
         return self
@@ -410,6 +590,7 @@ class Daemon:
     (or leaving a ``with`` block) stops it, waits for ``run()`` to return, and frees it."""
 
     def __init__(self, config: Union[None, Mapping[str, Any], str, bytes] = None):
+        _ensure_logging()
         handle = _P(_Daemon)()
         _check(_lib.pulsar_daemon_new(_config_arg(config, "config"), ctypes.byref(handle)))
         self._handle = handle
