@@ -1,0 +1,100 @@
+<?php
+/**
+ * Checks the queue test's outcome (tests/laravel/run.sh). Arguments: RECORD_FILE LARAVEL_LOG SQLITE_FILE COUNT
+ * SLOW_IDS N PERIOD JITTER.
+ *
+ * 1. Exactly once: every job 1..COUNT has exactly one DONE; a job in SLOW_IDS started exactly twice (attempt 1
+ *    threw SlowDown, attempt 2 finished), any other job exactly once; the jobs and failed_jobs tables are empty.
+ * 2. The rate: by the jobs' own START times, no N+1 starts lie within PERIOD - JITTER seconds of one another
+ *    (JITTER allows for the time between the pulse's publication and the job's first line, which differs from one
+ *    worker to another; the smallest gap seen is printed).
+ * 3. Slow-downs shrink the pulses: Laravel's log file holds the daemon's "pulse iteration finished" records, and
+ *    at least one of them with errors > 0 has next_n < n.
+ */
+
+declare(strict_types=1);
+
+function fail(string $why): void
+{
+    fwrite(STDERR, "check-queue: FAIL: $why\n");
+    exit(1);
+}
+
+if ($argc !== 9) {
+    fwrite(STDERR, "usage: php check-queue.php RECORD_FILE LARAVEL_LOG SQLITE_FILE COUNT SLOW_IDS N PERIOD JITTER\n");
+    exit(2);
+}
+[, $recordFile, $logFile, $sqlite, $count, $slowIds, $n, $period, $jitter] = $argv;
+$count = (int) $count;
+$n = (int) $n;
+$period = (float) $period;
+$jitter = (float) $jitter;
+$slow = array_map('intval', array_filter(explode(',', $slowIds)));
+
+$starts = [];
+$startsById = [];
+$done = [];
+foreach (file($recordFile, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+    $f = explode(' ', $line);
+    if ($f[0] === 'START') {
+        $starts[] = (float) $f[3];
+        $startsById[(int) $f[1]][] = (int) $f[2];
+    } elseif ($f[0] === 'DONE') {
+        $done[(int) $f[1]] = ($done[(int) $f[1]] ?? 0) + 1;
+    }
+}
+for ($id = 1; $id <= $count; $id++) {
+    if (($done[$id] ?? 0) !== 1) {
+        fail("job $id finished " . ($done[$id] ?? 0) . ' times (expected exactly once)');
+    }
+    $expected = in_array($id, $slow, true) ? [1, 2] : [1];
+    if (($startsById[$id] ?? []) !== $expected) {
+        fail("job $id started with attempts [" . implode(',', $startsById[$id] ?? []) . '], expected [' . implode(',', $expected) . ']');
+    }
+}
+if (count($startsById) !== $count) {
+    fail('unexpected job ids started: ' . implode(',', array_diff(array_keys($startsById), range(1, $count))));
+}
+$pdo = new PDO('sqlite:' . $sqlite);
+foreach (['jobs', 'failed_jobs'] as $table) {
+    $left = (int) $pdo->query("SELECT COUNT(*) FROM $table")->fetchColumn();
+    if ($left !== 0) {
+        fail("$left rows left in $table");
+    }
+}
+printf("exactly once: %d jobs done once each, %d of them after one SlowDown; jobs and failed_jobs empty\n", $count, count($slow));
+
+sort($starts);
+$minGap = INF;
+for ($i = 0; $i + $n < count($starts); $i++) {
+    $gap = $starts[$i + $n] - $starts[$i];
+    $minGap = min($minGap, $gap);
+    if ($gap < $period - $jitter) {
+        fail(sprintf('%d starts within %.3f s (from %.6f): more than %d per %.2f s period', $n + 1, $gap, $starts[$i], $n, $period));
+    }
+}
+printf("rate: %d starts, any %d consecutive starts at least %.3f s apart (bound %.3f = %.2f - %.2f jitter)\n",
+    count($starts), $n + 1, $minGap, $period - $jitter, $period, $jitter);
+
+$pulses = 0;
+$shrunk = 0;
+foreach (file($logFile, FILE_IGNORE_NEW_LINES) ?: [] as $line) {
+    if (preg_match('/pulse iteration finished (\{.*\})\s*(\[\])?\s*$/', $line, $m) !== 1) {
+        continue;
+    }
+    $ctx = json_decode($m[1], true);
+    if (!is_array($ctx)) {
+        fail("unreadable pulse record in Laravel's log: $line");
+    }
+    $pulses++;
+    if (($ctx['errors'] ?? 0) > 0 && ($ctx['next_n'] ?? PHP_INT_MAX) < ($ctx['n'] ?? 0)) {
+        $shrunk++;
+    }
+}
+if ($pulses === 0) {
+    fail("no \"pulse iteration finished\" record in Laravel's log $logFile");
+}
+if ($shrunk === 0) {
+    fail('no pulse with errors shrank N (next_n < n) in Laravel\'s log');
+}
+printf("adaptation: %d pulse records in Laravel's log, %d with slow-down errors shrank N\n", $pulses, $shrunk);
