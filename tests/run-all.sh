@@ -8,7 +8,7 @@ root=$(pwd)
 section() { printf '\n==== %s ====\n' "$*"; }
 
 packages=(pkg-config libzmq3-dev php8.2-cli php8.2-dev php-zmq phpunit libclang-dev python3-pytest python3-prometheus-client make gcc dpkg-dev binutils
-  php-laravel-framework php8.2-sqlite3)
+  php-laravel-framework php8.2-sqlite3 php-guzzlehttp-psr7)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,14 +1,17 @@
 <?php
 /**
  * Checks the queue test's outcome (tests/laravel/run.sh). Arguments: RECORD_FILE LARAVEL_LOG SQLITE_FILE COUNT
- * SLOW_IDS N PERIOD JITTER.
+ * RETRIED_IDS PAUSE_IDS N PERIOD JITTER.
  *
- * 1. Exactly once: every job 1..COUNT has exactly one DONE; a job in SLOW_IDS started exactly twice (attempt 1
- *    threw SlowDown, attempt 2 finished), any other job exactly once; the jobs and failed_jobs tables are empty.
+ * 1. Exactly once: every job 1..COUNT has exactly one DONE; a job in RETRIED_IDS started exactly twice (attempt 1
+ *    threw SlowDown or a 429 RequestException and was released, attempt 2 finished), any other job exactly once;
+ *    the jobs and failed_jobs tables are empty.
  * 2. The rate: by the jobs' own START times, no N+1 starts lie within PERIOD - JITTER seconds of one another
  *    (JITTER allows for the time between the pulse's publication and the job's first line, which differs from one
  *    worker to another; the smallest gap seen is printed).
- * 3. Slow-downs shrink the pulses: Laravel's log file holds the daemon's "pulse iteration finished" records, and
+ * 3. Pauses: after a job of PAUSE_IDS threw its 429 with Retry-After: 1, no job started for a second (beyond the
+ *    JITTER of a job released by the same pulse).
+ * 4. Slow-downs shrink the pulses: Laravel's log file holds the daemon's "pulse iteration finished" records, and
  *    at least one of them with errors > 0 has next_n < n.
  */
 
@@ -20,11 +23,13 @@ function fail(string $why): void
     exit(1);
 }
 
-if ($argc !== 9) {
-    fwrite(STDERR, "usage: php check-queue.php RECORD_FILE LARAVEL_LOG SQLITE_FILE COUNT SLOW_IDS N PERIOD JITTER\n");
+if ($argc !== 10) {
+    fwrite(STDERR, "usage: php check-queue.php RECORD_FILE LARAVEL_LOG SQLITE_FILE COUNT RETRIED_IDS PAUSE_IDS N PERIOD JITTER\n");
     exit(2);
 }
-[, $recordFile, $logFile, $sqlite, $count, $slowIds, $n, $period, $jitter] = $argv;
+[, $recordFile, $logFile, $sqlite, $count, $slowIds, $pauseIds, $n, $period, $jitter] = $argv;
+$pauses = array_map('intval', array_filter(explode(',', $pauseIds)));
+$throws = [];
 $count = (int) $count;
 $n = (int) $n;
 $period = (float) $period;
@@ -39,6 +44,8 @@ foreach (file($recordFile, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] 
     if ($f[0] === 'START') {
         $starts[] = (float) $f[3];
         $startsById[(int) $f[1]][] = (int) $f[2];
+    } elseif ($f[0] === 'THROW') {
+        $throws[(int) $f[1]] = (float) $f[3];
     } elseif ($f[0] === 'DONE') {
         $done[(int) $f[1]] = ($done[(int) $f[1]] ?? 0) + 1;
     }
@@ -62,7 +69,7 @@ foreach (['jobs', 'failed_jobs'] as $table) {
         fail("$left rows left in $table");
     }
 }
-printf("exactly once: %d jobs done once each, %d of them after one SlowDown; jobs and failed_jobs empty\n", $count, count($slow));
+printf("exactly once: %d jobs done once each, %d of them on a second attempt after a SlowDown or a 429; jobs and failed_jobs empty\n", $count, count($slow));
 
 sort($starts);
 $minGap = INF;
@@ -75,6 +82,18 @@ for ($i = 0; $i + $n < count($starts); $i++) {
 }
 printf("rate: %d starts, any %d consecutive starts at least %.3f s apart (bound %.3f = %.2f - %.2f jitter)\n",
     count($starts), $n + 1, $minGap, $period - $jitter, $period, $jitter);
+
+foreach ($pauses as $id) {
+    if (!isset($throws[$id])) {
+        fail("job $id did not throw its 429 with Retry-After");
+    }
+    foreach ($starts as $start) {
+        if ($start > $throws[$id] + $jitter && $start < $throws[$id] + 1.0) {
+            fail(sprintf('a job started %.3f s after job %d\'s Retry-After: 1 (the pause was not kept)', $start - $throws[$id], $id));
+        }
+    }
+    printf("pause: no job started within 1 s after job %d's 429 with Retry-After: 1\n", $id);
+}
 
 $pulses = 0;
 $shrunk = 0;

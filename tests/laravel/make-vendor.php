@@ -5,7 +5,8 @@
  *
  * - autoload.php: Debian's Laravel autoloader (Illuminate/autoload.php on PHP's include_path, which pulls in
  *   Symfony, Monolog, Carbon, ...), the application's own App\ namespace, and the PSR-4 map of the repository's
- *   composer.json (React\PublisherPulsar\ FFI classes and the PublisherPulsar\Laravel\ bridge).
+ *   composer.json (React\PublisherPulsar\ FFI classes and the PublisherPulsar\Laravel\ bridge), and Debian's
+ *   guzzlehttp/psr7 (a Laravel 8 application requires guzzlehttp/guzzle; its HTTP client's responses need it).
  * - installed.json: the package's name and its `extra`, so that Laravel's package discovery registers
  *   extra.laravel.providers exactly as in a composer project.
  *
@@ -31,7 +32,7 @@ foreach ($composer['autoload']['psr-4'] ?? [] as $prefix => $directories) {
 
 @mkdir("$app/vendor/composer", 0777, true);
 $autoload = "<?php\n\ndeclare(strict_types=1);\n\n// Written by tests/laravel/make-vendor.php (a stand-in for composer's autoloader).\n"
-    . "require_once 'Illuminate/autoload.php';\n\n"
+    . "require_once 'Illuminate/autoload.php';\nrequire_once 'GuzzleHttp/Psr7/autoload.php';\n\n"
     . '$map = ' . var_export($map, true) . ";\n\n"
     . <<<'PHP'
 spl_autoload_register(static function (string $class) use ($map): void {

@@ -7,14 +7,17 @@ namespace App\Jobs;
 use Illuminate\Bus\Queueable;
 use Illuminate\Contracts\Queue\ShouldQueue;
 use Illuminate\Foundation\Bus\Dispatchable;
+use Illuminate\Http\Client\RequestException;
+use Illuminate\Http\Client\Response;
 use Illuminate\Queue\InteractsWithQueue;
 use PublisherPulsar\Laravel\Exceptions\SlowDown;
 use PublisherPulsar\Laravel\Middleware\WaitForPermission;
 
 /**
  * The queue test's job: appends "START <id> <attempt> <microtime> <pid>" to the record file when it runs (after
- * WaitForPermission let it), then either throws SlowDown (on the first attempt of a job dispatched with
- * $slowDownFirst) or appends "DONE <id> <attempt> <microtime>".
+ * WaitForPermission let it). On its first attempt, as $firstAttempt says, it throws SlowDown ('slowdown'), or the
+ * RequestException of Laravel's HTTP client for a 429 response without ('http429') or with a `Retry-After: 1`
+ * header ('retry-after'); otherwise ('ok', or any later attempt) it appends "DONE <id> <attempt> <microtime>".
  */
 class RecordedJob implements ShouldQueue
 {
@@ -22,7 +25,7 @@ class RecordedJob implements ShouldQueue
 
     public int $tries = 5;
 
-    public function __construct(public int $id, public bool $slowDownFirst, public string $recordFile)
+    public function __construct(public int $id, public string $firstAttempt, public string $recordFile)
     {
     }
 
@@ -37,9 +40,18 @@ class RecordedJob implements ShouldQueue
         $attempt = $this->attempts();
         $this->record(sprintf('START %d %d %.6f %d', $this->id, $attempt, microtime(true), getmypid()));
         usleep(20_000);
-        if ($this->slowDownFirst && $attempt === 1) {
-            $this->record(sprintf('SLOWDOWN %d %d %.6f', $this->id, $attempt, microtime(true)));
-            throw new SlowDown("job {$this->id}: the remote service said 429", 'TEST_RATE_LIMIT');
+        if ($attempt === 1 && $this->firstAttempt !== 'ok') {
+            $this->record(sprintf('THROW %d %d %.6f %s', $this->id, $attempt, microtime(true), $this->firstAttempt));
+            switch ($this->firstAttempt) {
+                case 'slowdown':
+                    throw new SlowDown("job {$this->id}: the remote service said 429", 'TEST_RATE_LIMIT');
+                case 'http429':
+                    throw new RequestException(new Response(new \GuzzleHttp\Psr7\Response(429, [], 'slow down')));
+                case 'retry-after':
+                    throw new RequestException(new Response(new \GuzzleHttp\Psr7\Response(429, ['Retry-After' => '1'], 'wait')));
+                default:
+                    throw new \LogicException("unknown first-attempt mode {$this->firstAttempt}");
+            }
         }
         $this->record(sprintf('DONE %d %d %.6f', $this->id, $attempt, microtime(true)));
     }
