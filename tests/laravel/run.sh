@@ -13,6 +13,8 @@
 #     exactly once, never more than 2 starts per period, the slow-downs shrank N, the Retry-After paused every
 #     worker, pulsar:status shows the daemon, SIGTERM ends pulsar:serve with status 0 (tests/laravel/check-queue.php).
 #
+#  3. WaitForPermission's reading of Retry-After (seconds, HTTP dates) (tests/laravel/check-retry-after.php).
+#
 # Every wait is bounded; every process started here is stopped on exit. Usage: bash tests/laravel/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -166,6 +168,8 @@ queue() {
   echo "[$impl] pulsar:status:"; sed 's/^/    /' status.out | head -12
   cd "$root"
 }
+
+php tests/laravel/check-retry-after.php
 
 for implementation in ext ffi; do
   set_impl "$implementation"
