@@ -6,9 +6,12 @@
  * 1. Exactly once: every job 1..COUNT has exactly one DONE; a job in RETRIED_IDS started exactly twice (attempt 1
  *    threw SlowDown or a 429 RequestException and was released, attempt 2 finished), any other job exactly once;
  *    the jobs and failed_jobs tables are empty.
- * 2. The rate: by the jobs' own START times, no N+1 starts lie within PERIOD - JITTER seconds of one another
- *    (JITTER allows for the time between the pulse's publication and the job's first line, which differs from one
- *    worker to another; the smallest gap seen is printed).
+ * 2. The rate: by the jobs' own START times, no N+1 starts lie within PERIOD - JITTER seconds of one another.
+ *    Why a JITTER: the daemon spaces its pulses, not the jobs' first lines; between a pulse's publication and the
+ *    job's START line lie the pulse's delivery, the worker's unserialize() and the middleware's return, which
+ *    differ from one worker to another. Two starts of one pulse followed by an early start of the next may thus
+ *    be slightly closer than PERIOD. run.sh allows 0.1 s; the smallest gap seen is printed (about 0.50 s in
+ *    practice, so the allowance has not been used).
  * 3. Pauses: after a job of PAUSE_IDS threw its 429 with Retry-After: 1, no job started for a second (beyond the
  *    JITTER of a job released by the same pulse).
  * 4. Slow-downs shrink the pulses: Laravel's log file holds the daemon's "pulse iteration finished" records, and
