@@ -12,7 +12,7 @@
  *    differ from one worker to another. Two starts of one pulse followed by an early start of the next may thus
  *    be slightly closer than PERIOD. run.sh allows 0.1 s; the smallest gap seen is printed (about 0.50 s in
  *    practice, so the allowance has not been used).
- * 3. Pauses: after a job of PAUSE_IDS threw its 429 with Retry-After: 1, no job started for a second (beyond the
+ * 3. Pauses: after a job of PAUSE_IDS threw its 429 with Retry-After: 1 (or PauseFor(1)), no job started for a second (beyond the
  *    JITTER of a job released by the same pulse).
  * 4. Slow-downs shrink the pulses: Laravel's log file holds the daemon's "pulse iteration finished" records, and
  *    at least one of them with errors > 0 has next_n < n.
@@ -72,7 +72,7 @@ foreach (['jobs', 'failed_jobs'] as $table) {
         fail("$left rows left in $table");
     }
 }
-printf("exactly once: %d jobs done once each, %d of them on a second attempt after a SlowDown or a 429; jobs and failed_jobs empty\n", $count, count($slow));
+printf("exactly once: %d jobs done once each, %d of them on a second attempt after a SlowDown, a 429 or a PauseFor; jobs and failed_jobs empty\n", $count, count($slow));
 
 sort($starts);
 $minGap = INF;
@@ -88,14 +88,14 @@ printf("rate: %d starts, any %d consecutive starts at least %.3f s apart (bound 
 
 foreach ($pauses as $id) {
     if (!isset($throws[$id])) {
-        fail("job $id did not throw its 429 with Retry-After");
+        fail("job $id did not throw its pause (429 with Retry-After, or PauseFor)");
     }
     foreach ($starts as $start) {
         if ($start > $throws[$id] + $jitter && $start < $throws[$id] + 1.0) {
-            fail(sprintf('a job started %.3f s after job %d\'s Retry-After: 1 (the pause was not kept)', $start - $throws[$id], $id));
+            fail(sprintf('a job started %.3f s after job %d asked for a 1 s pause (the pause was not kept)', $start - $throws[$id], $id));
         }
     }
-    printf("pause: no job started within 1 s after job %d's 429 with Retry-After: 1\n", $id);
+    printf("pause: no job started within 1 s after job %d asked for a 1 s pause\n", $id);
 }
 
 $pulses = 0;

@@ -9,9 +9,10 @@
 #     reach the application's Monolog log file; SIGTERM ends both daemon commands with status 0.
 #  2. The bridge (php-ext/laravel): PulsarServiceProvider found by package discovery, pulsar:serve at N=2 per
 #     0.5 s, 30 queued jobs through the WaitForPermission middleware on 4 queue:work processes; on their first
-#     attempt 6 throw SlowDown, one a 429 RequestException, one a 429 with Retry-After: 1. Each job finished
-#     exactly once, never more than 2 starts per period, the slow-downs shrank N, the Retry-After paused every
-#     worker, pulsar:status shows the daemon, SIGTERM ends pulsar:serve with status 0 (tests/laravel/check-queue.php).
+#     attempt 6 throw SlowDown, one a 429 RequestException, one a 429 with Retry-After: 1, one PauseFor(1). Each
+#     job finished exactly once, never more than 2 starts per period, the slow-downs shrank N, the Retry-After and
+#     the PauseFor paused every worker, pulsar:status shows the daemon, SIGTERM ends pulsar:serve with status 0
+#     (tests/laravel/check-queue.php). `vendor:publish --tag=pulsar-config` publishes config/pulsar.php.
 #
 #  3. WaitForPermission's reading of Retry-After (seconds, HTTP dates) (tests/laravel/check-retry-after.php).
 #
@@ -131,14 +132,16 @@ seeds() {
 
 queue() {
   local app; app=$(new_app "queue-$impl")
-  local count=30 slow=3,7,11,19,23,29 http429=13 retry_after=17 n=2 period=0.5 jitter=0.1
+  local count=30 slow=3,7,11,19,23,29 http429=13 retry_after=17 pause_for=25 n=2 period=0.5 jitter=0.1
   export PULSAR_SUBSCRIBERS_PER_ITERATION=$n PULSAR_PULSATION_ITERATION_PERIOD=$period
   export PULSAR_PUBLISH_ADDRESS="tcp://127.0.0.1:$(free_port)" PULSAR_PULL_ADDRESS="tcp://127.0.0.1:$(free_port)"
   export PULSAR_REPLY_STACK_ADDRESS="tcp://127.0.0.1:$(free_port)"
   export PULSAR_ADMISSION_TIMEOUT=20 PULSAR_PULSE_TIMEOUT=20 PULSAR_SEND_TIMEOUT=5
   cd "$app"
   "${php[@]}" artisan test:dispatch "$count" "$app/records.txt" --slow-down="$slow" \
-    --http429="$http429" --retry-after="$retry_after" >/dev/null
+    --http429="$http429" --retry-after="$retry_after" --pause-for="$pause_for" >/dev/null
+  "${php[@]}" artisan vendor:publish --tag=pulsar-config >/dev/null
+  grep -q PULSAR_SUBSCRIBERS_PER_ITERATION config/pulsar.php || fail "[$impl] vendor:publish did not publish config/pulsar.php"
   "${php[@]}" artisan pulsar:serve > serve.out 2>&1 & local serve=$!; pids+=("$serve")
   wait_for 20 grep -qs '"state": "running"' storage/framework/pulsar-status.json \
     || { cat serve.out >&2; fail "[$impl] pulsar:serve did not start within 20 s"; }
@@ -164,7 +167,7 @@ queue() {
   wait_exit "$serve" 15; [ "$status" = 0 ] || { cat serve.out >&2; fail "[$impl] pulsar:serve exited with $status on SIGTERM"; }
   grep -q '"state": "stopped"' storage/framework/pulsar-status.json || fail "[$impl] the status file does not say stopped"
   php "$root/tests/laravel/check-queue.php" "$app/records.txt" storage/logs/laravel.log database/database.sqlite \
-    "$count" "$slow,$http429,$retry_after" "$retry_after" "$n" "$period" "$jitter" | sed "s/^/[$impl] /"
+    "$count" "$slow,$http429,$retry_after,$pause_for" "$retry_after,$pause_for" "$n" "$period" "$jitter" | sed "s/^/[$impl] /"
   echo "[$impl] pulsar:status:"; sed 's/^/    /' status.out | head -12
   cd "$root"
 }

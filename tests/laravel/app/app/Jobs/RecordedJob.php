@@ -10,6 +10,7 @@ use Illuminate\Foundation\Bus\Dispatchable;
 use Illuminate\Http\Client\RequestException;
 use Illuminate\Http\Client\Response;
 use Illuminate\Queue\InteractsWithQueue;
+use PublisherPulsar\Laravel\Exceptions\PauseFor;
 use PublisherPulsar\Laravel\Exceptions\SlowDown;
 use PublisherPulsar\Laravel\Middleware\WaitForPermission;
 
@@ -17,7 +18,7 @@ use PublisherPulsar\Laravel\Middleware\WaitForPermission;
  * The queue test's job: appends "START <id> <attempt> <microtime> <pid>" to the record file when it runs (after
  * WaitForPermission let it). On its first attempt, as $firstAttempt says, it throws SlowDown ('slowdown'), or the
  * RequestException of Laravel's HTTP client for a 429 response without ('http429') or with a `Retry-After: 1`
- * header ('retry-after'); otherwise ('ok', or any later attempt) it appends "DONE <id> <attempt> <microtime>".
+ * header ('retry-after'), or PauseFor(1) ('pausefor'); otherwise ('ok', or any later attempt) it appends "DONE <id> <attempt> <microtime>".
  */
 class RecordedJob implements ShouldQueue
 {
@@ -49,6 +50,8 @@ class RecordedJob implements ShouldQueue
                     throw new RequestException(new Response(new \GuzzleHttp\Psr7\Response(429, [], 'slow down')));
                 case 'retry-after':
                     throw new RequestException(new Response(new \GuzzleHttp\Psr7\Response(429, ['Retry-After' => '1'], 'wait')));
+                case 'pausefor':
+                    throw new PauseFor(1, "job {$this->id}: the remote service wants a second's rest", 'TEST_PAUSE');
                 default:
                     throw new \LogicException("unknown first-attempt mode {$this->firstAttempt}");
             }
