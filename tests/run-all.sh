@@ -7,7 +7,8 @@ root=$(pwd)
 
 section() { printf '\n==== %s ====\n' "$*"; }
 
-packages=(pkg-config libzmq3-dev php8.2-cli php8.2-dev php-zmq phpunit libclang-dev python3-pytest python3-prometheus-client python3-venv make gcc dpkg-dev binutils)
+packages=(pkg-config libzmq3-dev php8.2-cli php8.2-dev php-zmq phpunit libclang-dev python3-pytest python3-prometheus-client python3-venv make gcc dpkg-dev binutils
+  php-laravel-framework php8.2-sqlite3 php-guzzlehttp-psr7)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,8 +35,8 @@ cargo test --workspace
 
 # Further suites register themselves here: each is a script that reuses the target dir built above.
 # packaging/check-debs.sh builds the Debian packages from that debug build and checks them.
-for suite in tests/c/run.sh tests/python/run.sh tests/python/run-wheel.sh tests/phpunit/run.sh tests/phpunit/run-ffi.sh packaging/check-debs.sh \
-  rust/wire/fuzz/run.sh; do
+for suite in tests/c/run.sh tests/python/run.sh tests/python/run-wheel.sh tests/phpunit/run.sh tests/phpunit/run-ffi.sh \
+  tests/laravel/run.sh packaging/check-debs.sh rust/wire/fuzz/run.sh; do
   if [ -f "$suite" ]; then
     section "$suite"
     bash "$suite"
