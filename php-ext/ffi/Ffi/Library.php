@@ -127,6 +127,8 @@ PulsarStatus pulsar_pulse_class_name(const struct PulsarPulse *pulse, const char
 PulsarStatus pulsar_pulse_properties_json(const struct PulsarPulse *pulse, const char **out);
 PulsarStatus pulsar_pulse_bytes(const struct PulsarPulse *pulse, const uint8_t **out_data, size_t *out_len);
 void pulsar_pulse_free(struct PulsarPulse *pulse);
+const char *pulsar_status_name(uint32_t status);
+const char *pulsar_abi_description(void);
 C;
 
     /** Where libpulsar is looked for when PULSAR_LIB is not set, in this order (the repository's builds last). */
