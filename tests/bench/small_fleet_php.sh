@@ -10,8 +10,8 @@ target/release/pulsard --reply-stack-address "$adm" --publish-address "$pub" --p
 d=$!
 sleep 0.5
 for i in 1 2 3 4 5; do php tests/php/worker.php --admission "$adm" --publish "$pub" --push "$pull" --id w$i --seconds 12 > "${TMPDIR:-/tmp}/five_$i.txt" & done
-wait $(jobs -p | grep -v $d) 2>/dev/null || true
-sleep 13
+# The workers end by themselves (--seconds 12; every socket wait bounded by worker.php's timeout).
+wait $(jobs -p | grep -v "^$d$") 2>/dev/null || true
 kill $d
 cat "${TMPDIR:-/tmp}"/five_*.txt | awk '$1=="GRANT"{print $3}' | sort -n | python3 -c '
 import sys

@@ -126,10 +126,10 @@ mod tests {
         assert_eq!(xpub.recv_bytes(0).expect("end of a connection"), vec![0]);
     }
 
-    #[test]
-    fn a_frame_says_which_connection_it_came_from() {
-        let ctx = zmq::Context::new();
-        let mut router = ctx.socket(zmq::ROUTER).expect("router");
+    /// A ROUTER on a loopback port with one REQ peer whose "hello" is on its way (the REQ must outlive the test's
+    /// reads: it is returned).
+    fn router_with_a_request(ctx: &zmq::Context) -> (zmq::Socket, zmq::Socket) {
+        let router = ctx.socket(zmq::ROUTER).expect("router");
         router.bind("tcp://127.0.0.1:*").expect("bind");
         let endpoint = router
             .get_last_endpoint()
@@ -138,6 +138,13 @@ mod tests {
         let req = ctx.socket(zmq::REQ).expect("req");
         req.connect(&endpoint).expect("connect");
         req.send(&b"hello"[..], 0).expect("send");
+        (router, req)
+    }
+
+    #[test]
+    fn a_frame_says_which_connection_it_came_from() {
+        let ctx = zmq::Context::new();
+        let (mut router, _req) = router_with_a_request(&ctx);
         router.set_rcvtimeo(2000).expect("rcvtimeo");
         let id = recv_frame(&mut router, 0).expect("routing id");
         assert!(id.more && id.source_fd.is_some_and(|fd| fd >= 0), "{id:?}");
@@ -156,15 +163,7 @@ mod tests {
         // libzmq 4.3 prefetches the message when a poll asks whether the ROUTER is readable, and the routing id
         // it makes up then carries no connection: the daemon takes it from the frames that came off the wire.
         let ctx = zmq::Context::new();
-        let mut router = ctx.socket(zmq::ROUTER).expect("router");
-        router.bind("tcp://127.0.0.1:*").expect("bind");
-        let endpoint = router
-            .get_last_endpoint()
-            .expect("endpoint")
-            .expect("utf-8 endpoint");
-        let req = ctx.socket(zmq::REQ).expect("req");
-        req.connect(&endpoint).expect("connect");
-        req.send(&b"hello"[..], 0).expect("send");
+        let (mut router, _req) = router_with_a_request(&ctx);
         let mut items = [router.as_poll_item(zmq::POLLIN)];
         assert_eq!(zmq::poll(&mut items, 2000).expect("poll"), 1);
         let frames: Vec<Frame> = (0..3)

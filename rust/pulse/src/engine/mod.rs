@@ -215,8 +215,9 @@ pub struct Stats {
     pub subscriptions: u32,
     /// Released workers whose result is owed now (slots held by acting workers).
     pub acting: u32,
-    /// Admitted workers found gone before their pulse (connection closed, or their admission reply could not be
-    /// delivered).
+    /// Admitted workers whose tracked place was dropped: found gone before their pulse (connection closed, or
+    /// their admission reply could not be delivered), or asking again after a pulse they were not counted for
+    /// (see [`Event::AskedAgain`]).
     pub departed: u64,
     /// Admitted workers that asked again while still tracked: their place stayed, anonymous, for the
     /// subscription a publish took them for (see [`Event::AskedAgain`]).
