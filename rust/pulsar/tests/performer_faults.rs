@@ -190,3 +190,48 @@ fn daemon_killed_during_the_pulse_wait_gives_a_timeout_and_a_restart_serves_agai
     performer.wait_permission().expect("second permission");
     performer.report_success().expect("report");
 }
+
+#[test]
+fn a_worker_waiting_for_admission_is_served_within_3_s_of_a_restart_with_default_timeouts() {
+    let (reply_stack, publish, pull) = fixed_addresses();
+    let pulsard = Pulsard::start(&reply_stack, &publish, &pull, BUSY_DAEMON);
+
+    // The first worker takes the only slot and keeps it, so the second one waits in the admission queue.
+    let mut holder =
+        Performer::connect(performer_on(&reply_stack, &publish, &pull)).expect("connect");
+    holder
+        .wait_permission()
+        .expect("the first worker is served");
+    // Default timeouts (the admission wait is 60 s): the restart, not a timeout, must bring the next request.
+    let mut config = performer_on(&reply_stack, &publish, &pull);
+    let defaults = PerformerConfig::default();
+    config.admission_timeout = defaults.admission_timeout;
+    config.pulse_timeout = defaults.pulse_timeout;
+    config.send_timeout = defaults.send_timeout;
+    let waiter = thread::spawn(move || {
+        let mut performer = Performer::connect(config).expect("connect");
+        let outcome = performer.wait_permission().map(|pulse| pulse.bytes);
+        let served_at = Instant::now();
+        if outcome.is_ok() {
+            performer.report_success().expect("report");
+        }
+        (outcome, served_at)
+    });
+    thread::sleep(Duration::from_millis(300));
+    pulsard.kill();
+    drop(holder);
+    thread::sleep(Duration::from_millis(500));
+
+    let restarted_at = Instant::now();
+    let _pulsard = Pulsard::start(&reply_stack, &publish, &pull, BUSY_DAEMON);
+    let (outcome, served_at) = waiter.join().expect("waiter thread");
+    assert_eq!(
+        outcome.expect("the same call is served by the restarted daemon"),
+        vector("03_PublisherToSubscribersDto.bin")
+    );
+    let after = served_at.saturating_duration_since(restarted_at);
+    assert!(
+        after < Duration::from_secs(3),
+        "served {after:?} after the restart; the request must go again as soon as the daemon is back"
+    );
+}
