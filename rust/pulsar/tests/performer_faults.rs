@@ -154,25 +154,31 @@ fn daemon_killed_during_the_admission_wait_gives_a_timeout_and_a_restart_serves_
 #[test]
 fn daemon_killed_during_the_pulse_wait_gives_a_timeout_and_a_restart_serves_again() {
     let (reply_stack, publish, pull) = fixed_addresses();
-    // A long period: after its first pulse, the worker is admitted again and then waits for the next pulse.
+    // A long period: after its first pulse (a period after the daemon's start), the worker is admitted again and
+    // then waits for the next pulse, which is due only a period later.
     let pulsard = Pulsard::start(
         &reply_stack,
         &publish,
         &pull,
-        &["--pulsation-iteration-period", "120"],
+        &["--pulsation-iteration-period", "1.2"],
     );
     let mut config = performer_on(&reply_stack, &publish, &pull);
     config.pulse_timeout = Duration::from_millis(1_500);
+    let (first_done, first_reported) = std::sync::mpsc::channel();
     let waiter = thread::spawn(move || {
         let mut performer = Performer::connect(config).expect("connect");
         performer
             .wait_permission()
-            .expect("the first pulse at once");
+            .expect("the first pulse, a period after the start");
         performer.report_success().expect("report");
+        first_done.send(()).expect("main thread waits");
         let started = Instant::now();
         let first = performer.wait_permission().map(|_| ());
         (performer, first, started.elapsed())
     });
+    first_reported
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the first pulse within the admission timeout");
     thread::sleep(Duration::from_millis(300));
     pulsard.kill();
     let (mut performer, first, waited) = waiter.join().expect("waiter thread");
