@@ -32,7 +32,7 @@
 //! anyone and serves it with its first pulse (`docs/protocol.md` §4, rule 13).
 //!
 //! # Modules
-//! [`config`] holds the settings and their JSON form, `admission` the REQ link that resends after a restart,
+//! `config` holds the settings and their JSON form, `admission` the REQ link that resends after a restart,
 //! `socket` the bounded receive every step shares.
 
 mod admission;
