@@ -13,6 +13,7 @@
 //! - [`metrics`]: Prometheus metrics and a health check over HTTP, from the daemon's counters.
 //! - [`log_record`]: a `tracing` event flattened into the record every host hands to its users.
 
+pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod error;
