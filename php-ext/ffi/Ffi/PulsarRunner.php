@@ -115,94 +115,105 @@ final class PulsarRunner
     }
 
     /**
-     * The libpulsar JSON settings (keys as in `pulsard --config`) and the logger of a PublisherPulsarDto: every
-     * getter is read, null keeps the default, values are converted as the extension converts them
-     * (php-ext/src/settings.rs). Ranges and addresses are checked by libpulsar.
+     * The libpulsar JSON settings (keys as in `pulsard --config`) and the logger of a PublisherPulsarDto. The
+     * getters come from libpulsar's settings table (`pulsar_settings_json()`, the core's one definition, which the
+     * extension iterates too): every row with a PHP getter is read, null keeps the default, and values are
+     * converted to the row's type as the extension converts them (php-ext/src/settings.rs). Ranges and addresses
+     * are checked by libpulsar, never here.
      *
      * @return array{0: array<string,mixed>, 1: mixed}
      */
-    private static function settings(PublisherPulsarDto $dto): array
+    public static function settings(PublisherPulsarDto $dto): array
     {
         $c = [];
-        $name = Convert::text($dto->getModuleName(), 'setModuleName()');
-        if ($name !== null) {
-            $c['moduleName'] = $name;
-        }
-        $command = Convert::text($dto->getReplyStackCommandName(), 'setReplyStackCommandName()');
-        if ($command !== null) {
-            $c['replyStackCommandName'] = $command;
-        }
-        foreach ([
-            'pulsationIterationPeriod',
-            'performerContainerActionMaxExecutionTime',
-            'maxWaitReplyStackResult',
-            'maxWaitAllSubscribersReadyBeforePublish',
-        ] as $setting) {
-            $seconds = Convert::seconds($dto->{'get' . ucfirst($setting)}(), 'set' . ucfirst($setting) . '()');
-            if ($seconds !== null) {
-                $c[$setting] = $seconds;
-            }
-        }
-        $setter = 'setSubscribersPerIteration()';
-        $n = Convert::integer($dto->getSubscribersPerIteration(), $setter);
-        if ($n !== null) {
-            if ($n < 0 || $n > 4294967295) {
-                throw Failure::setting("$setter needs a whole number from 1 to 4294967295, got $n");
-            }
-            $c['subscribersPerIteration'] = $n;
-        }
-        $setter = 'setTimerIterationsLimit()';
-        $n = Convert::integer($dto->getTimerIterationsLimit(), $setter);
-        if ($n !== null) {
-            if ($n < 0) {
-                throw Failure::setting("$setter needs 0 (no limit) or a positive number, got $n");
-            }
-            $c['timerIterationsLimit'] = $n;
-        }
-        $setter = 'setMaxAdmissionQueue()';
-        $n = Convert::integer($dto->getMaxAdmissionQueue(), $setter);
-        if ($n !== null) {
-            if ($n < 0) {
-                throw Failure::setting("$setter needs a positive number, got $n");
-            }
-            $c['maxAdmissionQueue'] = $n;
-        }
-        $published = $dto->getPublisherToSubscribersDto();
-        if ($published !== null) {
-            Convert::expectInstance($published, PublisherToSubscribersDto::class, 'setPublisherToSubscribersDto()');
-            // The user's own exception (e.g. from __serialize) reaches the caller unchanged.
-            $bytes = serialize($published);
-            if (preg_match('//u', $bytes) !== 1) {
-                throw Failure::setting(
-                    'setPublisherToSubscribersDto(): the serialize() bytes of ' . get_class($published)
-                    . ' are not UTF-8, and libpulsar takes them in its JSON settings (use the pulsar extension for'
-                    . ' binary properties, or encode them, e.g. with base64)'
-                );
-            }
-            $c['publisherToSubscribersDto'] = $bytes;
-        }
         $sockets = $dto->getPulsarSocketsParams();
         if ($sockets !== null) {
             Convert::expectInstance($sockets, PulsarSocketsParamsDto::class, 'setPulsarSocketsParams()');
-            $addresses = [];
-            foreach ([
-                'replyToReplyStackSocketAddress',
-                'pushToReplyStackSocketAddress',
-                'publishSocketAddress',
-                'pullSocketAddress',
-                'replyStackSocketAddress',
-            ] as $setting) {
-                $name = ucfirst($setting);
-                $address = Convert::text($sockets->{"get$name"}(), "PulsarSocketsParamsDto::set$name()");
-                if ($address !== null) {
-                    $addresses[$setting] = $address;
-                }
+        }
+        foreach (self::table() as $setting) {
+            $getter = $setting['phpGetter'];
+            if ($getter === null) {
+                continue;
             }
-            if ($addresses !== []) {
-                $c['pulsarSocketsParams'] = $addresses;
+            $owner = $setting['nested'] ? $sockets : $dto;
+            if ($owner === null) {
+                continue;
+            }
+            $value = $owner->$getter();
+            if ($value === null) {
+                continue;
+            }
+            $converted = self::convert($value, $setting['type'], $setting['phpSetter']);
+            if ($setting['nested']) {
+                $c['pulsarSocketsParams'][$setting['key']] = $converted;
+            } else {
+                $c[$setting['key']] = $converted;
             }
         }
         return [$c, $dto->getLogger()];
+    }
+
+    /**
+     * The configuration manage() would run with, as JSON, after libpulsar's checks (`pulsar_config_check`); the
+     * FFI route's counterpart of the extension's `React\PublisherPulsar\Internal\checkSettings()`.
+     */
+    public static function checkSettings(PublisherPulsarDto $dto): string
+    {
+        [$config] = self::settings($dto);
+        $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
+        $ffi = Library::ffi();
+        $out = $ffi->new('const char *');
+        Library::check($ffi->pulsar_config_check($json, \FFI::addr($out)));
+        return \FFI::string($out);
+    }
+
+    /**
+     * libpulsar's settings table, decoded once.
+     *
+     * @return list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>
+     */
+    public static function table(): array
+    {
+        static $table = null;
+        if ($table === null) {
+            // PHP's FFI returns a `const char *` result as a PHP string.
+            $table = json_decode(Library::ffi()->pulsar_settings_json(), true, 16, JSON_THROW_ON_ERROR);
+        }
+        return $table;
+    }
+
+    /** A DTO value as the JSON libpulsar reads for a setting of $type (a type name of the settings table). */
+    private static function convert($value, string $type, string $setter)
+    {
+        switch ($type) {
+            case 'integer':
+                return Convert::integer($value, $setter);
+            case 'seconds':
+                $seconds = Convert::seconds($value, $setter);
+                if ($seconds !== null && !is_finite($seconds)) {
+                    throw Failure::setting("$setter needs a finite number of seconds, got $seconds");
+                }
+                return $seconds;
+            case 'string-list':
+                return array_map(
+                    fn($item) => Convert::text($item, $setter) ?? '',
+                    is_array($value) ? array_values($value) : [$value]
+                );
+            case 'php-serialized':
+                Convert::expectInstance($value, PublisherToSubscribersDto::class, $setter);
+                // The user's own exception (e.g. from __serialize) reaches the caller unchanged.
+                $bytes = serialize($value);
+                if (preg_match('//u', $bytes) !== 1) {
+                    throw Failure::setting(
+                        "$setter: the serialize() bytes of " . get_class($value)
+                        . ' are not UTF-8, and libpulsar takes them in its JSON settings (use the pulsar extension for'
+                        . ' binary properties, or encode them, e.g. with base64)'
+                    );
+                }
+                return $bytes;
+            default:
+                return Convert::text($value, $setter);
+        }
     }
 
     /** The address one of the daemon's sockets is bound to. */
