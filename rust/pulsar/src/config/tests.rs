@@ -465,3 +465,86 @@ fn two_equal_addresses_are_rejected_but_wildcard_ports_may_repeat() {
     }
     c.validate().expect("each wildcard gets its own port");
 }
+
+/// The table itself: one row per key, flag and variable; every example valid and not the default.
+#[test]
+fn the_table_names_each_setting_once_and_every_example_is_a_valid_change() {
+    let mut seen = std::collections::HashSet::new();
+    let mut all = PulsarConfig::default();
+    for s in SETTINGS {
+        assert!(!s.key.is_empty(), "a row without a key");
+        assert!(seen.insert(s.key), "{} twice", s.key);
+        for name in [s.flag, s.flag_alias].into_iter().flatten() {
+            assert!(seen.insert(name), "flag {name} twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name} is kebab case"
+            );
+        }
+        if let Some(env) = s.env {
+            assert!(seen.insert(env), "{env} twice");
+            assert!(env.starts_with("PULSARD_"), "{env}");
+        }
+        assert!(!s.help().is_empty(), "{} has help", s.key);
+        assert!(by_key(s.key).is_some());
+        let value = s.kind.from_text(s.example).expect("the example reads");
+        assert_ne!(
+            value,
+            s.default_value(),
+            "{}'s example is its default",
+            s.key
+        );
+        s.set(&mut all, value.clone())
+            .expect("the example fits the field");
+        assert_eq!(s.value(&all), value, "{} reads back", s.key);
+    }
+    all.validate()
+        .expect("every example together is a valid configuration");
+    assert_eq!(
+        PulsarConfig::from_json_value(&all.to_json()).expect("its own JSON"),
+        all,
+        "to_json and from_json_str round-trip"
+    );
+}
+
+#[test]
+fn the_kinds_the_next_settings_need_are_read_and_written() {
+    // Lists of strings (e.g. CIDRs), optional strings (e.g. a key) and bounded integers.
+    let list = Kind::TextList
+        .from_text("10.0.0.0/8, 127.0.0.1/32")
+        .expect("list");
+    assert_eq!(
+        Vec::<String>::from_value(list.clone()).expect("field"),
+        vec!["10.0.0.0/8".to_string(), "127.0.0.1/32".to_string()]
+    );
+    assert_eq!(
+        Kind::TextList
+            .from_json(&serde_json::json!(["10.0.0.0/8", "127.0.0.1/32"]))
+            .expect("JSON list"),
+        list
+    );
+    assert!(Kind::TextList.from_json(&serde_json::json!([1])).is_err());
+    assert_eq!(
+        Option::<String>::from_value(Value::Absent).expect("absent"),
+        None
+    );
+    assert_eq!(
+        Option::<String>::from_value(Kind::OptionalText.from_text("k3y").expect("text"))
+            .expect("some"),
+        Some("k3y".to_string())
+    );
+    let count = Kind::Count { min: 2, max: 9 };
+    assert!(count.check(&Value::Count(1)).is_err());
+    assert!(count.check(&Value::Count(10)).is_err());
+    count.check(&Value::Count(9)).expect("in range");
+    assert!(u32::from_value(Value::Count(u64::from(u32::MAX) + 1)).is_err());
+}
+
+#[test]
+fn markdown_and_json_tables_have_one_row_per_setting() {
+    assert_eq!(markdown_table().lines().count(), SETTINGS.len() + 2);
+    let json = settings_json();
+    assert_eq!(json.as_array().map(Vec::len), Some(SETTINGS.len()));
+    assert_eq!(json[0]["key"], "subscribersPerIteration");
+    assert_eq!(json[0]["phpSetter"], "setSubscribersPerIteration()");
+}
