@@ -548,3 +548,12 @@ fn markdown_and_json_tables_have_one_row_per_setting() {
     assert_eq!(json[0]["key"], "subscribersPerIteration");
     assert_eq!(json[0]["phpSetter"], "setSubscribersPerIteration()");
 }
+
+#[test]
+fn the_engines_defaults_are_the_tables() {
+    // The engine keeps its own defaults (it is a pure crate with no table); they must be the table's.
+    assert_eq!(
+        PulsarConfig::default().to_pulse_config(),
+        PulseConfig::default()
+    );
+}
