@@ -138,7 +138,7 @@ impl From<DaemonStats> for PulsarDaemonStats {
 
 /// Whole microseconds (rounded down), the unit of the C struct.
 fn micros(n: Nanos) -> u64 {
-    n.0 / 1_000
+    n.as_micros()
 }
 
 /// The performer settings that reach a daemon bound at `endpoints`, as JSON for `pulsar_performer_new`.

@@ -107,7 +107,7 @@ impl WaitHistogram {
 
     /// Records one duration.
     pub fn observe(&mut self, wait: Nanos) {
-        let secs = wait.0 as f64 / 1e9;
+        let secs = wait.as_secs_f64();
         let index = ADMISSION_WAIT_BUCKETS
             .iter()
             .position(|bound| secs <= *bound)

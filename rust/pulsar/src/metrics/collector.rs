@@ -41,7 +41,7 @@ impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let s = &self.0;
         let e = &s.engine;
-        let secs = |n: pulsar_pulse::Nanos| n.0 as f64 / 1e9;
+        let secs = pulsar_pulse::Nanos::as_secs_f64;
         // Counters: the crate adds the `_total` suffix.
         Self::counter(
             &mut encoder,

@@ -101,7 +101,7 @@ pub fn health(stats: &DaemonStats, stopping: bool) -> (u16, String) {
                 "paused for period until {}\n",
                 humantime::format_rfc3339_seconds(
                     std::time::UNIX_EPOCH
-                        + Duration::from_nanos(stats.started_unix.saturating_add(until).0)
+                        + Duration::from_nanos(stats.started_unix.saturating_add(until).as_nanos())
                 )
             ),
         );
