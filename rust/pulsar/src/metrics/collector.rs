@@ -47,9 +47,9 @@ impl Collector for Snapshot {
             &mut encoder,
             "pulsar_grants",
             "Workers released by pulses (sum of receivers).",
-            s.grants,
+            e.grants,
         )?;
-        Self::counter(&mut encoder, "pulsar_pulses", "Pulses published.", s.pulses)?;
+        Self::counter(&mut encoder, "pulsar_pulses", "Pulses published.", e.pulses)?;
         {
             let mut family = encoder.encode_descriptor(
                 "pulsar_results",
@@ -86,7 +86,7 @@ impl Collector for Snapshot {
             &mut encoder,
             "pulsar_subscribers_per_iteration",
             "N in force: the most workers the next pulse may release, after adaptation.",
-            f64::from(s.n),
+            f64::from(e.n),
         )?;
         Self::gauge(
             &mut encoder,
@@ -98,7 +98,7 @@ impl Collector for Snapshot {
             &mut encoder,
             "pulsar_slow_down_pause_seconds",
             "Slow-down pause added before each pulse now.",
-            secs(s.pause),
+            secs(e.pause),
         )?;
         let paused_until = s.paused_until_unix().map_or(0.0, secs);
         Self::gauge(
@@ -111,7 +111,7 @@ impl Collector for Snapshot {
             &mut encoder,
             "pulsar_admission_queue_length",
             "Workers waiting for admission.",
-            s.queued as f64,
+            e.queued as f64,
         )?;
         Self::gauge(
             &mut encoder,

@@ -94,7 +94,7 @@ pub fn health(stats: &DaemonStats, stopping: bool) -> (u16, String) {
     if !stats.running {
         return (503, "not running (starting or stopped)\n".into());
     }
-    if let Some(until) = stats.paused_until {
+    if let Some(until) = stats.engine.paused_until {
         return (
             503,
             format!(
@@ -131,9 +131,12 @@ mod tests {
     #[test]
     fn rendered_text_reads_back() {
         let mut stats = DaemonStats {
-            grants: 7,
-            pulses: 3,
-            n: 4,
+            engine: pulsar_pulse::Stats {
+                grants: 7,
+                pulses: 3,
+                n: 4,
+                ..pulsar_pulse::Stats::default()
+            },
             configured_n: 5,
             running: true,
             ..DaemonStats::default()
@@ -165,7 +168,7 @@ mod tests {
         assert_eq!(parse_samples(&open), samples);
         assert_eq!(health(&stats, false), (200, "ok\n".into()));
         assert_eq!(health(&stats, true).0, 503);
-        stats.paused_until = Some(pulsar_pulse::Nanos::from_secs(5));
+        stats.engine.paused_until = Some(pulsar_pulse::Nanos::from_secs(5));
         assert!(health(&stats, false)
             .1
             .starts_with("paused for period until"));
