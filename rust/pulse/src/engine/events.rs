@@ -5,7 +5,7 @@
 //! the engine (`super`), so that these types can be matched on by every driver without pulling logic along.
 
 #[cfg(doc)]
-use super::Engine;
+use super::{Engine, Stats};
 use crate::adapt::{Adaptation, ReportedError};
 use crate::time::Nanos;
 
@@ -27,7 +27,10 @@ pub enum Event {
     AskedAgain(Ticket),
     /// A subscription reached the publisher.
     Subscribed,
-    /// A subscription was cancelled, explicitly or because its connection ended.
+    /// A subscription was cancelled, explicitly or because its connection ended. It takes one off the
+    /// subscriptions the next pulse would reach: a receiver of an earlier pulse first (receivers unsubscribe after
+    /// their pulse), else a waiting subscriber that gave up. One with no subscription present is ignored and
+    /// counted ([`Stats::ignored_unsubscriptions`]), so a stray cannot make the next pulse larger than N.
     Unsubscribed,
     /// A worker reports it is subscribed (`ReadyToGetSubscriptionMsg`). Counted; the subscription itself is
     /// what makes a worker ready.
