@@ -24,6 +24,7 @@ pub fn logging_args() -> [Arg; 2] {
         Arg::new("log-format")
             .long("log-format")
             .env("PULSARD_LOG_FORMAT")
+            .value_name("FORMAT")
             .value_parser(["human", "json"])
             .default_value("human")
             .help("Log line format: one readable line, or one JSON object, per event"),
