@@ -9,7 +9,7 @@ use super::kind::{Kind, Value};
 use super::PulsarConfig;
 use crate::PulsarError;
 
-/// One setting of the daemon. Rows are written in [`super::table`], the only place that lists settings.
+/// One setting of the daemon. Rows are written in `config/table.rs`, the only place that lists settings.
 #[derive(Debug)]
 pub struct Setting {
     /// The original camelCase JSON key (`subscribersPerIteration`), also the name in every error message.
