@@ -90,25 +90,6 @@ pub const WEEK_SECS: f64 = 7.0 * DAY_SECS;
 /// The original's minimum for `performerContainerActionMaxExecutionTime`, in seconds.
 pub const MIN_ACTION_MAX_EXECUTION_SECS: f64 = pulsar_pulse::config::MIN_ACTION_MAX_EXECUTION_SECS;
 
-impl PulsarSocketsParams {
-    /// The five addresses with their setting names, in the original's order.
-    pub fn named(&self) -> [(&'static str, &str); 5] {
-        [
-            (
-                "replyToReplyStackSocketAddress",
-                &self.reply_to_reply_stack_socket_address,
-            ),
-            (
-                "pushToReplyStackSocketAddress",
-                &self.push_to_reply_stack_socket_address,
-            ),
-            ("publishSocketAddress", &self.publish_socket_address),
-            ("pullSocketAddress", &self.pull_socket_address),
-            ("replyStackSocketAddress", &self.reply_stack_socket_address),
-        ]
-    }
-}
-
 impl<'de> Deserialize<'de> for PulsarConfig {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json = Json::deserialize(deserializer)?;
@@ -153,17 +134,18 @@ impl PulsarConfig {
             setting.check(self)?;
         }
         // Two sockets cannot share an address; wildcard ports are exempt since each gets its own port.
-        let named = self.pulsar_sockets_params.named();
-        for (i, (name, address)) in named.iter().enumerate() {
-            if kind::is_wildcard_port(address) {
+        let mut addresses: Vec<(&str, String)> = Vec::new();
+        for s in SETTINGS.iter().filter(|s| s.kind == Kind::ZmqAddress) {
+            let Value::Text(address) = s.value(self) else {
+                continue;
+            };
+            if kind::is_wildcard_port(&address) {
                 continue;
             }
-            if let Some((other, _)) = named[..i].iter().find(|(_, a)| a == address) {
-                return Err(setting::invalid(
-                    name,
-                    format!("{address} is already used by {other}"),
-                ));
+            if let Some((other, _)) = addresses.iter().find(|(_, a)| *a == address) {
+                return Err(s.invalid(format!("{address} is already used by {other}")));
             }
+            addresses.push((s.key, address));
         }
         // The engine has its own checks; they must agree with ours, but a mismatch must still be an error.
         self.to_pulse_config()

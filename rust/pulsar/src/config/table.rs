@@ -1,4 +1,4 @@
-//! THE table of the daemon's settings: the one place where a setting is defined. Each entry gives the
+//! The one table of the daemon's settings: the one place where a setting is defined. Each entry gives the
 //! [`PulsarConfig`] field (type, default, doc comment = help text) and its [`Setting`] row (JSON key, flag,
 //! environment variable, kind and range, PHP getter, an example value for the front-end tests). Everything else
 //! (the struct, its `Default`, JSON reading, flags, validation, `--help`, the README table, the C ABI's and the
