@@ -312,6 +312,10 @@ typedef struct PulsarDaemonStats {
  * One `ActionResultingPushDto`, for `pulsar_performer_report`. Zero-initialized (`{0}`), it is the DTO with every
  * property null.
  *
+ * Every flag is an integer with listed values, never a C `bool`: the struct is C memory, and a byte other than
+ * 0 or 1 read as a Rust `bool` would be undefined behaviour. Any other value is refused with
+ * `PULSAR_STATUS_INVALID_ARGUMENT` and a message naming the field.
+ *
  * A result counts as an error for the daemon only with a non-empty `error_message`; then `slow_down` not
  * `PULSAR_OPTIONAL_BOOL_UNSET` (even `FALSE`, as in the original) asks for a slow-down, else
  * `has_sleep_for_period` asks for a pause of `sleep_for_period_us`, else the daemon logs the error and ignores
@@ -344,9 +348,10 @@ typedef struct PulsarActionResult {
      */
     size_t error_reason_len;
     /**
-     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod` (false: null).
+     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod`: 0 for null, 1 for one with
+     * `sleep_for_period_us`; any other value is refused.
      */
-    bool has_sleep_for_period;
+    uint32_t has_sleep_for_period;
     /**
      * Its `sleepPeriod` in microseconds, at most 2^63 - 1 (a PHP integer); read only with
      * `has_sleep_for_period`.

@@ -232,6 +232,23 @@ _status = ctypes.c_uint32
 _P = ctypes.POINTER
 
 
+class _ActionResult(ctypes.Structure):
+    """``PulsarActionResult`` of include/pulsar.h, field for field. Its flags are ``uint32_t``, never ``bool``:
+    the library refuses any value but the listed ones (``has_sleep_for_period`` 0 or 1) with
+    ``PulsarInvalidArgumentError``."""
+
+    _fields_ = [
+        ("action_complete_correctly", ctypes.c_uint32),
+        ("slow_down", ctypes.c_uint32),
+        ("error_message", _P(ctypes.c_uint8)),
+        ("error_message_len", ctypes.c_size_t),
+        ("error_reason", _P(ctypes.c_uint8)),
+        ("error_reason_len", ctypes.c_size_t),
+        ("has_sleep_for_period", ctypes.c_uint32),
+        ("sleep_for_period_us", ctypes.c_uint64),
+    ]
+
+
 def _declare(name: str, restype, *argtypes) -> None:
     function = getattr(_lib, name)
     function.restype = restype
@@ -247,6 +264,7 @@ _declare("pulsar_log_next", _status, _P(ctypes.c_char_p))
 _declare("pulsar_performer_new", _status, ctypes.c_char_p, _P(_P(_Performer)))
 _declare("pulsar_performer_free", None, _P(_Performer))
 _declare("pulsar_performer_wait_permission", _status, _P(_Performer), _P(_P(_Pulse)))
+_declare("pulsar_performer_report", _status, _P(_Performer), _P(_ActionResult))
 _declare("pulsar_performer_report_success", _status, _P(_Performer))
 _declare("pulsar_performer_report_slow_down", _status, _P(_Performer), ctypes.c_char_p, ctypes.c_char_p)
 _declare(
