@@ -14,6 +14,7 @@ use std::ffi::{c_char, CString};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use publisher_pulsar::human_log::HumanFields;
 use publisher_pulsar::log_record::{FieldValue, LogRecord};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -47,7 +48,8 @@ fn already_set_up(detail: impl std::fmt::Display) -> Failure {
 }
 
 /// Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
-/// colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
+/// colour only when standard error is a terminal. One record is one line: control characters in text from peers
+/// (error messages, reasons, class names) and in `moduleName` are written as visible escapes (`\n`, `\x1b`). Off until called. `filter` is NULL for `RUST_LOG` or else
 /// `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.
 ///
 /// Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
@@ -65,6 +67,7 @@ pub unsafe extern "C" fn pulsar_log_to_stderr(filter: *const c_char) -> PulsarSt
         // SAFETY: NULL or a NUL-terminated string, by this function's contract.
         let filter = env_filter(unsafe { opt_str_arg(filter, "filter") }?)?;
         tracing_subscriber::fmt()
+            .fmt_fields(HumanFields)
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
@@ -182,6 +185,8 @@ pub unsafe extern "C" fn pulsar_log_to_queue(
 ///
 /// `level` is `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`; `fields` holds the record's other fields in their
 /// order, as JSON integers (signed 64-bit; larger unsigned values are strings), numbers, booleans or strings.
+/// Strings are exact, peer-supplied text included (control characters escaped by JSON's rules only): escape
+/// them before writing them into a line of text.
 /// The string belongs to the library and stays valid until the next `pulsar_log_next` call on the same thread
 /// (copy it to keep it). Any thread may drain the queue.
 ///
