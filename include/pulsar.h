@@ -491,7 +491,9 @@ const char *pulsar_abi_description(void);
 /**
  * Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
  * colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
- * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.
+ * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`. One record is one line: control
+ * characters in text from peers (error messages, reasons, class names) and in `moduleName` are written as
+ * visible escapes (`\n`, `\x1b`).
  *
  * Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
  * of either returns `PULSAR_STATUS_OUT_OF_ORDER` (so does a call in a program that installed its own `tracing`
@@ -531,6 +533,8 @@ PulsarStatus pulsar_log_to_queue(const char *filter, size_t capacity);
  *
  * `level` is `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`; `fields` holds the record's other fields in their
  * order, as JSON integers (signed 64-bit; larger unsigned values are strings), numbers, booleans or strings.
+ * Strings are exact, peer-supplied text included (control characters escaped by JSON's rules only): escape
+ * them before writing them into a line of text.
  * The string belongs to the library and stays valid until the next `pulsar_log_next` call on the same thread
  * (copy it to keep it). Any thread may drain the queue.
  *

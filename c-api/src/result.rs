@@ -7,7 +7,7 @@
 
 use pulsar_wire::ActionResult;
 
-use crate::boundary::Failure;
+use crate::boundary::{Castable, Failure, OwnershipRef};
 use crate::status::PulsarStatus;
 
 /// A PHP value that is null, false or true: the values of `PulsarActionResult`'s
@@ -56,6 +56,10 @@ pub struct PulsarActionResult {
     /// Its `sleepPeriod` in microseconds, at most 2^63 - 1 (a PHP integer); read only with
     /// `has_sleep_for_period`.
     pub sleep_for_period_us: u64,
+}
+
+impl Castable for PulsarActionResult {
+    type Ownership = OwnershipRef;
 }
 
 /// A `PulsarOptionalBool` field as an `Option<bool>`.
