@@ -110,28 +110,31 @@ pub struct PulsarDaemonStats {
     pub running: bool,
 }
 
+/// The C view of [`DaemonStats`]: engine figures from its `engine` part, the driver's own from the rest. The
+/// struct's layout is the ABI (`include/pulsar.h`); only this conversion knows both sides.
 impl From<DaemonStats> for PulsarDaemonStats {
     fn from(s: DaemonStats) -> Self {
+        let e = s.engine;
         PulsarDaemonStats {
-            n: s.n,
+            n: e.n,
             max_receivers: s.max_receivers,
-            pause_us: micros(s.pause),
-            pulses: s.pulses,
-            grants: s.grants,
-            errors: s.errors,
-            results: s.results,
-            late_results: s.late_results,
-            iterations: s.iterations,
-            queued: s.queued,
-            refused: s.refused,
+            pause_us: micros(e.pause),
+            pulses: e.pulses,
+            grants: e.grants,
+            errors: e.errors,
+            results: e.results,
+            late_results: e.late_results,
+            iterations: e.iterations,
+            queued: e.queued,
+            refused: e.refused,
             admitted: s.admitted,
             lost_admissions: s.lost_admissions,
             dropped_messages: s.dropped_messages,
             configured_n: s.configured_n,
-            successes: s.engine.successes,
-            slow_down_results: s.engine.slow_down_results,
-            sleep_for_period_results: s.engine.sleep_for_period_results,
-            ignored_errors: s.engine.ignored_errors,
+            successes: e.successes,
+            slow_down_results: e.slow_down_results,
+            sleep_for_period_results: e.sleep_for_period_results,
+            ignored_errors: e.ignored_errors,
             paused_until_unix_us: s.paused_until_unix().map_or(0, micros),
             connected_peers: s.admission_connections,
             admission_waits: s.admission_wait.count,
@@ -145,7 +148,7 @@ impl From<DaemonStats> for PulsarDaemonStats {
 
 /// Whole microseconds (rounded down), the unit of the C struct.
 fn micros(n: Nanos) -> u64 {
-    n.0 / 1_000
+    n.as_micros()
 }
 
 /// The performer settings that reach a daemon bound at `endpoints`, as JSON for `pulsar_performer_new`.

@@ -4,7 +4,7 @@
 //! inside `Pulsar::manage()`, Performers use the core's client, and the bytes on the wire are the original's.
 //!
 //! This crate only converts arguments, calls the core (`publisher-pulsar`, `pulsar-wire`) and maps errors
-//! (STYLE.md: "the bridging layer is not API"). It must never take a decision about rates, encode a protocol
+//! (the bridging layer is not API). It must never take a decision about rates, encode a protocol
 //! message by hand, build a PHP object from network bytes other than through [`pulse`], or call PHP from a
 //! thread other than PHP's own.
 //!
