@@ -24,6 +24,7 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::{try_catch, ExecutorGlobals};
 use publisher_pulsar::daemon::ShutdownHandle;
+use publisher_pulsar::human_log::escape_controls;
 use publisher_pulsar::log_record::{FieldValue, LogRecord};
 use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
@@ -169,7 +170,9 @@ fn method_callable(logger: &Zval, method: &str) -> Outcome<Zval> {
 fn call_logger(callable: &Zval, record: &LogRecord, channel: &str) -> Option<Interruption> {
     let outcome = try_catch(AssertUnwindSafe(|| {
         let context = context(record, channel);
-        let message = record.message.as_str();
+        // The message is a human line (control characters escaped); the context keeps exact values.
+        let message = escape_controls(&record.message);
+        let message: &str = &message;
         let _ = callable.try_call(vec![&message, &context]);
     }));
     if outcome.is_err() {
@@ -209,10 +212,13 @@ fn line(record: &LogRecord, channel: &str, now: SystemTime) -> String {
         Level::INFO => "INFO",
         _ => "DEBUG",
     };
+    // One record, one line: moduleName and the message with their control characters escaped (the context is
+    // JSON, which escapes its own).
     format!(
-        "[{}] {channel}.{level}: {} {context} []\n",
+        "[{}] {}.{level}: {} {context} []\n",
         utc_timestamp(now),
-        record.message
+        escape_controls(channel),
+        escape_controls(&record.message)
     )
 }
 
@@ -370,5 +376,21 @@ mod tests {
         );
         let bare = LogRecord::new(Level::INFO, "test", "started");
         assert!(line(&bare, "p", at).ends_with("p.INFO: started [] []\n"));
+    }
+
+    #[test]
+    fn a_line_is_one_line_whatever_the_texts_hold() {
+        let record = LogRecord {
+            level: Level::INFO,
+            target: "test",
+            message: "pulse\nINFO: forged\x1b[2J".into(),
+            fields: vec![("error_message", FieldValue::Text("quota\n\x1b[31m".into()))],
+        };
+        let at = UNIX_EPOCH + Duration::from_micros(1_704_067_200_000_001);
+        assert_eq!(
+            line(&record, "mod\nule", at),
+            "[2024-01-01T00:00:00.000001+00:00] mod\\nule.INFO: pulse\\nINFO: forged\\x1b[2J \
+             {\"error_message\":\"quota\\n\\u001b[31m\"} []\n"
+        );
     }
 }

@@ -128,7 +128,7 @@ final class PerformerClient
             $result->error_reason_len = strlen($dto['errorReason']);
         }
         if ($dto['sleepForPeriod'] !== null) {
-            $result->has_sleep_for_period = true;
+            $result->has_sleep_for_period = 1;
             $result->sleep_for_period_us = $dto['sleepForPeriod'];
         }
         $this->checked($ffi->pulsar_performer_report($handle, \FFI::addr($result)));

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use publisher_pulsar::daemon::{Daemon, ShutdownHandle};
+use publisher_pulsar::human_log::HumanFields;
 use publisher_pulsar::metrics::{self, MetricsServer, Sample};
 use publisher_pulsar::{PulsarConfig, PulsarError};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -346,7 +347,9 @@ fn init_logging(cli: &Cli) -> Result<(), String> {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cli.log_format {
-        LogFormat::Human => builder.init(),
+        // Peer-supplied text (error messages, reasons, class names) and moduleName with their control
+        // characters escaped: one record, one line. JSON keeps the exact text, escaped by JSON's rules.
+        LogFormat::Human => builder.fmt_fields(HumanFields).init(),
         LogFormat::Json => builder.json().init(),
     }
     Ok(())
