@@ -4,7 +4,7 @@
 //! inside `Pulsar::manage()`, Performers use the core's client, and the bytes on the wire are the original's.
 //!
 //! This crate only converts arguments, calls the core (`publisher-pulsar`, `pulsar-wire`) and maps errors
-//! (STYLE.md: "the bridging layer is not API"). It must never take a decision about rates, encode a protocol
+//! (the bridging layer is not API). It must never take a decision about rates, encode a protocol
 //! message by hand, build a PHP object from network bytes other than through [`pulse`], or call PHP from a
 //! thread other than PHP's own.
 //!
@@ -27,9 +27,11 @@
 //! - [`pulse`] — pulse bytes → PHP object, with the class checks.
 //! - [`logging`] — core log records → the user's PSR-3 logger or STDOUT/STDERR.
 //! - [`signals`] — SIGTERM/SIGINT during blocking calls.
+//! - [`boundary`] — the `zend_try` around every call into user PHP code; fatal errors handed back to PHP.
 //! - [`convert`] — PHP values → Rust values.
 //! - [`failure`] — errors → `PublisherPulsarException`, the panic guard.
 
+pub mod boundary;
 pub mod convert;
 pub mod failure;
 pub mod logging;
@@ -61,6 +63,8 @@ mod entry {
     #[php(name = "React\\PublisherPulsar\\Internal\\autoload")]
     pub fn autoload(class: &str) {
         crate::prelude::declare(class);
+        // A fatal error while declaring goes back to PHP now that our frames have returned.
+        crate::boundary::finish_fatal();
     }
 
     /// `php --ri pulsar` / `phpinfo()`.

@@ -183,7 +183,8 @@ fn serialize(value: &Zval) -> Outcome<Vec<u8>> {
             "PHP's serialize() is not available to encode setPublisherToSubscribersDto()",
         )
     })?;
-    let result = function.try_call(vec![value]);
+    // The user's __sleep()/__serialize() runs here.
+    let result = crate::boundary::call_php(|| function.try_call(vec![value]))?;
     if ExecutorGlobals::has_exception() {
         return Err(Failure::PhpPending);
     }
