@@ -14,9 +14,8 @@ use publisher_pulsar::PulsarError;
 
 use crate::boundary;
 
-/// The exception every failure is thrown as.
-pub const EXCEPTION_CLASS: &str =
-    "React\\PublisherPulsar\\Inventory\\Exceptions\\PublisherPulsarException";
+/// The exception every failure is thrown as, from the class table.
+pub use crate::classes::EXCEPTION_CLASS;
 
 /// The kinds of failure, one per message constant of `PublisherPulsarException`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

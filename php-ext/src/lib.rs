@@ -27,11 +27,13 @@
 //! - [`pulse`] — pulse bytes → PHP object, with the class checks.
 //! - [`logging`] — core log records → the user's PSR-3 logger or STDOUT/STDERR.
 //! - [`signals`] — SIGTERM/SIGINT during blocking calls.
+//! - [`classes`] — the class names and the rules about them, from `php-ext/classes.json` (shared with FFI).
 //! - [`boundary`] — the `zend_try` around every call into user PHP code; fatal errors handed back to PHP.
 //! - [`convert`] — PHP values → Rust values.
 //! - [`failure`] — errors → `PublisherPulsarException`, the panic guard.
 
 pub mod boundary;
+pub mod classes;
 pub mod convert;
 pub mod failure;
 pub mod logging;

@@ -24,8 +24,7 @@ use crate::logging::{self, Sink, Target};
 use crate::pulse;
 use crate::settings::{self, PERFORMER_DTO, PERFORMER_SOCKETS_PARAMS_DTO};
 
-const ACTION_RESULTING_PUSH_DTO: &str = "React\\PublisherPulsar\\Inventory\\ActionResultingPushDto";
-const ERROR_SLEEP_FOR_PERIOD: &str = "React\\PublisherPulsar\\Inventory\\ErrorSleepForPeriod";
+use crate::classes::{ACTION_RESULTING_PUSH_DTO, ERROR_SLEEP_FOR_PERIOD};
 
 /// A worker's link to the Pulsar: wait for permission, act, report.
 #[php_class]

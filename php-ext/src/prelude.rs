@@ -16,69 +16,8 @@ use ext_php_rs::zend::{ExecutorGlobals, Function};
 
 use crate::boundary;
 
-/// Every embedded class with its source.
-pub const CLASSES: [(&str, &str); 15] = [
-    (
-        "React\\PublisherPulsar\\Interfaces\\PulsarControlDto",
-        include_str!("../php/Interfaces/PulsarControlDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Interfaces\\ReplyStackControlDto",
-        include_str!("../php/Interfaces/ReplyStackControlDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Abstracts\\PushDto",
-        include_str!("../php/Abstracts/PushDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\Exceptions\\PublisherPulsarException",
-        include_str!("../php/Inventory/Exceptions/PublisherPulsarException.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PreparingRequestDto",
-        include_str!("../php/Inventory/PreparingRequestDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\BecomeTheSubscriberReplyDto",
-        include_str!("../php/Inventory/BecomeTheSubscriberReplyDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PublisherToSubscribersDto",
-        include_str!("../php/Inventory/PublisherToSubscribersDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\ReadyToGetSubscriptionMsg",
-        include_str!("../php/Inventory/ReadyToGetSubscriptionMsg.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\ErrorSleepForPeriod",
-        include_str!("../php/Inventory/ErrorSleepForPeriod.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\ActionResultingPushDto",
-        include_str!("../php/Inventory/ActionResultingPushDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PerformerEarlyTerminated",
-        include_str!("../php/Inventory/PerformerEarlyTerminated.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PulsarSocketsParamsDto",
-        include_str!("../php/Inventory/PulsarSocketsParamsDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PublisherPulsarDto",
-        include_str!("../php/Inventory/PublisherPulsarDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PerformerSocketsParamsDto",
-        include_str!("../php/Inventory/PerformerSocketsParamsDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PerformerDto",
-        include_str!("../php/Inventory/PerformerDto.php"),
-    ),
-];
+/// Every embedded class with its source: the table's PHP-source classes ([`crate::classes::EMBEDDED`]).
+pub const CLASSES: [(&str, &str); crate::classes::EMBEDDED.len()] = crate::classes::EMBEDDED;
 
 /// The autoloader's name as PHP knows it.
 pub const AUTOLOADER: &str = "React\\PublisherPulsar\\Internal\\autoload";

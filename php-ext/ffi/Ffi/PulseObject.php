@@ -91,7 +91,7 @@ final class PulseObject
      */
     public static function isValidClassName(string $name): bool
     {
-        return preg_match('/^[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*(\\\\[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)*$/', $name) === 1;
+        return Classes::isValidClassName($name);
     }
 
     /**
@@ -104,9 +104,8 @@ final class PulseObject
         if (!self::isValidClassName($class)) {
             throw Failure::exception(Failure::PULSE_CLASS_NOT_ALLOWED, self::quoted($class) . ' is not a valid class name');
         }
-        $found = strcasecmp($class, PublisherToSubscribersDto::class) === 0
-            ? class_exists(PublisherToSubscribersDto::class)
-            : class_exists($class, false);
+        $base = Classes::pulseClass();
+        $found = strcasecmp($class, $base) === 0 ? class_exists($base) : class_exists($class, false);
         if (!$found) {
             throw Failure::exception(
                 Failure::PULSE_CLASS_NOT_ALLOWED,
@@ -116,11 +115,8 @@ final class PulseObject
             );
         }
         // Declared, so is_a() autoloads nothing.
-        if (!is_a($class, PublisherToSubscribersDto::class, true)) {
-            throw Failure::exception(
-                Failure::PULSE_CLASS_NOT_ALLOWED,
-                "$class is not \\" . PublisherToSubscribersDto::class . ' or a subclass of it'
-            );
+        if (!is_a($class, $base, true)) {
+            throw Failure::exception(Failure::PULSE_CLASS_NOT_ALLOWED, "$class is not \\$base or a subclass of it");
         }
         return $class;
     }
