@@ -303,7 +303,7 @@ final class PerformerClient
                 $seconds = Convert::seconds($dto->{"get$name"}(), $setter);
                 if ($seconds !== null) {
                     // What Rust's Duration can hold; zero and the upper bound are libpulsar's to judge.
-                    if (!is_finite($seconds) || $seconds < 0 || $seconds >= 18446744073709551616.0) {
+                    if (!is_finite($seconds) || $seconds < 0 || $seconds >= 18_446_744_073_709_551_616.0) {
                         throw Failure::setting("$setter needs a positive number of seconds, got " . self::number($seconds));
                     }
                     $c[$setting] = $seconds;
