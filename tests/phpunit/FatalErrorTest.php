@@ -80,6 +80,12 @@ final class FatalErrorTest extends PulsarTestCase
         $this->assertEndedByFatalError($child, 'fatal in the logger');
     }
 
+    public function testAFatalErrorInThePulseObjectsSerializeEndsTheRequestAsPhpWould(): void
+    {
+        $child = $this->fatalChild(['mode' => 'serialize', 'sockets' => Ports::pulsarAddresses()]);
+        $this->assertEndedByFatalError($child, 'fatal in __serialize');
+    }
+
     /**
      * pulsard publishing an object of $class with a 60 s action time: a permission neither reported nor given back
      * would hold the next worker for 30 s.
