@@ -7,22 +7,22 @@
 //! logger is produced, and delivered, on that thread. Events from any other thread never see this dispatcher.
 //!
 //! A logger that throws or bails out (a fatal error) must not be ignored, and must not unwind through the core's
-//! frames: the exception is taken out of the engine, the logger is no longer called, the optional
-//! [`ShutdownHandle`] stops the daemon, and [`with_sink`] returns the interruption so that the entry point
-//! rethrows (or re-raises the bailout) once the core has returned and cleaned up.
+//! frames: the exception is taken out of the engine (the fatal error is caught at [`boundary::call_php`]), the
+//! logger is no longer called, the optional [`ShutdownHandle`] stops the daemon, and [`with_sink`] returns the
+//! interruption so that the entry point rethrows the exception (or hands the fatal error back to PHP) once the core
+//! has returned and cleaned up.
 //!
 //! This module must never call PHP from a thread other than the one that installed the sink.
 
 use std::cell::RefCell;
 use std::io::Write as _;
-use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
-use ext_php_rs::zend::{try_catch, ExecutorGlobals};
+use ext_php_rs::zend::ExecutorGlobals;
 use publisher_pulsar::daemon::ShutdownHandle;
 use publisher_pulsar::human_log::escape_controls;
 use publisher_pulsar::log_record::{FieldValue, LogRecord};
@@ -31,6 +31,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
+use crate::boundary;
 use crate::convert;
 use crate::failure::{Failure, Outcome};
 
@@ -67,7 +68,8 @@ pub struct Sink {
 pub enum Interruption {
     /// It threw this exception (taken out of the engine, to be rethrown by the entry point).
     Threw(ZBox<ZendObject>),
-    /// It caused a fatal error; the engine's bailout must be resumed by the entry point.
+    /// It caused a fatal error (caught at the `zend_try` boundary), or one was caught before it could be called;
+    /// the entry point hands it back to PHP.
     Bailout,
 }
 
@@ -165,16 +167,16 @@ fn method_callable(logger: &Zval, method: &str) -> Outcome<Zval> {
     Ok(callable)
 }
 
-/// Calls the logger inside a `zend_try`, so that a fatal error in it comes back here instead of jumping over the
-/// core's frames.
+/// Calls the logger at the `zend_try` boundary ([`boundary::call_php`]), so that a fatal error in it comes back
+/// here instead of jumping over the core's frames.
 fn call_logger(callable: &Zval, record: &LogRecord, channel: &str) -> Option<Interruption> {
-    let outcome = try_catch(AssertUnwindSafe(|| {
-        let context = context(record, channel);
-        // The message is a human line (control characters escaped); the context keeps exact values.
-        let message = escape_controls(&record.message);
-        let message: &str = &message;
+    let context = context(record, channel);
+    // The message is a human line (control characters escaped); the context keeps exact values.
+    let message = escape_controls(&record.message);
+    let message: &str = &message;
+    let outcome = boundary::call_php(|| {
         let _ = callable.try_call(vec![&message, &context]);
-    }));
+    });
     if outcome.is_err() {
         return Some(Interruption::Bailout);
     }
@@ -305,13 +307,8 @@ pub fn resume(interruption: Interruption) -> Failure {
                 ),
             }
         }
-        Interruption::Bailout => {
-            // SAFETY: the core has returned and closed its sockets and the signal handlers are restored. The jump
-            // to the enclosing zend_try (ext-php-rs's handler) skips the destructors of what the entry point still
-            // holds (settings strings, the sink's references to the logger): a small leak in a request that is
-            // ending with a fatal error, which is what PHP itself does with its own frames.
-            unsafe { ext_php_rs::zend::bailout() }
-        }
+        // Handed back to PHP by the entry point's guard, once the core's frames and ours have returned.
+        Interruption::Bailout => Failure::Bailout,
     }
 }
 

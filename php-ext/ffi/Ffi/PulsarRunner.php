@@ -146,7 +146,7 @@ final class PulsarRunner
         $setter = 'setSubscribersPerIteration()';
         $n = Convert::integer($dto->getSubscribersPerIteration(), $setter);
         if ($n !== null) {
-            if ($n < 0 || $n > 4294967295) {
+            if ($n < 0 || $n > 4_294_967_295) {
                 throw Failure::setting("$setter needs a whole number from 1 to 4294967295, got $n");
             }
             $c['subscribersPerIteration'] = $n;
