@@ -312,6 +312,10 @@ typedef struct PulsarDaemonStats {
  * One `ActionResultingPushDto`, for `pulsar_performer_report`. Zero-initialized (`{0}`), it is the DTO with every
  * property null.
  *
+ * Every flag is an integer with listed values, never a C `bool`: the struct is C memory, and a byte other than
+ * 0 or 1 read as a Rust `bool` would be undefined behaviour. Any other value is refused with
+ * `PULSAR_STATUS_INVALID_ARGUMENT` and a message naming the field.
+ *
  * A result counts as an error for the daemon only with a non-empty `error_message`; then `slow_down` not
  * `PULSAR_OPTIONAL_BOOL_UNSET` (even `FALSE`, as in the original) asks for a slow-down, else
  * `has_sleep_for_period` asks for a pause of `sleep_for_period_us`, else the daemon logs the error and ignores
@@ -344,9 +348,10 @@ typedef struct PulsarActionResult {
      */
     size_t error_reason_len;
     /**
-     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod` (false: null).
+     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod`: 0 for null, 1 for one with
+     * `sleep_for_period_us`; any other value is refused.
      */
-    bool has_sleep_for_period;
+    uint32_t has_sleep_for_period;
     /**
      * Its `sleepPeriod` in microseconds, at most 2^63 - 1 (a PHP integer); read only with
      * `has_sleep_for_period`.
@@ -482,7 +487,9 @@ const char *pulsar_abi_description(void);
 /**
  * Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
  * colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
- * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.
+ * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`. One record is one line: control
+ * characters in text from peers (error messages, reasons, class names) and in `moduleName` are written as
+ * visible escapes (`\n`, `\x1b`).
  *
  * Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
  * of either returns `PULSAR_STATUS_OUT_OF_ORDER` (so does a call in a program that installed its own `tracing`
@@ -522,6 +529,8 @@ PulsarStatus pulsar_log_to_queue(const char *filter, size_t capacity);
  *
  * `level` is `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`; `fields` holds the record's other fields in their
  * order, as JSON integers (signed 64-bit; larger unsigned values are strings), numbers, booleans or strings.
+ * Strings are exact, peer-supplied text included (control characters escaped by JSON's rules only): escape
+ * them before writing them into a line of text.
  * The string belongs to the library and stays valid until the next `pulsar_log_next` call on the same thread
  * (copy it to keep it). Any thread may drain the queue.
  *

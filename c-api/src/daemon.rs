@@ -10,7 +10,10 @@ use std::sync::{Mutex, PoisonError};
 use publisher_pulsar::daemon::{Daemon, DaemonStats, Endpoints, ShutdownHandle, StatsHandle};
 use pulsar_pulse::Nanos;
 
-use crate::boundary::{self, c_string_lossy, handle_arg, opt_str_arg, out_arg, Failure};
+use crate::boundary::{
+    c_string_lossy, ffi_boundary, free_box, try_opt_str, try_out, try_ref, Castable, Failure,
+    OwnershipBox,
+};
 use crate::status::PulsarStatus;
 
 /// A daemon made by `pulsar_daemon_new`: its sockets are bound; `pulsar_daemon_run` runs it (once).
@@ -28,6 +31,10 @@ pub struct PulsarDaemon {
     publish: CString,
     pull: CString,
     performer_config: CString,
+}
+
+impl Castable for PulsarDaemon {
+    type Ownership = OwnershipBox;
 }
 
 /// Which of the daemon's bound sockets `pulsar_daemon_endpoint` reports (values of its `which` argument).
@@ -173,15 +180,13 @@ pub unsafe extern "C" fn pulsar_daemon_new(
     config_json: *const c_char,
     out: *mut *mut PulsarDaemon,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let json = unsafe { opt_str_arg(config_json, "config_json") }?;
+    ffi_boundary! {
+        let out = try_out!(out);
         // Daemon::bind checks every setting (the core's one validation).
-        let config = crate::settings::config_from_json(json)?;
+        let config = crate::settings::config_from_json(try_opt_str!(config_json))?;
         let daemon = Daemon::bind(&config)?;
         let endpoints = daemon.endpoints();
-        let handle = Box::new(PulsarDaemon {
+        out.set_boxed(PulsarDaemon {
             shutdown: daemon.shutdown_handle(),
             stats: daemon.stats_handle(),
             reply_stack: c_string_lossy(endpoints.reply_stack.clone().into_bytes()),
@@ -190,10 +195,8 @@ pub unsafe extern "C" fn pulsar_daemon_new(
             performer_config: c_string_lossy(performer_config_json(&endpoints).into_bytes()),
             daemon: Mutex::new(Some(daemon)),
         });
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(Box::into_raw(handle)) };
         Ok(())
-    })
+    }
 }
 
 /// Runs the daemon on the calling thread until `pulsar_daemon_stop` is called (from another thread, or
@@ -206,11 +209,9 @@ pub unsafe extern "C" fn pulsar_daemon_new(
 /// `daemon` must be NULL or a live daemon, not freed until this returns.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_daemon_run(daemon: *mut PulsarDaemon) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live daemon, by this function's contract. Only shared references are made, since
-        // other threads may read the same handle while this one runs.
-        let handle = unsafe { handle_arg(daemon.cast_const(), "daemon") }?;
-        let taken = handle
+    ffi_boundary! {
+        // Only a shared reference: other threads may read the same handle while this one runs.
+        let taken = try_ref!(daemon)
             .daemon
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -223,7 +224,7 @@ pub unsafe extern "C" fn pulsar_daemon_run(daemon: *mut PulsarDaemon) -> PulsarS
         };
         daemon.run()?;
         Ok(())
-    })
+    }
 }
 
 /// Asks the daemon to stop: `pulsar_daemon_run` returns within about 100 ms. Safe to call from any thread,
@@ -233,12 +234,10 @@ pub unsafe extern "C" fn pulsar_daemon_run(daemon: *mut PulsarDaemon) -> PulsarS
 /// `daemon` must be NULL or a live daemon.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_daemon_stop(daemon: *const PulsarDaemon) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
-        handle.shutdown.shutdown();
+    ffi_boundary! {
+        try_ref!(daemon).shutdown.shutdown();
         Ok(())
-    })
+    }
 }
 
 /// Reads the daemon's counters into `*out`. Safe to call from any thread, also while `pulsar_daemon_run`
@@ -251,15 +250,11 @@ pub unsafe extern "C" fn pulsar_daemon_stats(
     daemon: *const PulsarDaemon,
     out: *mut PulsarDaemonStats,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
-        let stats = PulsarDaemonStats::from(handle.stats.snapshot());
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(stats) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(PulsarDaemonStats::from(try_ref!(daemon).stats.snapshot()));
         Ok(())
-    })
+    }
 }
 
 /// The address one of the daemon's sockets is bound to (`which` is a `PulsarEndpoint` value), with the real
@@ -276,10 +271,9 @@ pub unsafe extern "C" fn pulsar_daemon_endpoint(
     which: u32,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
+    ffi_boundary! {
+        let out = try_out!(out);
+        let handle = try_ref!(daemon);
         let endpoint = match which {
             w if w == PulsarEndpoint::ReplyStack as u32 => &handle.reply_stack,
             w if w == PulsarEndpoint::Publish as u32 => &handle.publish,
@@ -291,10 +285,9 @@ pub unsafe extern "C" fn pulsar_daemon_endpoint(
                 ))
             }
         };
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(endpoint.as_ptr()) };
+        out.write(endpoint.as_ptr());
         Ok(())
-    })
+    }
 }
 
 /// A performer configuration (JSON for `pulsar_performer_new`) with the three addresses of this daemon's
@@ -310,14 +303,11 @@ pub unsafe extern "C" fn pulsar_daemon_performer_config(
     daemon: *const PulsarDaemon,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(handle.performer_config.as_ptr()) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(try_ref!(daemon).performer_config.as_ptr());
         Ok(())
-    })
+    }
 }
 
 /// Frees a daemon and closes its sockets (a daemon never run just unbinds). NULL is allowed and does nothing.
@@ -327,10 +317,6 @@ pub unsafe extern "C" fn pulsar_daemon_performer_config(
 /// if it runs, stop it and wait for `pulsar_daemon_run` to return first.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_daemon_free(daemon: *mut PulsarDaemon) {
-    boundary::run_void(|| {
-        if !daemon.is_null() {
-            // SAFETY: made by `Box::into_raw` in `pulsar_daemon_new`, not freed, not in use (contract).
-            drop(unsafe { Box::from_raw(daemon) });
-        }
-    })
+    // SAFETY: NULL or a daemon not freed before and not in use, by this function's contract.
+    unsafe { free_box(daemon) }
 }

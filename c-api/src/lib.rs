@@ -11,7 +11,8 @@
 //!
 //! # Layout
 //! - [`status`]: `PulsarStatus`, the one result enum, and the mapping of the core's errors onto it.
-//! - [`boundary`]: the panic boundary, the thread-local last error, checked argument conversion.
+//! - [`boundary`]: the panic boundary, the thread-local last error, checked argument conversion, and the
+//!   helpers every exported function is written with (`ffi_boundary!`, `try_ref!`, `try_out!`, `Castable`).
 //! - [`performer`]: `PulsarPerformer`, the worker-side client.
 //! - [`pulse`]: `PulsarPulse`, a received pulse (class name, properties as JSON, raw bytes).
 //! - [`daemon`]: `PulsarDaemon`, the daemon run from C, with stop and counters usable from other threads.

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use publisher_pulsar::PulsarConfig;
 
-use crate::boundary::{self, c_string_lossy, opt_str_arg, out_arg, Failure};
+use crate::boundary::{c_string_lossy, ffi_boundary, try_opt_str, try_out, Failure};
 use crate::status::PulsarStatus;
 
 /// The JSON configuration of `pulsar_daemon_new` and `pulsar_config_check`: NULL or blank for the defaults.
@@ -69,21 +69,18 @@ pub unsafe extern "C" fn pulsar_config_check(
     config_json: *const c_char,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let json = unsafe { opt_str_arg(config_json, "config_json") }?;
-        let config = config_from_json(json)?;
+    ffi_boundary! {
+        let out = try_out!(out);
+        let config = config_from_json(try_opt_str!(config_json))?;
         config.validate()?;
         let text = c_string_lossy(config.to_json().to_string().into_bytes());
         let pointer = CHECKED.with(|checked| {
             *checked.borrow_mut() = text;
             checked.borrow().as_ptr()
         });
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(pointer) };
+        out.write(pointer);
         Ok(())
-    })
+    }
 }
 
 #[cfg(test)]

@@ -27,9 +27,13 @@
 //! - [`pulse`] — pulse bytes → PHP object, with the class checks.
 //! - [`logging`] — core log records → the user's PSR-3 logger or STDOUT/STDERR.
 //! - [`signals`] — SIGTERM/SIGINT during blocking calls.
+//! - [`classes`] — the class names and the rules about them, from `php-ext/classes.json` (shared with FFI).
+//! - [`boundary`] — the `zend_try` around every call into user PHP code; fatal errors handed back to PHP.
 //! - [`convert`] — PHP values → Rust values.
 //! - [`failure`] — errors → `PublisherPulsarException`, the panic guard.
 
+pub mod boundary;
+pub mod classes;
 pub mod convert;
 pub mod failure;
 pub mod logging;
@@ -62,6 +66,8 @@ mod entry {
     #[php(name = "React\\PublisherPulsar\\Internal\\autoload")]
     pub fn autoload(class: &str) {
         crate::prelude::declare(class);
+        // A fatal error while declaring goes back to PHP now that our frames have returned.
+        crate::boundary::finish_fatal();
     }
 
     /// `React\\PublisherPulsar\\Internal\\settings(): string`: the daemon's settings table as JSON (the core's one

@@ -20,19 +20,10 @@ use crate::convert::{self, get};
 use crate::failure::{Failure, Outcome};
 use crate::pulse::PULSE_CLASS;
 
-/// The Inventory namespace of the original classes.
-pub const INVENTORY: &str = "React\\PublisherPulsar\\Inventory\\";
-
-/// `PublisherPulsarDto`.
-pub const PUBLISHER_PULSAR_DTO: &str = "React\\PublisherPulsar\\Inventory\\PublisherPulsarDto";
-/// `PulsarSocketsParamsDto`.
-pub const PULSAR_SOCKETS_PARAMS_DTO: &str =
-    "React\\PublisherPulsar\\Inventory\\PulsarSocketsParamsDto";
-/// `PerformerDto`.
-pub const PERFORMER_DTO: &str = "React\\PublisherPulsar\\Inventory\\PerformerDto";
-/// `PerformerSocketsParamsDto`.
-pub const PERFORMER_SOCKETS_PARAMS_DTO: &str =
-    "React\\PublisherPulsar\\Inventory\\PerformerSocketsParamsDto";
+/// The DTO classes read here, from the class table (`php-ext/classes.json`).
+pub use crate::classes::{
+    PERFORMER_DTO, PERFORMER_SOCKETS_PARAMS_DTO, PUBLISHER_PULSAR_DTO, PULSAR_SOCKETS_PARAMS_DTO,
+};
 
 /// The daemon's settings and the logger object (null if none) of a `PublisherPulsarDto`, read through the core's
 /// settings table: every row with a PHP getter is read (from the `PulsarSocketsParamsDto` for the addresses),
@@ -178,7 +169,8 @@ fn serialize(value: &Zval) -> Outcome<Vec<u8>> {
             "PHP's serialize() is not available to encode setPublisherToSubscribersDto()",
         )
     })?;
-    let result = function.try_call(vec![value]);
+    // The user's __sleep()/__serialize() runs here.
+    let result = crate::boundary::call_php(|| function.try_call(vec![value]))?;
     if ExecutorGlobals::has_exception() {
         return Err(Failure::PhpPending);
     }

@@ -17,29 +17,107 @@ use React\PublisherPulsar\Inventory\PulsarSocketsParamsDto;
  */
 final class SettingsTableTest extends PulsarTestCase
 {
-    /** @return list<array<string,mixed>> the core's settings table, as the route under test reads it */
+    /**
+     * The core's settings table as the route under test reads it: from the extension, or from libpulsar.
+     *
+     * @return list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string,
+     *     default: mixed, example: mixed}>
+     */
     private static function table(): array
     {
-        if (Implementation::name() === 'ext') {
-            return json_decode(\React\PublisherPulsar\Internal\settings(), true, 16, JSON_THROW_ON_ERROR);
+        return array_values(array_map(self::row(...), self::decode(self::tableJson())));
+    }
+
+    /**
+     * One row of the settings table, with the fields these tests read.
+     *
+     * @return array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string,
+     *     default: mixed, example: mixed}
+     */
+    private static function row(mixed $row): array
+    {
+        if (!is_array($row) || !is_string($row['key'] ?? null) || !is_string($row['type'] ?? null)) {
+            self::fail('a row of the settings table without a key or a type');
         }
-        return \React\PublisherPulsar\Ffi\PulsarRunner::table();
+        return [
+            'key' => $row['key'],
+            'nested' => ($row['nested'] ?? null) === true,
+            'type' => $row['type'],
+            'phpGetter' => is_string($row['phpGetter'] ?? null) ? $row['phpGetter'] : null,
+            'phpSetter' => is_string($row['phpSetter'] ?? null) ? $row['phpSetter'] : null,
+            'default' => $row['default'] ?? null,
+            'example' => $row['example'] ?? null,
+        ];
     }
 
-    /** @return array<string,mixed> the configuration the core would run $dto with */
-    private static function effective(PublisherPulsarDto $dto): array
+    private static function tableJson(): string
     {
-        $json = Implementation::name() === 'ext'
-            ? \React\PublisherPulsar\Internal\checkSettings($dto)
-            : \React\PublisherPulsar\Ffi\PulsarRunner::checkSettings($dto);
-        return json_decode($json, true, 16, JSON_THROW_ON_ERROR);
+        if (Implementation::name() === 'ext') {
+            // The extension's function (the analyser sees the FFI classes, not the extension).
+            // @mago-expect analysis:non-existent-function
+            return self::text(\React\PublisherPulsar\Internal\settings());
+        }
+        // libpulsar's functions are declared at run time (Library::DECLARATIONS), where the analyser cannot see them.
+        // @mago-expect analysis:non-existent-method
+        return self::text(\React\PublisherPulsar\Ffi\Library::ffi()->pulsar_settings_json());
     }
 
-    /** `setFoo()` or `PulsarSocketsParamsDto::setFoo()` → `setFoo`. */
-    private static function method(string $setter): string
+    private static function text(mixed $value): string
     {
-        $name = str_contains($setter, '::') ? substr($setter, strpos($setter, '::') + 2) : $setter;
-        return substr($name, 0, -2);
+        if (!is_string($value)) {
+            self::fail('expected a string');
+        }
+        return $value;
+    }
+
+    /** The configuration the core would run $dto with, as JSON. */
+    private static function effectiveJson(PublisherPulsarDto $dto): string
+    {
+        if (Implementation::name() === 'ext') {
+            // @mago-expect analysis:non-existent-function
+            return self::text(\React\PublisherPulsar\Internal\checkSettings($dto));
+        }
+        return \React\PublisherPulsar\Ffi\PulsarRunner::checkSettings($dto);
+    }
+
+    /** @return array<array-key, mixed> */
+    private static function decode(string $json): array
+    {
+        return self::asArray(json_decode($json, true, 16, JSON_THROW_ON_ERROR));
+    }
+
+    /** @return array<array-key, mixed> */
+    private static function asArray(mixed $value): array
+    {
+        if (!is_array($value)) {
+            self::fail('expected a JSON object or array');
+        }
+        return $value;
+    }
+
+    /**
+     * A setting's value in an effective configuration.
+     *
+     * @param array<array-key, mixed> $effective
+     */
+    private static function valueOf(array $effective, string $key, bool $nested): mixed
+    {
+        $owner = $nested ? self::asArray($effective['pulsarSocketsParams'] ?? null) : $effective;
+        self::assertArrayHasKey($key, $owner);
+        return $owner[$key];
+    }
+
+    /** A row's example as a PHP setter takes it (a PHP object is given as its serialize() text). */
+    private static function example(string $type, mixed $example): mixed
+    {
+        return $type === 'php-serialized' ? unserialize(self::text($example)) : $example;
+    }
+
+    /** Calls a setter named as the table names it: `setFoo()` or `PulsarSocketsParamsDto::setFoo()`. */
+    private static function set(object $owner, string $setter, mixed $value): void
+    {
+        $method = preg_replace('/^.*::|\(\)$/', '', $setter) ?? '';
+        (new \ReflectionMethod($owner, $method))->invoke($owner, $value);
     }
 
     public function testEverySettingWithAPhpSetterReachesTheCore(): void
@@ -47,26 +125,25 @@ final class SettingsTableTest extends PulsarTestCase
         $dto = new PublisherPulsarDto();
         $sockets = new PulsarSocketsParamsDto();
         $dto->setPulsarSocketsParams($sockets);
-        $rows = array_values(array_filter(self::table(), fn(array $row) => $row['phpSetter'] !== null));
+        $rows = array_values(array_filter(self::table(), static fn(array $row): bool => $row['phpSetter'] !== null));
         $this->assertNotEmpty($rows);
         foreach ($rows as $row) {
-            $value = $row['type'] === 'php-serialized' ? unserialize($row['example']) : $row['example'];
-            ($row['nested'] ? $sockets : $dto)->{self::method($row['phpSetter'])}($value);
+            $owner = $row['nested'] ? $sockets : $dto;
+            self::set($owner, (string) $row['phpSetter'], self::example($row['type'], $row['example']));
         }
-        $effective = self::effective($dto);
+        $effective = self::decode(self::effectiveJson($dto));
         foreach ($rows as $row) {
-            $actual = $row['nested'] ? $effective['pulsarSocketsParams'][$row['key']] : $effective[$row['key']];
-            $this->assertEquals($row['example'], $actual, "{$row['phpSetter']} reaches {$row['key']}");
-            $this->assertNotEquals($row['default'], $actual, "{$row['key']}'s example is not its default");
+            $message = "{$row['key']} is set by {$row['phpSetter']}";
+            $this->assertEquals($row['example'], self::valueOf($effective, $row['key'], $row['nested']), $message);
+            $this->assertNotEquals($row['default'], self::valueOf($effective, $row['key'], $row['nested']), "$message, not its default");
         }
     }
 
     public function testAnUntouchedDtoGivesTheTablesDefaults(): void
     {
-        $effective = self::effective(new PublisherPulsarDto());
+        $effective = self::decode(self::effectiveJson(new PublisherPulsarDto()));
         foreach (self::table() as $row) {
-            $actual = $row['nested'] ? $effective['pulsarSocketsParams'][$row['key']] : $effective[$row['key']];
-            $this->assertEquals($row['default'], $actual, $row['key']);
+            $this->assertEquals($row['default'], self::valueOf($effective, $row['key'], $row['nested']), $row['key']);
         }
     }
 
@@ -80,11 +157,12 @@ final class SettingsTableTest extends PulsarTestCase
         }
         $original = [];
         foreach ([PublisherPulsarDto::class, PulsarSocketsParamsDto::class] as $class) {
-            foreach ((new \ReflectionClass($class))->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
+            $reflection = new \ReflectionClass($class);
+            foreach ($reflection->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
                 $name = $method->getName();
                 // The logger is the host's, and the sockets object is the nested rows' owner, not settings.
                 if (str_starts_with($name, 'get') && !in_array($name, ['getLogger', 'getPulsarSocketsParams'], true)) {
-                    $original[] = substr($class, strrpos($class, '\\') + 1) . '::' . $name;
+                    $original[] = $reflection->getShortName() . '::' . $name;
                 }
             }
         }
@@ -98,7 +176,7 @@ final class SettingsTableTest extends PulsarTestCase
         $dto = new PublisherPulsarDto();
         $dto->setSubscribersPerIteration(0);
         try {
-            self::effective($dto);
+            self::effectiveJson($dto);
             $this->fail('subscribersPerIteration 0 was accepted');
         } catch (PublisherPulsarException $e) {
             $this->assertSame(PublisherPulsarException::INVALID_SETTING_CODE, $e->getCode());

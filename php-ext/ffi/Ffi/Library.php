@@ -98,7 +98,7 @@ typedef struct PulsarActionResult {
     size_t error_message_len;
     const uint8_t *error_reason;
     size_t error_reason_len;
-    bool has_sleep_for_period;
+    uint32_t has_sleep_for_period;
     uint64_t sleep_for_period_us;
 } PulsarActionResult;
 const char *pulsar_version(void);

@@ -30,6 +30,9 @@ final class PulsarRunner
 
     private ?PublisherPulsarDto $publisherPulsarDto = null;
 
+    /** @var list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>|null */
+    private static ?array $table = null;
+
     /** The runner of $pulsar (made on first use). */
     public static function of(object $pulsar): self
     {
@@ -126,29 +129,30 @@ final class PulsarRunner
     public static function settings(PublisherPulsarDto $dto): array
     {
         $c = [];
+        $addresses = [];
         $sockets = $dto->getPulsarSocketsParams();
         if ($sockets !== null) {
             Convert::expectInstance($sockets, PulsarSocketsParamsDto::class, 'setPulsarSocketsParams()');
         }
         foreach (self::table() as $setting) {
             $getter = $setting['phpGetter'];
-            if ($getter === null) {
-                continue;
-            }
+            $setter = $setting['phpSetter'];
             $owner = $setting['nested'] ? $sockets : $dto;
-            if ($owner === null) {
+            if ($getter === null || $setter === null || $owner === null) {
                 continue;
             }
-            $value = $owner->$getter();
-            if ($value === null) {
+            $converted = self::convert(Convert::get($owner, $getter), $setting['type'], $setter);
+            if ($converted === null) {
                 continue;
             }
-            $converted = self::convert($value, $setting['type'], $setting['phpSetter']);
             if ($setting['nested']) {
-                $c['pulsarSocketsParams'][$setting['key']] = $converted;
+                $addresses[$setting['key']] = $converted;
             } else {
                 $c[$setting['key']] = $converted;
             }
+        }
+        if ($addresses !== []) {
+            $c['pulsarSocketsParams'] = $addresses;
         }
         return [$c, $dto->getLogger()];
     }
@@ -163,26 +167,68 @@ final class PulsarRunner
         $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
         $ffi = Library::ffi();
         $out = $ffi->new('const char *');
+        if ($out === null) {
+            throw Failure::setting('FFI cannot allocate a string pointer');
+        }
+        // libpulsar's functions are declared at run time (Library::DECLARATIONS), where the analyser cannot see them.
+        // @mago-expect analysis:non-existent-method,mixed-argument
         Library::check($ffi->pulsar_config_check($json, \FFI::addr($out)));
         return \FFI::string($out);
     }
 
     /**
-     * libpulsar's settings table, decoded once.
+     * libpulsar's settings table (`pulsar_settings_json()`), decoded once.
      *
      * @return list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>
      */
     public static function table(): array
     {
-        static $table = null;
-        if ($table === null) {
-            // PHP's FFI returns a `const char *` result as a PHP string.
-            $table = json_decode(Library::ffi()->pulsar_settings_json(), true, 16, JSON_THROW_ON_ERROR);
-        }
-        return $table;
+        // PHP's FFI returns a `const char *` result as a PHP string; libpulsar's functions are declared at run time
+        // (Library::DECLARATIONS), where the analyser cannot see them.
+        // @mago-expect analysis:non-existent-method,mixed-argument
+        return self::$table ??= self::rows(
+            json_decode(Library::ffi()->pulsar_settings_json(), true, 16, JSON_THROW_ON_ERROR)
+        );
     }
 
-    /** A DTO value as the JSON libpulsar reads for a setting of $type (a type name of the settings table). */
+    /**
+     * The decoded settings table, checked row by row.
+     *
+     * @return list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>
+     */
+    private static function rows(mixed $rows): array
+    {
+        if (!is_array($rows)) {
+            throw Failure::setting("libpulsar's settings table is not a JSON array");
+        }
+        return array_values(array_map(self::row(...), $rows));
+    }
+
+    /**
+     * One row of the settings table, with the fields the mapping reads.
+     *
+     * @return array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}
+     */
+    private static function row(mixed $row): array
+    {
+        if (!is_array($row) || !is_string($row['key'] ?? null) || !is_string($row['type'] ?? null)) {
+            throw Failure::setting("libpulsar's settings table has a row without a key or a type");
+        }
+        return [
+            'key' => $row['key'],
+            'nested' => ($row['nested'] ?? null) === true,
+            'type' => $row['type'],
+            'phpGetter' => is_string($row['phpGetter'] ?? null) ? $row['phpGetter'] : null,
+            'phpSetter' => is_string($row['phpSetter'] ?? null) ? $row['phpSetter'] : null,
+        ];
+    }
+
+    /**
+     * A DTO value as the JSON libpulsar reads for a setting of $type (a type name of the settings table); null for
+     * null (the default).
+     *
+     * @return int|float|string|list<string>|null
+     */
     private static function convert($value, string $type, string $setter)
     {
         switch ($type) {
@@ -195,17 +241,23 @@ final class PulsarRunner
                 }
                 return $seconds;
             case 'string-list':
+                if ($value === null) {
+                    return null;
+                }
                 return array_map(
-                    fn($item) => Convert::text($item, $setter) ?? '',
+                    static fn($item): string => Convert::text($item, $setter) ?? '',
                     is_array($value) ? array_values($value) : [$value]
                 );
             case 'php-serialized':
-                Convert::expectInstance($value, PublisherToSubscribersDto::class, $setter);
+                if ($value === null) {
+                    return null;
+                }
+                $object = Convert::expectInstance($value, PublisherToSubscribersDto::class, $setter);
                 // The user's own exception (e.g. from __serialize) reaches the caller unchanged.
-                $bytes = serialize($value);
+                $bytes = serialize($object);
                 if (preg_match('//u', $bytes) !== 1) {
                     throw Failure::setting(
-                        "$setter: the serialize() bytes of " . get_class($value)
+                        "$setter: the serialize() bytes of " . get_class($object)
                         . ' are not UTF-8, and libpulsar takes them in its JSON settings (use the pulsar extension for'
                         . ' binary properties, or encode them, e.g. with base64)'
                     );

@@ -14,11 +14,13 @@
 //! - [`error`]: the crate's error enum.
 //! - [`metrics`]: Prometheus metrics and a health check over HTTP, from the daemon's counters.
 //! - [`log_record`]: a `tracing` event flattened into the record every host hands to its users.
+//! - [`human_log`]: control characters of peer-supplied text escaped in every human log format.
 
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod human_log;
 pub mod log_record;
 pub mod metrics;
 pub mod performer;

@@ -15,6 +15,7 @@ use tracing_subscriber::EnvFilter;
 
 use super::{EXIT_BAD_SETTINGS, EXIT_FAILURE};
 use crate::daemon::{Daemon, ShutdownHandle};
+use crate::human_log::HumanFields;
 use crate::metrics::MetricsServer;
 use crate::{PulsarConfig, PulsarError};
 
@@ -75,7 +76,9 @@ fn init_logging(matches: &ArgMatches) -> Result<(), String> {
         .with_writer(std::io::stderr);
     match matches.get_one::<String>("log-format").map(String::as_str) {
         Some("json") => builder.json().init(),
-        _ => builder.init(),
+        // Peer-supplied text (error messages, reasons, class names) and moduleName with their control
+        // characters escaped: one record, one line. JSON keeps the exact text, escaped by JSON's rules.
+        _ => builder.fmt_fields(HumanFields).init(),
     }
     Ok(())
 }
