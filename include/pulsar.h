@@ -386,15 +386,11 @@ const char *pulsar_last_error_message(void);
  * Creates a daemon from a JSON configuration and binds its sockets, so that address errors surface here.
  * Workers can connect as soon as this returns; they are served once `pulsar_daemon_run` runs.
  *
- * `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config`
- * (the original `PublisherPulsarDto` setter names): `subscribersPerIteration` (N, default 10),
- * `pulsationIterationPeriod` (seconds, default 1), `performerContainerActionMaxExecutionTime` (at least 7),
- * `maxWaitReplyStackResult` (5), `maxWaitAllSubscribersReadyBeforePublish` (7), `timerIterationsLimit` (0 =
- * none), `moduleName`, `replyStackCommandName` (ignored), `publisherToSubscribersDto` (the `serialize()`
- * text of the object to publish), `maxAdmissionQueue`, and the addresses, nested in `pulsarSocketsParams`
- * or at the top level: `publishSocketAddress`, `pullSocketAddress`, `replyStackSocketAddress`,
- * `replyToReplyStackSocketAddress`, `pushToReplyStackSocketAddress`. A port `*` (e.g.
- * `tcp://127.0.0.1:*`) lets the system choose; read the result with `pulsar_daemon_endpoint`.
+ * `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config` (the
+ * original `PublisherPulsarDto` setter names, e.g. `subscribersPerIteration`); `pulsar_settings_json` lists
+ * every key with its type, default and range. The addresses may be nested in `pulsarSocketsParams` or written at
+ * the top level. A port `*` (e.g. `tcp://127.0.0.1:*`) lets the system choose; read the result with
+ * `pulsar_daemon_endpoint`. `pulsar_config_check` checks a configuration without binding.
  *
  * On success `*out` receives the daemon; free it with `pulsar_daemon_free`.
  * Errors: `PULSAR_STATUS_NULL_POINTER` (out), `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_JSON`,
@@ -708,6 +704,37 @@ PulsarStatus pulsar_pulse_bytes(const struct PulsarPulse *pulse, const uint8_t *
  * `pulse` must be NULL or a pulse from this library not freed before; it must not be used afterwards.
  */
 void pulsar_pulse_free(struct PulsarPulse *pulse);
+
+/**
+ * Every setting of the daemon, as a static NUL-terminated JSON array (UTF-8), never freed, the same for the life
+ * of the process. One object per setting, in the order of `pulsard --help`:
+ *
+ * `{"key":"subscribersPerIteration","nested":false,"flag":"--subscribers-per-iteration",
+ *   "env":"PULSARD_SUBSCRIBERS_PER_ITERATION","type":"integer","default":10,"defaultText":"10",
+ *   "range":"1 to 4294967295","help":"...","phpGetter":"getSubscribersPerIteration",
+ *   "phpSetter":"setSubscribersPerIteration()","example":3}`
+ *
+ * `key` is the JSON key of `pulsar_daemon_new`'s configuration (`nested` keys may also be written inside
+ * `pulsarSocketsParams`); `type` is one of `integer`, `seconds`, `string`, `optional-string`, `string-list`,
+ * `zmq-address`, `ip-port`, `php-serialized`; `phpGetter` is the getter of the original `PublisherPulsarDto`
+ * (or `PulsarSocketsParamsDto` when `nested`), or null; `example` is a valid value other than the default.
+ * Leaves the last error unchanged.
+ */
+const char *pulsar_settings_json(void);
+
+/**
+ * Reads and checks a configuration exactly as `pulsar_daemon_new` does, without binding anything, and gives
+ * the effective configuration: every key, defaults filled in, addresses nested in `pulsarSocketsParams`.
+ *
+ * On success `*out` points to a NUL-terminated JSON text owned by the library, valid until the next
+ * `pulsar_config_check` call on the same thread.
+ * Errors: `PULSAR_STATUS_NULL_POINTER` (out), `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_JSON`,
+ * `PULSAR_STATUS_INVALID_ARGUMENT` (the message names the setting).
+ *
+ * # Safety
+ * `config_json` must be NULL or a NUL-terminated string; `out` must be NULL or valid for one write.
+ */
+PulsarStatus pulsar_config_check(const char *config_json, const char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,6 @@ use std::ffi::{c_char, CString};
 use std::sync::{Mutex, PoisonError};
 
 use publisher_pulsar::daemon::{Daemon, DaemonStats, Endpoints, ShutdownHandle, StatsHandle};
-use publisher_pulsar::PulsarConfig;
 use pulsar_pulse::Nanos;
 
 use crate::boundary::{
@@ -164,15 +163,11 @@ fn performer_config_json(endpoints: &Endpoints) -> String {
 /// Creates a daemon from a JSON configuration and binds its sockets, so that address errors surface here.
 /// Workers can connect as soon as this returns; they are served once `pulsar_daemon_run` runs.
 ///
-/// `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config`
-/// (the original `PublisherPulsarDto` setter names): `subscribersPerIteration` (N, default 10),
-/// `pulsationIterationPeriod` (seconds, default 1), `performerContainerActionMaxExecutionTime` (at least 7),
-/// `maxWaitReplyStackResult` (5), `maxWaitAllSubscribersReadyBeforePublish` (7), `timerIterationsLimit` (0 =
-/// none), `moduleName`, `replyStackCommandName` (ignored), `publisherToSubscribersDto` (the `serialize()`
-/// text of the object to publish), `maxAdmissionQueue`, and the addresses, nested in `pulsarSocketsParams`
-/// or at the top level: `publishSocketAddress`, `pullSocketAddress`, `replyStackSocketAddress`,
-/// `replyToReplyStackSocketAddress`, `pushToReplyStackSocketAddress`. A port `*` (e.g.
-/// `tcp://127.0.0.1:*`) lets the system choose; read the result with `pulsar_daemon_endpoint`.
+/// `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config` (the
+/// original `PublisherPulsarDto` setter names, e.g. `subscribersPerIteration`); `pulsar_settings_json` lists
+/// every key with its type, default and range. The addresses may be nested in `pulsarSocketsParams` or written at
+/// the top level. A port `*` (e.g. `tcp://127.0.0.1:*`) lets the system choose; read the result with
+/// `pulsar_daemon_endpoint`. `pulsar_config_check` checks a configuration without binding.
 ///
 /// On success `*out` receives the daemon; free it with `pulsar_daemon_free`.
 /// Errors: `PULSAR_STATUS_NULL_POINTER` (out), `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_JSON`,
@@ -187,12 +182,8 @@ pub unsafe extern "C" fn pulsar_daemon_new(
 ) -> PulsarStatus {
     ffi_boundary! {
         let out = try_out!(out);
-        let config = match try_opt_str!(config_json) {
-            None => PulsarConfig::default(),
-            Some(text) if text.trim().is_empty() => PulsarConfig::default(),
-            Some(text) => PulsarConfig::from_json_str(text)?,
-        };
-        config.validate()?;
+        // Daemon::bind checks every setting (the core's one validation).
+        let config = crate::settings::config_from_json(try_opt_str!(config_json))?;
         let daemon = Daemon::bind(&config)?;
         let endpoints = daemon.endpoints();
         out.set_boxed(PulsarDaemon {

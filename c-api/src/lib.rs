@@ -19,6 +19,7 @@
 //! - [`json`]: the JSON rendering of PHP properties.
 //! - [`describe`]: the ABI described by the library itself (status names, the stats layout as JSON).
 //! - [`log`]: where log records go: standard error, or a queue the host drains as JSON records.
+//! - [`settings`]: the settings table as JSON, and a configuration checked without binding.
 //! - [`result`]: `PulsarActionResult`, any `ActionResultingPushDto` for `pulsar_performer_report`.
 //! - this file: version, last-error getters.
 
@@ -32,6 +33,7 @@ pub mod log;
 pub mod performer;
 pub mod pulse;
 pub mod result;
+pub mod settings;
 pub mod status;
 
 pub use daemon::{PulsarDaemon, PulsarDaemonStats, PulsarEndpoint};

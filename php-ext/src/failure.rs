@@ -136,18 +136,17 @@ impl From<PulsarError> for Failure {
     }
 }
 
-/// The PHP setter that sets a setting the core names in camelCase, with its class where it is not on the main
-/// DTO: `subscribersPerIteration` → `setSubscribersPerIteration()`, `publishSocketAddress` (also written
+/// The PHP setter that sets a setting the core names in camelCase (for the daemon's settings, the one its row of
+/// the settings table names), with its class where it is not on the main DTO: `subscribersPerIteration` → `setSubscribersPerIteration()`, `publishSocketAddress` (also written
 /// `pulsarSocketsParams.publishSocketAddress`) → `PulsarSocketsParamsDto::setPublishSocketAddress()`; settings
 /// without a setter are quoted as they are.
 pub fn setter_of(setting: &str) -> String {
     let name = setting.rsplit_once('.').map_or(setting, |(_, name)| name);
+    // The daemon's settings name their setter in the core's table; the Performer's are named here.
+    if let Some(setter) = publisher_pulsar::config::by_key(name).and_then(|s| s.php_setter()) {
+        return setter;
+    }
     let class = match name {
-        "replyToReplyStackSocketAddress"
-        | "pushToReplyStackSocketAddress"
-        | "publishSocketAddress"
-        | "pullSocketAddress"
-        | "replyStackSocketAddress" => "PulsarSocketsParamsDto::",
         "publisherPulsarSocketAddress"
         | "pushPulsarSocketAddress"
         | "requestPulsarRsSocketAddress" => "PerformerSocketsParamsDto::",

@@ -49,6 +49,7 @@ mod entry {
     #![allow(missing_docs)]
 
     use ext_php_rs::prelude::*;
+    use ext_php_rs::types::Zval;
     use ext_php_rs::zend::ModuleEntry;
     use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
@@ -67,6 +68,23 @@ mod entry {
         crate::prelude::declare(class);
         // A fatal error while declaring goes back to PHP now that our frames have returned.
         crate::boundary::finish_fatal();
+    }
+
+    /// `React\\PublisherPulsar\\Internal\\settings(): string`: the daemon's settings table as JSON (the core's one
+    /// definition, as libpulsar's `pulsar_settings_json()` gives it to the FFI route).
+    #[php_function]
+    #[php(name = "React\\PublisherPulsar\\Internal\\settings")]
+    pub fn settings() -> String {
+        publisher_pulsar::config::settings_json().to_string()
+    }
+
+    /// `React\\PublisherPulsar\\Internal\\checkSettings(PublisherPulsarDto $dto): string`: the configuration
+    /// `manage()` would run with, as JSON, after the core's checks (throws `PublisherPulsarException` as
+    /// `manage()` does). For tests and diagnostics.
+    #[php_function]
+    #[php(name = "React\\PublisherPulsar\\Internal\\checkSettings")]
+    pub fn check_settings(dto: &Zval) -> PhpResult<String> {
+        crate::failure::guard(|| crate::settings::checked_config_json(dto))
     }
 
     /// `php --ri pulsar` / `phpinfo()`.
@@ -105,6 +123,8 @@ mod entry {
             .class::<crate::pulsar::ReplyStack>()
             .class::<crate::performer::Performer>()
             .function(wrap_function!(autoload))
+            .function(wrap_function!(settings))
+            .function(wrap_function!(check_settings))
             .request_startup_function(on_request_start)
             .info_function(module_info)
     }
