@@ -53,9 +53,10 @@ final class LogLinesTest extends PulsarTestCase
             }
         }
         $this->assertCount(1, $carrying, $daemon->stdout());
+        $forged = (string) $carrying[0];
         // The context is JSON: the exact text, escaped by JSON's rules.
         $this->assertStringContainsString('"error_message":"quota exceeded\n[2026-01-01T00:00:00.000000+00:00] '
-            . '\u001b[32mforged.INFO\u001b[0m: forged line 00\n', $carrying[0]);
-        $this->assertStringContainsString('"error_reason":"reason\r\n\u0007"', $carrying[0]);
+            . '\u001b[32mforged.INFO\u001b[0m: forged line 00\n', $forged);
+        $this->assertStringContainsString('"error_reason":"reason\r\n\u0007"', $forged);
     }
 }

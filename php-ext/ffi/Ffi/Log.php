@@ -140,8 +140,9 @@ final class Log
      */
     public static function escapeControls(string $text): string
     {
+        /** @param array<int|string, string> $m */
         $escape = static function (array $m): string {
-            $c = $m[0];
+            $c = (string) $m[0];
             $named = ["\n" => '\n', "\r" => '\r', "\t" => '\t'];
             if (isset($named[$c])) {
                 return $named[$c];
