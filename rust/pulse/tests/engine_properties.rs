@@ -569,7 +569,8 @@ fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) 
     // Long enough for everyone at N per period, twice over.
     let rounds =
         (stale.len() + asks.len()) as u64 / u64::from(config.subscribers_per_iteration) + 2;
-    let horizon = Nanos::from_secs(5) + Nanos(config.pulsation_iteration_period.0 * rounds * 2);
+    let horizon = Nanos::from_secs(5)
+        + Nanos::from_nanos(config.pulsation_iteration_period.as_nanos() * rounds * 2);
     let mut engine = Engine::new(config, Nanos::ZERO);
     // (time, what): 0 = a stale subscription, 1 = an admission request, 2 = a subscription, 3 = receivers leave.
     let mut agenda: BinaryHeap<Reverse<(Nanos, u8, u64)>> = BinaryHeap::new();
