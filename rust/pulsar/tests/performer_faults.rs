@@ -156,25 +156,31 @@ fn daemon_killed_during_the_admission_wait_gives_a_timeout_and_a_restart_serves_
 #[test]
 fn daemon_killed_during_the_pulse_wait_gives_a_timeout_and_a_restart_serves_again() {
     let (reply_stack, publish, pull) = fixed_addresses();
-    // A long period: after its first pulse, the worker is admitted again and then waits for the next pulse.
+    // A long period: after its first pulse (a period after the daemon's start), the worker is admitted again and
+    // then waits for the next pulse, which is due only a period later.
     let pulsard = Pulsard::start(
         &reply_stack,
         &publish,
         &pull,
-        &["--pulsation-iteration-period", "120"],
+        &["--pulsation-iteration-period", "1.2"],
     );
     let mut config = performer_on(&reply_stack, &publish, &pull);
     config.pulse_timeout = Duration::from_millis(1_500);
+    let (first_done, first_reported) = std::sync::mpsc::channel();
     let waiter = thread::spawn(move || {
         let mut performer = Performer::connect(config).expect("connect");
         performer
             .wait_permission()
-            .expect("the first pulse at once");
+            .expect("the first pulse, a period after the start");
         performer.report_success().expect("report");
+        first_done.send(()).expect("main thread waits");
         let started = Instant::now();
         let first = performer.wait_permission().map(|_| ());
         (performer, first, started.elapsed())
     });
+    first_reported
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the first pulse within the admission timeout");
     thread::sleep(Duration::from_millis(300));
     pulsard.kill();
     let (mut performer, first, waited) = waiter.join().expect("waiter thread");
@@ -191,4 +197,49 @@ fn daemon_killed_during_the_pulse_wait_gives_a_timeout_and_a_restart_serves_agai
     // And again: the cycle is back to normal.
     performer.wait_permission().expect("second permission");
     performer.report_success().expect("report");
+}
+
+#[test]
+fn a_worker_waiting_for_admission_is_served_within_3_s_of_a_restart_with_default_timeouts() {
+    let (reply_stack, publish, pull) = fixed_addresses();
+    let pulsard = Pulsard::start(&reply_stack, &publish, &pull, BUSY_DAEMON);
+
+    // The first worker takes the only slot and keeps it, so the second one waits in the admission queue.
+    let mut holder =
+        Performer::connect(performer_on(&reply_stack, &publish, &pull)).expect("connect");
+    holder
+        .wait_permission()
+        .expect("the first worker is served");
+    // Default timeouts (the admission wait is 60 s): the restart, not a timeout, must bring the next request.
+    let mut config = performer_on(&reply_stack, &publish, &pull);
+    let defaults = PerformerConfig::default();
+    config.admission_timeout = defaults.admission_timeout;
+    config.pulse_timeout = defaults.pulse_timeout;
+    config.send_timeout = defaults.send_timeout;
+    let waiter = thread::spawn(move || {
+        let mut performer = Performer::connect(config).expect("connect");
+        let outcome = performer.wait_permission().map(|pulse| pulse.bytes);
+        let served_at = Instant::now();
+        if outcome.is_ok() {
+            performer.report_success().expect("report");
+        }
+        (outcome, served_at)
+    });
+    thread::sleep(Duration::from_millis(300));
+    pulsard.kill();
+    drop(holder);
+    thread::sleep(Duration::from_millis(500));
+
+    let restarted_at = Instant::now();
+    let _pulsard = Pulsard::start(&reply_stack, &publish, &pull, BUSY_DAEMON);
+    let (outcome, served_at) = waiter.join().expect("waiter thread");
+    assert_eq!(
+        outcome.expect("the same call is served by the restarted daemon"),
+        vector("03_PublisherToSubscribersDto.bin")
+    );
+    let after = served_at.saturating_duration_since(restarted_at);
+    assert!(
+        after < Duration::from_secs(3),
+        "served {after:?} after the restart; the request must go again as soon as the daemon is back"
+    );
 }

@@ -181,8 +181,11 @@ fn admission_timeout_replaces_the_request_socket_and_the_next_call_works() {
         (first, waited, second)
     });
 
-    // The first request arrives and is left unanswered.
+    // The first request arrives and is left unanswered. Its envelope is the routing id and the request id of a
+    // correlating REQ socket (what lets a resend after a daemon restart be told apart from the lost request).
     let (first_id, frames) = fake.next_request();
+    assert_eq!(first_id.len(), 2, "routing id and request id: {first_id:?}");
+    assert_eq!(first_id[1].len(), 4, "a 32-bit request id");
     assert_eq!(
         frames,
         vec![Vec::new(), vector("01_PreparingRequestDto.bin")]

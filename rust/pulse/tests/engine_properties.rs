@@ -553,3 +553,111 @@ fn a_small_fleet_is_served_every_period() {
     let grants: u32 = out.publishes.iter().map(|p| p.2).sum();
     assert!(grants >= 5 * 19, "{grants} grants in 20 s for 5 workers");
 }
+
+/// What a restarted engine did with subscriptions left behind by its predecessor: (publish time, receivers
+/// counted, subscriptions present) per pulse, and how often it held a pulse.
+struct Restart {
+    publishes: Vec<(Nanos, u32, u32)>,
+    held: u32,
+}
+
+/// A restart in virtual time: `stale` workers the predecessor had admitted hand their live subscriptions to the
+/// new engine at the given times (ZeroMQ reconnecting), and `asks` workers ask for admission at the given times.
+/// Admitted workers subscribe `subscribe_ms` later; every receiver unsubscribes and reports success 1 ms after
+/// its pulse, and does not ask again.
+fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) -> Restart {
+    // Long enough for everyone at N per period, twice over.
+    let rounds =
+        (stale.len() + asks.len()) as u64 / u64::from(config.subscribers_per_iteration) + 2;
+    let horizon = Nanos::from_secs(5)
+        + Nanos::from_nanos(config.pulsation_iteration_period.as_nanos() * rounds * 2);
+    let mut engine = Engine::new(config, Nanos::ZERO);
+    // (time, what): 0 = a stale subscription, 1 = an admission request, 2 = a subscription, 3 = receivers leave.
+    let mut agenda: BinaryHeap<Reverse<(Nanos, u8, u64)>> = BinaryHeap::new();
+    for &t in stale {
+        agenda.push(Reverse((ms(t), 0, 0)));
+    }
+    for (i, &t) in asks.iter().enumerate() {
+        agenda.push(Reverse((ms(t), 1, i as u64)));
+    }
+    let (mut present, mut out) = (
+        0u32,
+        Restart {
+            publishes: Vec::new(),
+            held: 0,
+        },
+    );
+    let mut now = Nanos::ZERO;
+    while now < horizon {
+        let next_event = agenda.peek().map(|Reverse((t, _, _))| *t);
+        let next = match (next_event, engine.next_deadline()) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => break,
+        };
+        now = next.max(now);
+        let mut events = Vec::new();
+        while let Some(Reverse((t, kind, arg))) = agenda.peek().copied() {
+            if t > now {
+                break;
+            }
+            agenda.pop();
+            match kind {
+                0 | 2 => {
+                    present += 1;
+                    events.push(Event::Subscribed);
+                }
+                1 => events.push(Event::AdmissionRequested(Ticket(arg))),
+                _ => {
+                    for _ in 0..arg {
+                        present -= 1;
+                        events.push(Event::Unsubscribed);
+                        events.push(Event::Result(None));
+                    }
+                }
+            }
+        }
+        engine.handle_all(now, events);
+        while let Some(action) = engine.poll_action() {
+            match action {
+                Action::Admit(_) => agenda.push(Reverse((now + ms(subscribe_ms), 2, 0))),
+                Action::Publish { receivers, .. } => {
+                    out.publishes.push((now, receivers, present));
+                    agenda.push(Reverse((now + ms(1), 3, u64::from(present))));
+                }
+                Action::PulseHeld { .. } => out.held += 1,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Subscriptions left behind by a predecessor that reconnect within the settle take places of the first
+    /// pulse: together with the newly admitted they stay within N, the first pulse is not held, waits a period
+    /// after the start, and every worker (left behind or asking) is served.
+    #[test]
+    fn after_a_restart_left_behind_subscriptions_and_new_admissions_stay_within_n(
+        n in 1u32..12,
+        period_ms in 20u64..1500,
+        stale_at in prop::collection::vec(0u64..450, 0..12),
+        asks_at in prop::collection::vec(0u64..3000, 0..30),
+        subscribe_ms in 1u64..50,
+    ) {
+        let stale: Vec<u64> = stale_at.into_iter().take(n as usize).collect();
+        let out = restart(config(n, period_ms), &stale, &asks_at, subscribe_ms);
+        prop_assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
+        for &(at, counted, present) in &out.publishes {
+            prop_assert!(present <= n, "pulse at {} reached {} with N = {}", at, present, n);
+            prop_assert_eq!(counted, present);
+        }
+        if let Some(&(first, _, _)) = out.publishes.first() {
+            prop_assert!(first >= ms(period_ms), "first pulse at {} with a {} ms period", first, period_ms);
+        }
+        let served: u32 = out.publishes.iter().map(|p| p.2).sum();
+        prop_assert_eq!(served as usize, stale.len() + asks_at.len(), "{:?}", out.publishes);
+    }
+}

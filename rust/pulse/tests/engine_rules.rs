@@ -28,7 +28,8 @@ impl Harness {
     fn new(config: PulseConfig) -> Self {
         config.validate().expect("test configs are valid");
         Harness {
-            engine: Engine::new(config, Nanos::ZERO),
+            // Each rule on its own: the restart rules have their tests below.
+            engine: Engine::without_predecessor(config, Nanos::ZERO),
             now: Nanos::ZERO,
             admitted: Vec::new(),
             refused: Vec::new(),
@@ -39,6 +40,13 @@ impl Harness {
             pauses: Vec::new(),
             stopped: false,
         }
+    }
+
+    /// The engine as the daemon starts it: as after a restart (see `engine::restart`).
+    fn restarted(config: PulseConfig) -> Self {
+        let mut h = Harness::new(config.clone());
+        h.engine = Engine::new(config, Nanos::ZERO);
+        h
     }
 
     fn drain(&mut self) {
@@ -664,4 +672,57 @@ fn credited_results_are_split_by_outcome_exactly() {
     );
     assert_eq!(s.results, 5);
     assert_eq!(s.errors, 4);
+}
+
+#[test]
+fn after_a_restart_the_first_pulse_waits_a_period_and_admission_waits_the_settle() {
+    let mut h = Harness::restarted(config(10, 1000));
+    for id in 0..10 {
+        h.request(id);
+    }
+    h.advance_to(ms(499));
+    assert!(
+        h.admitted.is_empty(),
+        "admitted during the settle: {:?}",
+        h.admitted
+    );
+    h.advance_to(ms(500));
+    assert_eq!(h.admitted.len(), 10);
+    h.join(10);
+    h.advance_to(ms(999));
+    assert!(
+        h.publishes.is_empty(),
+        "a pulse within a period of the start: {:?}",
+        h.publishes
+    );
+    h.advance_to(ms(1010));
+    // A period and the guard (5 ms) after the start, as if the predecessor had just published.
+    assert_eq!(h.publishes, vec![(ms(1005), 10)]);
+}
+
+#[test]
+fn subscriptions_left_behind_by_a_predecessor_take_places_and_the_first_pulse_serves_them_within_n()
+{
+    let mut h = Harness::restarted(config(10, 1000));
+    for id in 0..10 {
+        h.request(id);
+    }
+    // Four workers the predecessor had admitted reconnect and hand over their live subscriptions.
+    h.advance_to(ms(120));
+    for _ in 0..4 {
+        h.event(Event::Subscribed);
+    }
+    h.advance_to(ms(500));
+    assert_eq!(
+        h.admitted.len(),
+        6,
+        "the left-behind subscriptions count as admitted workers"
+    );
+    h.join(6);
+    h.advance_to(ms(1010));
+    assert_eq!(h.publishes, vec![(ms(1005), 10)]);
+    assert_eq!(h.held, 0);
+    // The other four are admitted for the next pulse once the receivers leave.
+    h.leave_and_succeed(10);
+    assert_eq!(h.admitted.len(), 10);
 }

@@ -110,17 +110,23 @@ impl FakeDaemon {
         }
     }
 
-    /// The next admission request as `(routing id, frames after the id)`.
-    pub fn next_request(&self) -> (Vec<u8>, Vec<Vec<u8>>) {
+    /// The next admission request as `(envelope, frames from the delimiter on)`. The envelope is the routing
+    /// id and, from our correlating REQ socket, the request id frame (`ZMQ_REQ_CORRELATE`).
+    pub fn next_request(&self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         let mut frames = recv(&self.admission, STEP).expect("an admission request in time");
-        let id = frames.remove(0);
-        (id, frames)
+        let delimiter = frames
+            .iter()
+            .position(Vec::is_empty)
+            .expect("a REQ envelope ends with an empty delimiter");
+        let rest = frames.split_off(delimiter);
+        (frames, rest)
     }
 
-    /// Answers an admission request the way a REP socket would: `[id, "", body]`.
-    pub fn answer(&self, id: &[u8], body: &[u8]) {
+    /// Answers an admission request the way a REP socket would: the whole envelope, `""`, then `body`.
+    pub fn answer(&self, envelope: &[Vec<u8>], body: &[u8]) {
+        let frames = envelope.iter().map(Vec::as_slice).chain([&b""[..], body]);
         self.admission
-            .send_multipart([id, b"", body], 0)
+            .send_multipart(frames, 0)
             .expect("answer the admission request");
     }
 

@@ -14,7 +14,9 @@
 //! 2. **Never more than N.** No pulse reaches more than the configured N (`subscribersPerIteration`) and two
 //!    pulses are always at least a period apart, so no period window on the daemon's clock holds more than N
 //!    grants. Subscriptions are counted exactly (the driver reports every subscribe and unsubscribe, including
-//!    a connection's end); if more than N are present the pulse is held, never sent to more than N.
+//!    a connection's end); one beyond what the tracked admitted workers owe (a stray) takes a place of the next
+//!    pulse, so that fewer are admitted; if more than N are present all the same the pulse is held, never sent
+//!    to more than N.
 //! 3. **Slots.** At most `maxActingPerformers` workers (by default the N in force: the original's meaning) hold a
 //!    slot at once. A worker takes a slot when admitted and gives it back with its result, its early
 //!    termination, or when its pulse's result timeout (`performerContainerActionMaxExecutionTime`) runs out. At
@@ -41,6 +43,8 @@
 //! 8. **Pause-for-period** closes admission and stops pulses until it ends; waiting workers keep their places.
 //!    One pause never lasts longer than `maxPauseForPeriod` (24 h by default): its length comes from a peer.
 //! 9. **`timerIterationsLimit`** stops the engine once that many pulses went out and their results are in.
+//! 10. **Restarts.** Every start is treated as a restart ([`restart`]): the first pulse waits a period, and
+//!     admission opens only after subscriptions left behind by a previous incarnation had time to be counted.
 //!
 //! It must never read a clock, sleep, or do I/O: time comes in with every call.
 
@@ -51,11 +55,13 @@
 //! - `publish`: when a pulse goes out and to how many;
 //! - `verdict`: what results change, and the report of a finished pulse;
 //! - `stats`: [`Stats`];
-//! - `roster`, `flights`: admitted workers not yet released, and pulses whose results are owed.
+//! - `roster`, `flights`: admitted workers not yet released, and pulses whose results are owed;
+//! - [`restart`]: how a start guards against what a killed predecessor did and left behind.
 
 mod events;
 mod flights;
 mod publish;
+pub mod restart;
 mod roster;
 mod stats;
 mod verdict;
@@ -81,6 +87,9 @@ pub struct Engine {
     roster: Roster,
     /// Subscriptions that arrived since the last pulse and are still there.
     waiting: u32,
+    /// Of `waiting`, subscriptions that arrived beyond the tracked admitted workers (strays): places of the next
+    /// pulse that no admission may take.
+    strays: u32,
     /// Receivers of earlier pulses whose unsubscription has not arrived: they would receive the next one too.
     departing: u32,
     /// Readies still expected from admitted workers.
@@ -91,6 +100,8 @@ pub struct Engine {
     pulses: u64,
     last_sent: Option<Nanos>,
     paused_until: Option<Nanos>,
+    /// Admission stays closed until then after the start (see [`restart`]).
+    admission_opens: Nanos,
     /// Since when the next pulse has been allowed by time and had a receiver (reset at each pulse).
     due_since: Option<Nanos>,
     /// A hold because of excess subscriptions is under way.
@@ -104,9 +115,21 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A new engine starting at `now`. The config must have passed [`PulseConfig::validate`]; out-of-range
-    /// values are clamped to something usable rather than trusted.
+    /// A new engine starting at `now`, as after a restart: its first pulse waits a period and admission opens
+    /// [`restart::RESTART_SETTLE`] after `now` (see [`restart`]); the daemon always starts this way. The config
+    /// must have passed [`PulseConfig::validate`]; out-of-range values are clamped to something usable rather
+    /// than trusted.
     pub fn new(config: PulseConfig, now: Nanos) -> Engine {
+        let mut engine = Engine::without_predecessor(config, now);
+        engine.last_sent = restart::assumed_last_pulse(now);
+        engine.admission_opens = restart::admission_opens(now);
+        engine
+    }
+
+    /// A new engine that no earlier one can have preceded on these workers: its first pulse may go at once and
+    /// admission is open from the start. For tests of the other rules, and for callers that know there was no
+    /// predecessor.
+    pub fn without_predecessor(config: PulseConfig, now: Nanos) -> Engine {
         let adapt = AdaptationState::new(
             config.subscribers_per_iteration,
             config.slow_down_step,
@@ -119,12 +142,14 @@ impl Engine {
             queue: VecDeque::new(),
             roster: Roster::default(),
             waiting: 0,
+            strays: 0,
             departing: 0,
             ready_owed: 0,
             unowed_results: 0,
             flights: Flights::default(),
             pulses: 0,
             last_sent: None,
+            admission_opens: now,
             paused_until: None,
             due_since: None,
             holding: false,
@@ -176,7 +201,15 @@ impl Engine {
                     self.on_admission_lost(ticket);
                 }
             }
-            Event::Subscribed => self.waiting = self.waiting.saturating_add(1),
+            Event::Subscribed => {
+                // Beyond what the tracked admitted workers owe: a stray (left behind by a predecessor, see
+                // `restart`, or never admitted). It takes a place of the next pulse, so that fewer are admitted.
+                let tracked = u32::try_from(self.roster.len()).unwrap_or(u32::MAX);
+                if self.waiting.saturating_sub(self.strays) >= tracked {
+                    self.strays = self.strays.saturating_add(1);
+                }
+                self.waiting = self.waiting.saturating_add(1);
+            }
             Event::Unsubscribed => self.on_unsubscribed(),
             Event::Ready => {
                 if self.ready_owed > 0 {
@@ -228,6 +261,7 @@ impl Engine {
                 .map(|t| t.saturating_add(self.config.max_wait_all_subscribers_ready)),
             None,
             None,
+            (!self.queue.is_empty()).then_some(self.admission_opens),
         ];
         if self.paused_until.is_none() && !self.stopping && self.waiting > 0 && !self.holding {
             candidates[3] = Some(self.earliest_publish());
@@ -267,13 +301,14 @@ impl Engine {
     fn joiners(&self) -> u32 {
         u32::try_from(self.roster.len())
             .unwrap_or(u32::MAX)
+            .saturating_add(self.strays)
             .saturating_sub(self.waiting)
     }
 
     /// Admitted workers not yet released: tracked by ticket, or (strays included) subscribed.
     fn booked(&self) -> u32 {
         let tracked = u32::try_from(self.roster.len()).unwrap_or(u32::MAX);
-        tracked.max(self.waiting)
+        tracked.saturating_add(self.strays).max(self.waiting)
     }
 
     /// Who the next pulse would reach if everyone booked subscribed: the booked workers plus earlier receivers
@@ -306,6 +341,7 @@ impl Engine {
             self.departing -= 1;
         } else if self.waiting > 0 {
             self.waiting -= 1;
+            self.strays = self.strays.min(self.waiting);
         } else {
             self.stats.ignored_unsubscriptions += 1;
         }
@@ -352,7 +388,7 @@ impl Engine {
     }
 
     fn admit_from_queue(&mut self) {
-        if self.paused_until.is_some() {
+        if self.paused_until.is_some() || self.now < self.admission_opens {
             return;
         }
         let n = self.adapt.n;

@@ -103,6 +103,7 @@ impl Engine {
             .release_oldest(released as usize, |t| actions.push_back(Action::Forget(t)));
         self.departing = self.departing.saturating_add(self.waiting);
         self.waiting = 0;
+        self.strays = 0;
         self.ready_owed = self
             .ready_owed
             .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));

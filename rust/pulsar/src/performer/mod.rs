@@ -13,8 +13,9 @@
 //!
 //! Unlike the original, every wait is bounded ([`PerformerConfig`]) and every failure leaves the Performer
 //! usable: the next [`Performer::wait_permission`] starts clean, also after the daemon was restarted on the
-//! same addresses (ZeroMQ reconnects by itself; a REQ socket whose request timed out is replaced, the "lazy
-//! pirate" pattern, because a REQ socket that never got its reply refuses to send again).
+//! same addresses (ZeroMQ reconnects by itself; a request lost with a daemon that died is sent again as soon as
+//! the admission connection is back, see `admission`; a REQ socket whose request timed out is replaced, the
+//! "lazy pirate" pattern, so that the request it still holds can never admit a worker that stopped listening).
 //!
 //! It must never decide anything about rates (that is the daemon's engine), never wait without a bound, and
 //! never panic on what a peer sends.
@@ -24,190 +25,29 @@
 //! from two threads at once. Give each worker thread its own Performer; share one [`zmq::Context`] between
 //! them with [`Performer::connect_in`] to avoid one I/O thread per Performer.
 //!
-//! # Known limit
-//! If the daemon restarts while a worker waits for its pulse and is back before `pulse_timeout` runs out, the
-//! reconnecting SUB socket hands its live subscription to the new daemon, which never admitted this worker: it
-//! sees one subscription it did not admit, and holds its pulses (logged) until this worker's `pulse_timeout` runs
-//! out and it unsubscribes. Issue-tracked under hardening (restarts).
+//! # Restarts
+//! A daemon that restarts while the worker waits for admission gets the request again as soon as the
+//! connection is back (well within a second). One that restarts while the worker waits for its pulse gets the
+//! worker's live subscription from the reconnecting SUB socket; the new daemon counts it before it admits
+//! anyone and serves it with its first pulse (`docs/protocol.md` §4, rule 13).
+//!
+//! # Modules
+//! `config` holds the settings and their JSON form, `admission` the REQ link that resends after a restart,
+//! `socket` the bounded receive every step shares.
 
-use std::time::{Duration, Instant};
+mod admission;
+mod config;
+mod socket;
 
-use pulsar_wire::{BecomeTheSubscriberReply, Limits, PerformerPush, PreparingRequest, WireError};
-use serde::{Deserialize, Serialize};
+use pulsar_wire::{BecomeTheSubscriberReply, Limits, PerformerPush, PreparingRequest};
 
+pub use config::PerformerConfig;
 pub use pulsar_wire::{ActionResult, Pulse};
 
 use crate::error::PulsarError;
-
-/// How long a closing socket may still try to deliver what it queued. Small so that dropping a Performer or
-/// replacing a socket never blocks a worker noticeably.
-const LINGER: Duration = Duration::from_millis(100);
-
-/// Longest timeout ZeroMQ's socket options can hold (a C `int` of milliseconds, about 24.8 days).
-const MAX_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
-
-/// Settings of one Performer: the original `PerformerSocketsParamsDto` addresses, the module name, and the
-/// timeouts the original did not have.
-///
-/// In JSON (the C ABI and the PHP extension pass this) the keys are the original setters' names,
-/// `publisherPulsarSocketAddress`, `pushPulsarSocketAddress`, `requestPulsarRsSocketAddress`, `moduleName`,
-/// and the timeouts in seconds as numbers: `admissionTimeout`, `pulseTimeout`, `sendTimeout`. Missing keys
-/// take the defaults, unknown keys are an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "PerformerConfigJson", into = "PerformerConfigJson")]
-pub struct PerformerConfig {
-    /// Where the daemon publishes pulses (SUB connects here). Default `tcp://127.0.0.1:6273`.
-    pub publisher_pulsar_address: String,
-    /// Where the daemon pulls readiness and results (PUSH connects here). Default `tcp://127.0.0.1:6274`.
-    pub push_pulsar_address: String,
-    /// The admission desk (REQ connects here). Default `tcp://127.0.0.1:6275`.
-    pub request_pulsar_rs_address: String,
-    /// The worker's name, for logs only. Default `performer`.
-    pub module_name: String,
-    /// Longest wait for admission. Default 60 s. Admission is legitimately slow when many workers queue:
-    /// with W workers ahead and N per period, the wait is about W / N periods, so raise it for large queues.
-    pub admission_timeout: Duration,
-    /// Longest wait for the pulse once admitted. Default 30 s: the daemon publishes within one period plus
-    /// its ready wait (7 s by default); but a slow-down pause (up to 300 s) delays the pulse too, so raise it
-    /// if your daemon may slow down that far.
-    pub pulse_timeout: Duration,
-    /// Longest wait for a message to be handed to ZeroMQ (readiness, results). Default 5 s; it only runs out
-    /// when the daemon is unreachable.
-    pub send_timeout: Duration,
-}
-
-impl Default for PerformerConfig {
-    fn default() -> Self {
-        PerformerConfig {
-            publisher_pulsar_address: "tcp://127.0.0.1:6273".into(),
-            push_pulsar_address: "tcp://127.0.0.1:6274".into(),
-            request_pulsar_rs_address: "tcp://127.0.0.1:6275".into(),
-            module_name: "performer".into(),
-            admission_timeout: Duration::from_secs(60),
-            pulse_timeout: Duration::from_secs(30),
-            send_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-impl PerformerConfig {
-    /// Parses the JSON form (see the type's docs) and validates it.
-    pub fn from_json(json: &str) -> Result<PerformerConfig, PulsarError> {
-        let raw: PerformerConfigJson = serde_json::from_str(json)?;
-        PerformerConfig::try_from(raw)
-    }
-
-    /// Checks every setting; the first bad one is reported by its JSON name.
-    pub fn validate(&self) -> Result<(), PulsarError> {
-        for (setting, address) in [
-            (
-                "publisherPulsarSocketAddress",
-                &self.publisher_pulsar_address,
-            ),
-            ("pushPulsarSocketAddress", &self.push_pulsar_address),
-            (
-                "requestPulsarRsSocketAddress",
-                &self.request_pulsar_rs_address,
-            ),
-        ] {
-            if address.trim().is_empty() {
-                return Err(invalid(
-                    setting,
-                    "must be a ZeroMQ address such as tcp://127.0.0.1:6273",
-                ));
-            }
-        }
-        for (setting, timeout) in [
-            ("admissionTimeout", self.admission_timeout),
-            ("pulseTimeout", self.pulse_timeout),
-            ("sendTimeout", self.send_timeout),
-        ] {
-            if timeout.is_zero() {
-                return Err(invalid(setting, "must be a positive number of seconds"));
-            }
-            if timeout > MAX_TIMEOUT {
-                return Err(invalid(
-                    setting,
-                    "must be at most 2147483 seconds (ZeroMQ's limit)",
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn invalid(setting: &str, message: &str) -> PulsarError {
-    PulsarError::InvalidSetting {
-        setting: setting.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
-/// Seconds as a JSON number to a [`Duration`]; zero, negative, NaN, infinite or oversized values are refused.
-fn seconds(setting: &str, value: f64) -> Result<Duration, PulsarError> {
-    // Written so that NaN fails too: every comparison with NaN is false.
-    if !(value > 0.0 && value <= MAX_TIMEOUT.as_secs_f64()) {
-        return Err(PulsarError::InvalidSetting {
-            setting: setting.to_owned(),
-            message: format!("must be a positive number of seconds up to 2147483 (got {value})"),
-        });
-    }
-    Ok(Duration::from_secs_f64(value))
-}
-
-/// The JSON shape of [`PerformerConfig`]: the original's setting names, timeouts as seconds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-struct PerformerConfigJson {
-    #[serde(rename = "publisherPulsarSocketAddress")]
-    publisher_pulsar_address: String,
-    #[serde(rename = "pushPulsarSocketAddress")]
-    push_pulsar_address: String,
-    #[serde(rename = "requestPulsarRsSocketAddress")]
-    request_pulsar_rs_address: String,
-    module_name: String,
-    admission_timeout: f64,
-    pulse_timeout: f64,
-    send_timeout: f64,
-}
-
-impl Default for PerformerConfigJson {
-    fn default() -> Self {
-        PerformerConfig::default().into()
-    }
-}
-
-impl From<PerformerConfig> for PerformerConfigJson {
-    fn from(c: PerformerConfig) -> Self {
-        PerformerConfigJson {
-            publisher_pulsar_address: c.publisher_pulsar_address,
-            push_pulsar_address: c.push_pulsar_address,
-            request_pulsar_rs_address: c.request_pulsar_rs_address,
-            module_name: c.module_name,
-            admission_timeout: c.admission_timeout.as_secs_f64(),
-            pulse_timeout: c.pulse_timeout.as_secs_f64(),
-            send_timeout: c.send_timeout.as_secs_f64(),
-        }
-    }
-}
-
-impl TryFrom<PerformerConfigJson> for PerformerConfig {
-    type Error = PulsarError;
-
-    fn try_from(j: PerformerConfigJson) -> Result<Self, PulsarError> {
-        let config = PerformerConfig {
-            publisher_pulsar_address: j.publisher_pulsar_address,
-            push_pulsar_address: j.push_pulsar_address,
-            request_pulsar_rs_address: j.request_pulsar_rs_address,
-            module_name: j.module_name,
-            admission_timeout: seconds("admissionTimeout", j.admission_timeout)?,
-            pulse_timeout: seconds("pulseTimeout", j.pulse_timeout)?,
-            send_timeout: seconds("sendTimeout", j.send_timeout)?,
-        };
-        config.validate()?;
-        Ok(config)
-    }
-}
+use admission::AdmissionLink;
+use config::invalid;
+use socket::{connect, millis, one_frame, recv_within, LINGER};
 
 /// Where the Performer is in its cycle; only guards the order of calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,7 +69,7 @@ pub struct Performer {
     config: PerformerConfig,
     context: zmq::Context,
     /// The admission link; `None` only if re-creating it after a timeout failed (retried on the next call).
-    request: Option<zmq::Socket>,
+    admission: Option<AdmissionLink>,
     subscriber: zmq::Socket,
     push: zmq::Socket,
     step: Step,
@@ -258,7 +98,7 @@ impl Performer {
         context: &zmq::Context,
     ) -> Result<Performer, PulsarError> {
         config.validate()?;
-        let request = new_request_socket(context, &config)?;
+        let admission = AdmissionLink::open(context, &config)?;
 
         let subscriber = context
             .socket(zmq::SUB)
@@ -294,7 +134,7 @@ impl Performer {
         Ok(Performer {
             config,
             context: context.clone(),
-            request: Some(request),
+            admission: Some(admission),
             subscriber,
             push,
             step: Step::Idle,
@@ -462,31 +302,30 @@ impl Performer {
 
     /// Step 1: REQ `PreparingRequestDto`, wait for `BecomeTheSubscriberReplyDto`.
     fn request_admission(&mut self) -> Result<(), PulsarError> {
-        let request = match self.request.take() {
-            Some(socket) => socket,
-            None => new_request_socket(&self.context, &self.config)?,
+        let mut link = match self.admission.take() {
+            Some(link) => link,
+            None => AdmissionLink::open(&self.context, &self.config)?,
         };
         let timeout = self.config.admission_timeout;
-        let reply =
-            match send_and_wait_reply(&request, &PreparingRequest::default().encode(), timeout) {
-                Ok(Some(reply)) => {
-                    self.request = Some(request);
-                    reply
-                }
-                outcome => {
-                    // The REQ socket still waits for a reply that may never come, and refuses to send until then:
-                    // drop it (and its unsent request, with no linger) and start the next call with a fresh one.
-                    discard_request_socket(request);
-                    self.request = new_request_socket(&self.context, &self.config).ok();
-                    return match outcome {
-                        Err(e) => Err(e),
-                        Ok(_) => Err(PulsarError::Timeout {
-                            what: "waiting for admission (is the daemon running?)",
-                            after: timeout,
-                        }),
-                    };
-                }
-            };
+        let reply = match link.ask(&PreparingRequest::default().encode(), timeout) {
+            Ok(Some(reply)) => {
+                self.admission = Some(link);
+                reply
+            }
+            outcome => {
+                // The REQ socket still holds a request that may be answered later: drop it (and its unsent
+                // request, with no linger) and start the next call with a fresh one.
+                link.discard();
+                self.admission = AdmissionLink::open(&self.context, &self.config).ok();
+                return match outcome {
+                    Err(e) => Err(e),
+                    Ok(_) => Err(PulsarError::Timeout {
+                        what: "waiting for admission (is the daemon running?)",
+                        after: timeout,
+                    }),
+                };
+            }
+        };
         let reply = BecomeTheSubscriberReply::decode(&one_frame(reply)?)?;
         tracing::trace!(module = %self.config.module_name, allowed = reply.allow_to_start_subscription, "admission answered");
         if !reply.allow_to_start_subscription {
@@ -594,126 +433,4 @@ impl Drop for Performer {
             });
         }
     }
-}
-
-/// Milliseconds for a ZeroMQ option, rounded up so that a sub-millisecond timeout never becomes "no wait"
-/// (0) or "forever" (-1); [`PerformerConfig::validate`] keeps it in range.
-fn millis(d: Duration) -> i32 {
-    let ms = d.as_nanos().div_ceil(1_000_000).max(1);
-    i32::try_from(ms).unwrap_or(i32::MAX)
-}
-
-fn connect(socket: &zmq::Socket, address: &str) -> Result<(), PulsarError> {
-    socket
-        .connect(address)
-        .map_err(|source| PulsarError::Connect {
-            address: address.to_owned(),
-            source,
-        })
-}
-
-fn new_request_socket(
-    context: &zmq::Context,
-    config: &PerformerConfig,
-) -> Result<zmq::Socket, PulsarError> {
-    let request = context
-        .socket(zmq::REQ)
-        .map_err(PulsarError::zmq("creating the REQ socket"))?;
-    request
-        .set_linger(millis(LINGER))
-        .map_err(PulsarError::zmq("setting LINGER on the REQ socket"))?;
-    request
-        .set_sndtimeo(millis(config.send_timeout))
-        .map_err(PulsarError::zmq("setting SNDTIMEO on the REQ socket"))?;
-    connect(&request, &config.request_pulsar_rs_address)?;
-    Ok(request)
-}
-
-/// Closes a REQ socket whose request went unanswered. No linger: a request still queued must not reach the
-/// daemon later and admit a worker that no longer listens.
-fn discard_request_socket(request: zmq::Socket) {
-    if let Err(source) = request.set_linger(0) {
-        tracing::debug!(%source, "cannot set LINGER 0 on a discarded REQ socket");
-    }
-    drop(request);
-}
-
-/// REQ round trip: `Ok(None)` if no reply came within `timeout` (the socket is then unusable).
-fn send_and_wait_reply(
-    request: &zmq::Socket,
-    body: &[u8],
-    timeout: Duration,
-) -> Result<Option<Vec<Vec<u8>>>, PulsarError> {
-    let started = Instant::now();
-    loop {
-        match request.send(body, 0) {
-            Ok(()) => break,
-            Err(zmq::Error::EINTR) => continue,
-            // A REQ socket with a connected pipe queues at once; this only happens if libzmq cannot queue.
-            Err(zmq::Error::EAGAIN) => return Ok(None),
-            Err(source) => {
-                return Err(PulsarError::Zmq {
-                    context: "sending the admission request",
-                    source,
-                })
-            }
-        }
-    }
-    recv_within(request, timeout.saturating_sub(started.elapsed()))
-}
-
-/// Receives one whole message (all its frames) within `timeout`; `Ok(None)` if none came.
-fn recv_within(
-    socket: &zmq::Socket,
-    timeout: Duration,
-) -> Result<Option<Vec<Vec<u8>>>, PulsarError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let left_ms = i64::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX);
-        match socket.poll(zmq::POLLIN, left_ms) {
-            Ok(0) => {
-                if left.is_zero() {
-                    return Ok(None);
-                }
-            }
-            Ok(_) => match socket.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => return Ok(Some(frames)),
-                // Readiness can be spurious; keep waiting for the rest of the time.
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => {}
-                Err(source) => {
-                    return Err(PulsarError::Zmq {
-                        context: "receiving",
-                        source,
-                    })
-                }
-            },
-            Err(zmq::Error::EINTR) => {}
-            Err(source) => {
-                return Err(PulsarError::Zmq {
-                    context: "polling",
-                    source,
-                })
-            }
-        }
-        if Instant::now() >= deadline {
-            // One last non-blocking look, so that a message that arrived just at the deadline is not lost.
-            return match socket.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => Ok(Some(frames)),
-                Err(_) => Ok(None),
-            };
-        }
-    }
-}
-
-/// The protocol sends one frame per message (REQ strips the empty delimiter before us).
-fn one_frame(mut frames: Vec<Vec<u8>>) -> Result<Vec<u8>, PulsarError> {
-    if frames.len() != 1 {
-        return Err(WireError::Unexpected(format!(
-            "expected a message of one frame, got {} frames",
-            frames.len()
-        ))
-        .into());
-    }
-    Ok(frames.pop().expect("length checked just above"))
 }
