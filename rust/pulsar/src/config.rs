@@ -28,6 +28,8 @@
 //!   as `1e300` is refused at start instead of freezing the daemon.
 //! - `metricsAddress` is new: `HOST:PORT` (an IP address and a port) where the daemon serves `GET /metrics`
 //!   and `GET /healthz` over HTTP; absent or `null`, nothing is served (see [`crate::metrics`]).
+//! - `allowFrom`, `maxConnections` and `curveSecretKey` are new: who may connect, how many connections may be
+//!   open at once, and the daemon's CURVE secret key (see the README's "Security and failure model").
 //! - `pulseGuardInterval` is new: seconds added to the period between pulses, capped at 2 % of the period,
 //!   so that the workers' own clocks see at most N per exact period window.
 //!
@@ -148,6 +150,16 @@ pub struct PulsarConfig {
     /// `metricsAddress`: `IP:PORT` for the HTTP metrics and health endpoints (`GET /metrics`, `GET /healthz`);
     /// `None` (the default) serves nothing. Port 0 lets the system choose.
     pub metrics_address: Option<String>,
+    /// `allowFrom`: networks (`10.0.0.0/8`) or addresses peers may connect from; empty (the default) allows
+    /// every address that reaches the bound sockets (loopback only with the default addresses).
+    pub allow_from: Vec<String>,
+    /// `maxConnections`: most connections open at once on the three sockets; beyond it new connections are
+    /// refused (default 1024; lowered at start to fit the process's descriptor limit).
+    pub max_connections: u64,
+    /// `curveSecretKey`: the daemon's CURVE secret key (Z85, 40 characters). Given, every socket is a CURVE
+    /// server: traffic is encrypted and only clients configured with the matching public key can talk to it
+    /// (the original PHP workers cannot). `None` (the default): NULL mechanism, as the original.
+    pub curve_secret_key: Option<String>,
 }
 
 impl Default for PulsarConfig {
@@ -168,9 +180,15 @@ impl Default for PulsarConfig {
             max_pause_for_period: 86_400.0,
             pulsar_sockets_params: PulsarSocketsParams::default(),
             metrics_address: None,
+            allow_from: Vec::new(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            curve_secret_key: None,
         }
     }
 }
+
+/// Default `maxConnections`.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 1024;
 
 /// The longest `pulsationIterationPeriod` accepted, in seconds.
 pub const DAY_SECS: f64 = 86_400.0;
@@ -292,6 +310,13 @@ impl PulsarConfig {
                     format!("not the serialize() text of one PHP object: {e}"),
                 )
             })?;
+        }
+        crate::daemon::parse_allow_from(&self.allow_from).map_err(|e| invalid("allowFrom", e))?;
+        if self.max_connections == 0 {
+            return Err(invalid("maxConnections", "must be at least 1 (got 0)"));
+        }
+        if let Some(key) = &self.curve_secret_key {
+            crate::daemon::decode_curve_key(key).map_err(|e| invalid("curveSecretKey", e))?;
         }
         // The engine has its own checks; they must agree with ours, but a mismatch must still be an error.
         self.to_pulse_config()
@@ -426,6 +451,9 @@ struct RawConfig {
     pulse_guard_interval: Option<Json>,
     max_pause_for_period: Option<Json>,
     metrics_address: Option<Json>,
+    allow_from: Option<Json>,
+    max_connections: Option<Json>,
+    curve_secret_key: Option<Json>,
     pulsar_sockets_params: Option<RawSocketsParams>,
     reply_to_reply_stack_socket_address: Option<Json>,
     push_to_reply_stack_socket_address: Option<Json>,
@@ -483,6 +511,25 @@ fn text(setting: &str, value: Option<Json>) -> Result<Option<String>, PulsarErro
         None => Ok(None),
         Some(Json::String(s)) => Ok(Some(s)),
         Some(v) => Err(invalid(setting, format!("must be a string (got {v})"))),
+    }
+}
+
+/// A list of strings; one string is read as a list of one.
+fn texts(setting: &str, value: Option<Json>) -> Result<Vec<String>, PulsarError> {
+    match given(value) {
+        None => Ok(Vec::new()),
+        Some(Json::String(s)) => Ok(vec![s]),
+        Some(Json::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Json::String(s) => Ok(s),
+                v => Err(invalid(setting, format!("must hold strings (got {v})"))),
+            })
+            .collect(),
+        Some(v) => Err(invalid(
+            setting,
+            format!("must be a list of strings (got {v})"),
+        )),
     }
 }
 
@@ -607,6 +654,14 @@ impl RawConfig {
                 )?,
             },
             metrics_address: text("metricsAddress", self.metrics_address)?,
+            allow_from: texts("allowFrom", self.allow_from)?,
+            max_connections: uint(
+                "maxConnections",
+                self.max_connections,
+                d.max_connections,
+                u64::MAX,
+            )?,
+            curve_secret_key: text("curveSecretKey", self.curve_secret_key)?,
         })
     }
 }

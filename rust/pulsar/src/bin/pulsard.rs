@@ -152,6 +152,31 @@ struct Cli {
     #[arg(long, env = "PULSARD_MAX_ADMISSION_QUEUE", value_name = "COUNT")]
     max_admission_queue: Option<u64>,
 
+    /// Networks (CIDR) or addresses peers may connect from, comma-separated or repeated; none given allows
+    /// every address that reaches the bound sockets (allowFrom)
+    #[arg(
+        long,
+        env = "PULSARD_ALLOW_FROM",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    allow_from: Vec<String>,
+
+    /// Most connections open at once on the three sockets; beyond it new ones are refused (maxConnections)
+    /// [default: 1024]
+    #[arg(long, env = "PULSARD_MAX_CONNECTIONS", value_name = "COUNT")]
+    max_connections: Option<u64>,
+
+    /// The daemon's CURVE secret key (Z85); all sockets become CURVE servers, which the original PHP workers
+    /// cannot use. Prefer the environment variable or the JSON file: flags show in `ps` (curveSecretKey)
+    #[arg(
+        long,
+        env = "PULSARD_CURVE_SECRET_KEY",
+        value_name = "Z85",
+        hide_env_values = true
+    )]
+    curve_secret_key: Option<String>,
+
     /// Most released workers acting at once, each holding its slot until its result, early termination or
     /// the result timeout; 0 means N (maxActingPerformers) [default: 0]
     #[arg(long, env = "PULSARD_MAX_ACTING_PERFORMERS", value_name = "COUNT")]
@@ -321,6 +346,15 @@ fn build_config(cli: &Cli) -> Result<PulsarConfig, PulsarError> {
     }
     if let Some(v) = cli.max_acting_performers {
         c.max_acting_performers = v;
+    }
+    if !cli.allow_from.is_empty() {
+        c.allow_from = cli.allow_from.clone();
+    }
+    if let Some(v) = cli.max_connections {
+        c.max_connections = v;
+    }
+    if let Some(v) = &cli.curve_secret_key {
+        c.curve_secret_key = Some(v.clone());
     }
     if let Some(v) = cli.pulse_guard_interval {
         c.pulse_guard_interval = v;
