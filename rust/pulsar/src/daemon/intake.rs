@@ -236,8 +236,8 @@ impl Driver<'_> {
     }
 
     /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes (explicitly or
-    /// because the connection ended). The socket accepts nothing longer than the flag byte, so the topic is
-    /// always empty: every subscription receives the pulse.
+    /// because the connection ended). Topics are short (the socket's message limit); protocol workers use the
+    /// empty topic.
     pub(super) fn drain_subscriptions(&mut self) -> Result<(), PulsarError> {
         for _ in 0..DRAIN_BUDGET {
             let frames = match self.daemon.publisher.recv_multipart(zmq::DONTWAIT) {

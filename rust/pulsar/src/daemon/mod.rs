@@ -59,8 +59,8 @@ use sockets::{bind, last_endpoint, new_socket, ConnectionGauge, Monitor, Role};
 
 pub use access::{decode_curve_key, parse_allow_from};
 pub use sockets::{
-    ADMISSION_MAX_MESSAGE, INBOX_MAX_MESSAGE, MAX_ENVELOPE_FRAMES, MAX_ENVELOPE_ID,
-    SUBSCRIPTION_MAX_MESSAGE,
+    ADMISSION_MAX_MESSAGE, CURVE_SUBSCRIPTION_MAX_MESSAGE, INBOX_MAX_MESSAGE, MAX_ENVELOPE_FRAMES,
+    MAX_ENVELOPE_ID, SUBSCRIPTION_MAX_MESSAGE,
 };
 pub use stats::{
     DaemonStats, RejectedMessages, Rejection, StatsHandle, WaitHistogram, ADMISSION_WAIT_BUCKETS,

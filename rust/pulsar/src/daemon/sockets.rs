@@ -19,9 +19,14 @@ use crate::PulsarError;
 pub const ADMISSION_MAX_MESSAGE: i64 = 4 * 1024;
 
 /// Largest message accepted on the publisher. A protocol worker's subscription is the flag byte alone (the
-/// empty topic), but the limit also applies to the ZMTP handshake's commands (a CURVE `INITIATE` with its
-/// metadata is about 250 bytes), so it cannot be 1.
-pub const SUBSCRIPTION_MAX_MESSAGE: i64 = 512;
+/// empty topic), but the limit also applies to the ZMTP handshake's commands (a NULL `READY` from a SUB is
+/// about 25 bytes), so it cannot be 1. libzmq keeps every distinct topic a subscriber sends until it
+/// disconnects, at a cost that grows with the topic's length: the shorter the limit, the less one message can
+/// make it hold.
+pub const SUBSCRIPTION_MAX_MESSAGE: i64 = 64;
+
+/// The same limit with CURVE: the handshake's `INITIATE` command with its metadata is about 300 bytes.
+pub const CURVE_SUBSCRIPTION_MAX_MESSAGE: i64 = 512;
 
 /// Largest push accepted on the inbox: results carry an error message and reason of the worker's choosing; the
 /// log keeps 512 characters of each, and 16 KiB leaves room for any real API error text.
@@ -60,10 +65,11 @@ pub(super) enum Role {
 }
 
 impl Role {
-    /// The largest message a peer may send on this socket.
-    pub(super) fn max_message(self) -> i64 {
+    /// The largest message a peer may send on this socket (`curve`: the socket is a CURVE server).
+    pub(super) fn max_message(self, curve: bool) -> i64 {
         match self {
             Role::Admission => ADMISSION_MAX_MESSAGE,
+            Role::Publisher if curve => CURVE_SUBSCRIPTION_MAX_MESSAGE,
             Role::Publisher => SUBSCRIPTION_MAX_MESSAGE,
             Role::Inbox => INBOX_MAX_MESSAGE,
         }
@@ -105,7 +111,7 @@ pub(super) fn new_socket(
         .set_linger(LINGER_MS)
         .map_err(PulsarError::zmq("setting LINGER"))?;
     socket
-        .set_maxmsgsize(role.max_message())
+        .set_maxmsgsize(role.max_message(curve_secret_key.is_some()))
         .map_err(PulsarError::zmq("setting MAXMSGSIZE"))?;
     socket
         .set_sndhwm(sndhwm)
