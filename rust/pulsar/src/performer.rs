@@ -74,6 +74,10 @@ pub struct PerformerConfig {
     /// Longest wait for a message to be handed to ZeroMQ (readiness, results). Default 5 s; it only runs out
     /// when the daemon is unreachable.
     pub send_timeout: Duration,
+    /// The daemon's CURVE public key (Z85, 40 characters), when the daemon runs with `curveSecretKey`: the
+    /// three sockets then use CURVE (encrypted, and only a daemon holding the matching secret key can answer),
+    /// each with a fresh client key pair. `None` (the default): the NULL mechanism, as the original.
+    pub curve_server_key: Option<String>,
 }
 
 impl Default for PerformerConfig {
@@ -86,6 +90,7 @@ impl Default for PerformerConfig {
             admission_timeout: Duration::from_secs(60),
             pulse_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(5),
+            curve_server_key: None,
         }
     }
 }
@@ -132,6 +137,9 @@ impl PerformerConfig {
                 ));
             }
         }
+        if let Some(key) = &self.curve_server_key {
+            crate::daemon::decode_curve_key(key).map_err(|e| invalid("curveServerKey", &e))?;
+        }
         Ok(())
     }
 }
@@ -169,6 +177,7 @@ struct PerformerConfigJson {
     admission_timeout: f64,
     pulse_timeout: f64,
     send_timeout: f64,
+    curve_server_key: Option<String>,
 }
 
 impl Default for PerformerConfigJson {
@@ -187,6 +196,7 @@ impl From<PerformerConfig> for PerformerConfigJson {
             admission_timeout: c.admission_timeout.as_secs_f64(),
             pulse_timeout: c.pulse_timeout.as_secs_f64(),
             send_timeout: c.send_timeout.as_secs_f64(),
+            curve_server_key: c.curve_server_key,
         }
     }
 }
@@ -203,6 +213,7 @@ impl TryFrom<PerformerConfigJson> for PerformerConfig {
             admission_timeout: seconds("admissionTimeout", j.admission_timeout)?,
             pulse_timeout: seconds("pulseTimeout", j.pulse_timeout)?,
             send_timeout: seconds("sendTimeout", j.send_timeout)?,
+            curve_server_key: j.curve_server_key,
         };
         config.validate()?;
         Ok(config)
@@ -274,6 +285,7 @@ impl Performer {
         subscriber
             .set_immediate(true)
             .map_err(PulsarError::zmq("setting IMMEDIATE on the SUB socket"))?;
+        curve_client(&subscriber, &config)?;
         connect(&subscriber, &config.publisher_pulsar_address)?;
 
         let push = context
@@ -288,6 +300,7 @@ impl Performer {
         // belong to its iteration. While no connection is up, a send waits (up to send_timeout) for one.
         push.set_immediate(true)
             .map_err(PulsarError::zmq("setting IMMEDIATE on the PUSH socket"))?;
+        curve_client(&push, &config)?;
         connect(&push, &config.push_pulsar_address)?;
 
         tracing::debug!(module = %config.module_name, "performer sockets created");
@@ -603,6 +616,26 @@ fn millis(d: Duration) -> i32 {
     i32::try_from(ms).unwrap_or(i32::MAX)
 }
 
+/// Makes `socket` a CURVE client of the daemon when `curve_server_key` is set, with a fresh key pair (the
+/// daemon does not check client keys; the pair only carries the encryption).
+fn curve_client(socket: &zmq::Socket, config: &PerformerConfig) -> Result<(), PulsarError> {
+    let Some(server) = &config.curve_server_key else {
+        return Ok(());
+    };
+    let server =
+        crate::daemon::decode_curve_key(server).map_err(|e| invalid("curveServerKey", &e))?;
+    let pair = zmq::CurveKeyPair::new().map_err(PulsarError::zmq("making a CURVE key pair"))?;
+    socket
+        .set_curve_serverkey(&server)
+        .map_err(PulsarError::zmq("setting CURVE_SERVERKEY"))?;
+    socket
+        .set_curve_publickey(&pair.public_key)
+        .map_err(PulsarError::zmq("setting CURVE_PUBLICKEY"))?;
+    socket
+        .set_curve_secretkey(&pair.secret_key)
+        .map_err(PulsarError::zmq("setting CURVE_SECRETKEY"))
+}
+
 fn connect(socket: &zmq::Socket, address: &str) -> Result<(), PulsarError> {
     socket
         .connect(address)
@@ -625,6 +658,7 @@ fn new_request_socket(
     request
         .set_sndtimeo(millis(config.send_timeout))
         .map_err(PulsarError::zmq("setting SNDTIMEO on the REQ socket"))?;
+    curve_client(&request, config)?;
     connect(&request, &config.request_pulsar_rs_address)?;
     Ok(request)
 }

@@ -182,3 +182,29 @@ fn with_curve_only_clients_that_know_the_server_key_are_served() {
             .allow_to_start_subscription
     );
 }
+
+#[test]
+fn the_performer_with_the_server_key_completes_cycles_over_curve() {
+    use publisher_pulsar::performer::{Performer, PerformerConfig};
+    let server = zmq::CurveKeyPair::new().expect("libzmq with CURVE");
+    let mut config = test_config();
+    config.curve_secret_key = Some(zmq::z85_encode(&server.secret_key).expect("z85"));
+    let daemon = TestDaemon::start(&config);
+    let json = serde_json::json!({
+        "publisherPulsarSocketAddress": daemon.endpoints.publish,
+        "pushPulsarSocketAddress": daemon.endpoints.pull,
+        "requestPulsarRsSocketAddress": daemon.endpoints.reply_stack,
+        "admissionTimeout": 5.0,
+        "pulseTimeout": 5.0,
+        "curveServerKey": zmq::z85_encode(&server.public_key).expect("z85"),
+    });
+    let config = PerformerConfig::from_json(&json.to_string()).expect("valid performer JSON");
+    let mut performer = Performer::connect(config).expect("connect");
+    for _ in 0..2 {
+        performer.wait_permission().expect("a pulse over CURVE");
+        performer.report_success().expect("report");
+    }
+    let (ok, s) = daemon.wait_for(STEP, |s| s.results >= 2);
+    assert!(ok, "{s:?}");
+    assert!(PerformerConfig::from_json(r#"{"curveServerKey": "short"}"#).is_err());
+}
