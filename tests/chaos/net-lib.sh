@@ -3,7 +3,8 @@
 # ports, sample its memory and CPU, and run target/debug/examples/chaos_peer (rust/pulsar/examples/chaos_peer.rs)
 # as hostile and normal peers. The scenario decides what is a failure.
 #
-#   net_start LOG [FLAGS..]  starts pulsard (JSON log to LOG); sets PID ADM PUB PULL
+#   net_start LOG [FLAGS..]  starts pulsard (JSON log to LOG); sets PID ADM PUB PULL. With NET_NOFILE set, the
+#                            daemon runs with that descriptor limit (soft and hard)
 #   net_rss_kb               the daemon's resident memory in KiB (0 if gone)
 #   net_cpu_ticks            the daemon's user+system CPU ticks so far
 #   net_sample_peak SECONDS  samples RSS every 0.2 s for SECONDS into PEAK_KB; a daemon gone is a crash
@@ -36,6 +37,8 @@ net_cleanup() {
 net_start() {
   local log=$1
   shift
+  local limit=${NET_NOFILE:-$(ulimit -Hn)}
+  bash -c 'ulimit -n "$0" && exec "$@"' "$limit" \
   "$PULSARD" --reply-stack-address 'tcp://127.0.0.1:*' --publish-address 'tcp://127.0.0.1:*' \
     --pull-address 'tcp://127.0.0.1:*' --reply-to-reply-stack-address 'tcp://127.0.0.1:*' \
     --push-to-reply-stack-address 'tcp://127.0.0.1:*' --log-format json --log-level info "$@" 2>"$log" &

@@ -236,7 +236,13 @@ fn fuzz(admission: &str, publish: &str, pull: &str, seconds: u64) {
             };
             let frames = 1 + rng.below(3) as usize;
             let parts: Vec<Vec<u8>> = (0..frames)
-                .map(|i| if i + 1 == frames { body.clone() } else { Vec::new() })
+                .map(|i| {
+                    if i + 1 == frames {
+                        body.clone()
+                    } else {
+                        Vec::new()
+                    }
+                })
                 .collect();
             bytes += parts.iter().map(|p| p.len() as u64).sum::<u64>();
             if socket.send_multipart(parts, zmq::DONTWAIT).is_ok() {
@@ -258,7 +264,9 @@ fn envelopes(admission: &str, peers: u64, frames: u64, frame_bytes: u64) {
             s.set_linger(0).ok()?;
             s.set_sndtimeo(2000).ok()?;
             s.connect(admission).ok()?;
-            let mut parts: Vec<Vec<u8>> = (0..frames).map(|_| vec![7u8; frame_bytes as usize]).collect();
+            let mut parts: Vec<Vec<u8>> = (0..frames)
+                .map(|_| vec![7u8; frame_bytes as usize])
+                .collect();
             parts.push(Vec::new());
             parts.push(request.clone());
             s.send_multipart(parts, 0).ok()?;

@@ -138,7 +138,9 @@ pub fn raise_open_files_limit() -> Option<u64> {
             limit = raised;
         }
     }
-    // RLIM_INFINITY reads as u64::MAX: no limit worth counting against.
+    // RLIM_INFINITY reads as u64::MAX: no limit worth counting against. `rlim_t` is u64 on Linux but not on
+    // every platform, hence the cast.
+    #[allow(clippy::unnecessary_cast)]
     Some(limit.rlim_cur as u64)
 }
 
