@@ -1,8 +1,8 @@
 //! The admission desk's books: who waits for a reply, who was admitted and may be probed, and the framing of
 //! the ROUTER socket's messages.
 //!
-//! Performers' REQ sockets send `[identity, "", body]` (more envelope frames before the delimiter with
-//! `REQ_CORRELATE` or proxies); a reply must carry the same envelope. A peer that asks again while it waits (a
+//! Performers' REQ sockets send `[identity, "", body]` (one 4-byte request id before the delimiter with
+//! `REQ_CORRELATE`; nothing deeper is accepted); a reply must carry the same envelope. A peer that asks again while it waits (a
 //! relaxed REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest
 //! request. A peer that asks again after it was admitted has moved on: its old ticket is handed back to the
 //! engine as gone. The desk also knows which connection (file descriptor) each peer uses, so that when the
@@ -19,7 +19,7 @@ use super::report::hex;
 use super::sockets::{MAX_ENVELOPE_FRAMES, MAX_ENVELOPE_ID};
 
 /// The frames a ROUTER reply must carry before the empty delimiter: the routing id first, then whatever
-/// envelope frames the peer's side added (a `REQ_CORRELATE` request id, proxies' routing ids).
+/// envelope frame the peer's side added (a `REQ_CORRELATE` request id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Envelope(pub(crate) Vec<Vec<u8>>);
 
@@ -67,7 +67,8 @@ pub(crate) enum Enqueued {
     },
 }
 
-/// The desk's books.
+/// The desk's books. Every map is bounded by the peers that hold a ticket or an open connection (at most
+/// `maxConnections` connections, one place each).
 #[derive(Debug, Default)]
 pub(crate) struct Desk {
     /// Envelopes of the requests that await their reply, by ticket.

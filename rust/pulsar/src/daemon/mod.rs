@@ -6,8 +6,9 @@
 //!   `PreparingRequestDto` (`[identity, "", body]` here); each valid request becomes a [`pulsar_pulse::Ticket`] in the engine's
 //!   FIFO queue, and the reply `BecomeTheSubscriberReplyDto` goes back when the engine admits or refuses it.
 //!   `ROUTER_MANDATORY` makes a reply to a vanished worker fail, which the engine hears as a lost admission.
-//!   The reply echoes the request's whole envelope (every frame before the empty delimiter), so REQ sockets
-//!   with `REQ_CORRELATE` and intermediate proxies work too. A peer that asks again while it waits (a relaxed
+//!   The reply echoes the request's envelope (the routing id and at most one 4-byte request id before the
+//!   empty delimiter), so REQ sockets with `REQ_CORRELATE` work too; deeper or larger envelopes are dropped.
+//!   Strangers' requests wait in a lobby first (see `lobby`). A peer that asks again while it waits (a relaxed
 //!   REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest request.
 //!   A socket monitor on it reports closed connections; the desk knows which connection each worker used
 //!   (`ZMQ_SRCFD`), so a worker that dies after its admission frees its slot at once, and a waiting one leaves the
@@ -30,7 +31,8 @@
 //! - `access`: the ZAP handler that checks every new connection (`allowFrom`, `maxConnections`);
 //! - `driver`: the loop that moves time between the sockets and the engine, and carries out the engine's actions;
 //! - `intake`: the driver's reading of the sockets (admission requests, subscriptions, pushes, monitors);
-//! - `admission`: the desk's books (envelopes, tickets, who may be probed) and the ROUTER framing;
+//! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
+//! - `lobby`: strangers' requests, let into the engine's queue a few at a time;
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
 //! - `report`: the log lines and the engine's view of a worker's result.
 //!
