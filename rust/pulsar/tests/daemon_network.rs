@@ -208,3 +208,26 @@ fn the_performer_with_the_server_key_completes_cycles_over_curve() {
     assert!(ok, "{s:?}");
     assert!(PerformerConfig::from_json(r#"{"curveServerKey": "short"}"#).is_err());
 }
+
+#[test]
+fn the_network_settings_are_read_from_json_and_checked_by_name() {
+    use publisher_pulsar::{PulsarConfig, PulsarError};
+    let setting = |json: &str| match PulsarConfig::from_json_str(json).and_then(|c| c.validate()) {
+        Err(PulsarError::InvalidSetting { setting, .. }) => setting,
+        other => panic!("{json}: expected an invalid setting, got {other:?}"),
+    };
+    let c = PulsarConfig::from_json_str(
+        r#"{"allowFrom": ["10.0.0.0/8", "::1"], "maxConnections": 50, "curveSecretKey": null}"#,
+    )
+    .expect("valid JSON");
+    c.validate().expect("valid settings");
+    assert_eq!(c.allow_from, vec!["10.0.0.0/8".to_string(), "::1".into()]);
+    assert_eq!(c.max_connections, 50);
+    let one = PulsarConfig::from_json_str(r#"{"allowFrom": "127.0.0.1"}"#).expect("one string");
+    assert_eq!(one.allow_from, vec!["127.0.0.1".to_string()]);
+    assert_eq!(setting(r#"{"allowFrom": ["10.0.0.0/33"]}"#), "allowFrom");
+    assert_eq!(setting(r#"{"allowFrom": [1]}"#), "allowFrom");
+    assert_eq!(setting(r#"{"maxConnections": 0}"#), "maxConnections");
+    assert_eq!(setting(r#"{"maxConnections": -1}"#), "maxConnections");
+    assert_eq!(setting(r#"{"curveSecretKey": "not a key"}"#), "curveSecretKey");
+}

@@ -435,6 +435,9 @@ fn run(config: &PulsarConfig, shutdown: ShutdownHandle) -> Result<(), PulsarErro
         max_acting_performers = config.max_acting_performers,
         pulse_guard_interval = config.pulse_guard_interval,
         max_pause_for_period = config.max_pause_for_period,
+        max_connections = config.max_connections,
+        allow_from = ?config.allow_from,
+        curve = config.curve_secret_key.is_some(),
         custom_pulse = config.publisher_to_subscribers_dto.is_some(),
         "pulsard listening"
     );
