@@ -12,7 +12,7 @@
 #   net_fail MESSAGE         records a failure; net_finish exits 1 if any
 #   net_max_receivers LOG    the most receivers any pulse had, from the daemon's iteration log lines
 #
-# CHAOS_MODE=ci (default, about a minute each) or full.
+# CHAOS_MODE=ci (default, about a minute each) or full; NET_KEEP=1 keeps the work directory (logs) afterwards.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CHAOS_MODE=${CHAOS_MODE:-ci}
@@ -31,7 +31,7 @@ fi
 net_cleanup() {
   if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
   jobs -p | xargs -r kill -9 2>/dev/null || true
-  rm -rf "$WORK"
+  if [ -n "${NET_KEEP:-}" ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 
 net_start() {
