@@ -5,7 +5,7 @@
 # fleet getting fewer than a quarter of its pre-flood rate during the flood, the daemon burning CPU after the
 # flood, RSS over the documented bound. The daemon runs with a descriptor limit of 1200 (soft and hard), so that
 # the flood would reach it without the connection limit (1024 by default).
-# Figures also printed: the log lines saying the connection limit was reached, and failed accepts. (16 MiB + 96 KiB per allowed connection at the peak, 32 MiB after).
+# New workers must be served after the flood (the connection count comes back down). Figures also printed: the log lines saying the connection limit was reached, and failed accepts. (16 MiB + 96 KiB per allowed connection at the peak, 32 MiB after).
 source "$(dirname "$0")/net-lib.sh"
 if [ "$CHAOS_MODE" = full ]; then PER_PROC=5000; HOLD=50; else PER_PROC=2500; HOLD=20; fi
 PROCS=4; N=10; WARM=8; AFTER=6
@@ -23,6 +23,8 @@ wait $(jobs -p | grep -v "^$FLEET$" | grep -v "^$PID$") 2>/dev/null || true
 T0=$(net_cpu_ticks); sleep 3; T1=$(net_cpu_ticks)
 CPU_PCT=$(( (T1 - T0) * 100 / (3 * $(getconf CLK_TCK)) ))
 wait $FLEET || FLEET_RC=$?
+# New connections are accepted again once the flood is gone: the connection count came back down.
+"$PEER" fleet "$ADM" "$PUB" "$PULL" 3 4 $N 1 >"$WORK/late.out" 2>&1 || LATE_RC=$?
 net_settle
 AFTER_KB=$(net_rss_kb)
 FLEET_LINE=$(cat "$WORK/fleet.out")
@@ -42,6 +44,8 @@ echo "figures: connections=$((PROCS * PER_PROC)) rss_before_kb=$BEFORE_KB rss_pe
   "fleet_grants_per_s_before=$PRE fleet_grants_per_s_during=$DURING cpu_after_flood_pct=$CPU_PCT" \
   "max_receivers=$(net_max_receivers "$LOG") limit_log_lines=$REFUSED accept_failed_log_lines=$ACCEPT_FAILED"
 echo "$FLEET_LINE"
+echo "after the flood, new workers: $(cat "$WORK/late.out")"
+[ "${LATE_RC:-0}" = 0 ] || net_fail "new workers were not served after the flood"
 [ "${FLEET_RC:-0}" = 2 ] && net_fail "the fleet got no grant at all"
 python3 -c "import sys; sys.exit(0 if float('$DURING') >= float('$PRE') / 4 and float('$DURING') > 0 else 1)" \
   || net_fail "the fleet starved during the flood ($DURING grants/s against $PRE before)"
