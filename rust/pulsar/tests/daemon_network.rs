@@ -229,5 +229,8 @@ fn the_network_settings_are_read_from_json_and_checked_by_name() {
     assert_eq!(setting(r#"{"allowFrom": [1]}"#), "allowFrom");
     assert_eq!(setting(r#"{"maxConnections": 0}"#), "maxConnections");
     assert_eq!(setting(r#"{"maxConnections": -1}"#), "maxConnections");
-    assert_eq!(setting(r#"{"curveSecretKey": "not a key"}"#), "curveSecretKey");
+    assert_eq!(
+        setting(r#"{"curveSecretKey": "not a key"}"#),
+        "curveSecretKey"
+    );
 }
