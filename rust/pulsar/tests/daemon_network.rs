@@ -235,12 +235,10 @@ fn the_network_settings_are_read_from_json_and_checked_by_name() {
     );
 }
 
-/// A known defect, kept as a test to be enabled by its fix: a SUB that subscribes to the empty topic several
-/// times and leaves. libzmq (4.3.4, `XPUB_VERBOSER`) passes every duplicate subscription up but reports one
-/// unsubscription per topic when the connection ends, so the daemon keeps counting the duplicates: with more than
-/// N left over, nobody is admitted again. See the README's "Security and failure model", "What remains".
+/// A SUB that subscribes to the empty topic several times and leaves. libzmq (4.3.4, `XPUB_VERBOSER`) passes
+/// every duplicate subscription up but reports one unsubscription per topic when the connection ends; counted
+/// naively, the duplicates would outlive the peer and, more than N of them, stop admission for ever.
 #[test]
-#[ignore = "known defect: duplicate subscriptions of a departed peer are never uncounted"]
 fn duplicate_subscriptions_of_a_peer_that_left_do_not_hold_the_pulse_for_ever() {
     let mut config = test_config();
     config.subscribers_per_iteration = 2;

@@ -99,6 +99,73 @@ pub fn recv_frame(socket: &mut zmq::Socket, flags: i32) -> Result<Frame, zmq::Er
     outcome
 }
 
+/// One single-frame message received from `socket` with the value of one of its metadata properties
+/// (`zmq_msg_gets`): e.g. a property the daemon's ZAP handler attached to the connection it came from. Further
+/// frames of the same message, if any, are read and dropped; `more_frames` says whether there were any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    /// The first frame's bytes.
+    pub bytes: Vec<u8>,
+    /// The message had more than one frame.
+    pub more_frames: bool,
+    /// The property's value, if the message carries it.
+    pub property: Option<String>,
+}
+
+/// Receives one message and reads the metadata property `name` of its first frame.
+pub fn recv_tagged(socket: &mut zmq::Socket, flags: i32, name: &str) -> Result<Tagged, zmq::Error> {
+    let name = std::ffi::CString::new(name).map_err(|_| zmq::Error::EINVAL)?;
+    let raw = socket.as_mut_ptr();
+    let mut msg = std::mem::MaybeUninit::<zmq_sys::zmq_msg_t>::uninit();
+    // SAFETY: `zmq_msg_init` initialises the message struct it is given; `msg` is ours and lives to the end.
+    unsafe { zmq_sys::zmq_msg_init(msg.as_mut_ptr()) };
+    let msg = msg.as_mut_ptr();
+    // SAFETY: `raw` is the live socket behind the mutable borrow, `msg` an initialised message.
+    let rc = unsafe { zmq_sys::zmq_msg_recv(msg, raw, flags) };
+    let outcome = if rc < 0 {
+        // SAFETY: reads the calling thread's errno only.
+        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
+    } else {
+        // SAFETY: `msg` holds a received message: its data pointer is valid for its size until it is closed,
+        // and the bytes are copied out before that. `zmq_msg_gets` returns NULL or a NUL-terminated string owned
+        // by the message's metadata, which lives as long as the message; it is copied before the close.
+        let (bytes, more, property) = unsafe {
+            let data = zmq_sys::zmq_msg_data(msg).cast::<u8>();
+            let size = zmq_sys::zmq_msg_size(msg);
+            let bytes = if data.is_null() || size == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(data, size).to_vec()
+            };
+            let value = zmq_sys::zmq_msg_gets(msg, name.as_ptr());
+            let property = if value.is_null() {
+                None
+            } else {
+                Some(
+                    std::ffi::CStr::from_ptr(value)
+                        .to_string_lossy()
+                        .into_owned(),
+                )
+            };
+            (bytes, zmq_sys::zmq_msg_more(msg) != 0, property)
+        };
+        Ok(Tagged {
+            bytes,
+            more_frames: more,
+            property,
+        })
+    };
+    // SAFETY: `msg` was initialised above and is closed exactly once; nothing refers to it afterwards.
+    unsafe { zmq_sys::zmq_msg_close(msg) };
+    let mut tagged = outcome?;
+    let mut more = tagged.more_frames;
+    while more {
+        more = recv_frame(socket, zmq::DONTWAIT)?.more;
+    }
+    tagged.more_frames |= more;
+    Ok(tagged)
+}
+
 /// Returns the free memory at the top of the C heap and in its arenas to the system (`malloc_trim(0)`, glibc).
 ///
 /// libzmq allocates through the C heap; after a flood of connections or messages it frees that memory, but glibc

@@ -32,6 +32,11 @@ use crate::PulsarError;
 /// The ZAP domain set on every bound socket.
 pub(crate) const ZAP_DOMAIN: &str = "pulsar";
 
+/// The metadata property the handler gives every connection it allows: a number unique within the daemon, which
+/// libzmq attaches to every message from that connection (the publisher uses it to tell one subscriber's
+/// duplicate subscriptions from another subscriber's).
+pub(crate) const CONNECTION_PROPERTY: &str = "X-Pulsar-Connection";
+
 /// Where libzmq sends ZAP requests (fixed by RFC 27).
 const ZAP_ENDPOINT: &str = "inproc://zeromq.zap.01";
 
@@ -147,6 +152,7 @@ impl Drop for Access {
 fn serve(socket: &zmq::Socket, policy: &Policy, gauge: &ConnectionGauge, stop: &AtomicBool) {
     let mut not_allowed = WarnGate::default();
     let mut too_many = WarnGate::default();
+    let mut connections: u64 = 0;
     while !stop.load(Ordering::SeqCst) {
         match socket.poll(zmq::POLLIN, STOP_POLL_MS) {
             Ok(0) | Err(zmq::Error::EINTR) => continue,
@@ -170,8 +176,13 @@ fn serve(socket: &zmq::Socket, policy: &Policy, gauge: &ConnectionGauge, stop: &
         } else {
             policy.decide(&address, gauge.open())
         };
+        let mut metadata = Vec::new();
         let (code, text): (&[u8], &[u8]) = match verdict {
-            Verdict::Allow => (b"200", b"OK"),
+            Verdict::Allow => {
+                connections += 1;
+                metadata = connection_metadata(connections);
+                (b"200", b"OK")
+            }
             Verdict::NotAllowed => {
                 if let Some(held_back) = not_allowed.admit() {
                     warn!(
@@ -197,11 +208,23 @@ fn serve(socket: &zmq::Socket, policy: &Policy, gauge: &ConnectionGauge, stop: &
                 (b"400", b"too many connections")
             }
         };
-        let reply: [&[u8]; 6] = [b"1.0", &request_id, code, text, b"", b""];
+        let reply: [&[u8]; 6] = [b"1.0", &request_id, code, text, b"", &metadata];
         if socket.send_multipart(reply, 0).is_err() {
             return;
         }
     }
+}
+
+/// The ZAP reply's metadata frame (ZMTP property encoding: name length, name, 4-byte value length, value) with
+/// [`CONNECTION_PROPERTY`] = `id`.
+fn connection_metadata(id: u64) -> Vec<u8> {
+    let value = id.to_string();
+    let mut frame = Vec::with_capacity(1 + CONNECTION_PROPERTY.len() + 4 + value.len());
+    frame.push(CONNECTION_PROPERTY.len() as u8);
+    frame.extend_from_slice(CONNECTION_PROPERTY.as_bytes());
+    frame.extend_from_slice(&(value.len() as u32).to_be_bytes());
+    frame.extend_from_slice(value.as_bytes());
+    frame
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::admission::{split_request, Desk, Envelope};
 use super::intake::DRAIN_BUDGET;
 use super::lobby::Lobby;
 use super::report::{log_iteration, log_pause, WarnGate};
+use super::subscribers::Subscribers;
 use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
 use crate::PulsarError;
 
@@ -39,6 +40,8 @@ pub(super) struct Driver<'d> {
     pub(super) desk: Desk,
     /// Strangers' requests waiting for a place in the engine.
     pub(super) lobby: Lobby,
+    /// Connections counted as subscribed.
+    pub(super) subscribers: Subscribers,
     pub(super) stats: DaemonStats,
     pub(super) admission_warnings: WarnGate,
     pub(super) subscription_warnings: WarnGate,
@@ -64,6 +67,7 @@ impl<'d> Driver<'d> {
     pub(super) fn new(daemon: &'d mut Daemon) -> Driver<'d> {
         let engine = Engine::new(daemon.config.to_pulse_config(), Nanos::ZERO);
         let configured_n = daemon.config.subscribers_per_iteration;
+        let daemon_max_connections = daemon.config.max_connections;
         let lobby = Lobby::new(
             configured_n,
             usize::try_from(daemon.config.max_admission_queue).unwrap_or(usize::MAX),
@@ -74,6 +78,10 @@ impl<'d> Driver<'d> {
             started: Instant::now(),
             desk: Desk::default(),
             lobby,
+            // Twice the connections that may be open: room for those that ended while subscribed.
+            subscribers: Subscribers::new(
+                usize::try_from(daemon_max_connections.saturating_mul(2)).unwrap_or(usize::MAX),
+            ),
             stats: DaemonStats {
                 running: true,
                 started_unix: unix_now(),

@@ -10,6 +10,7 @@ use pulsar_pulse::Event;
 use pulsar_wire::{PerformerPush, PreparingRequest};
 use tracing::{debug, warn};
 
+use super::access::CONNECTION_PROPERTY;
 use super::admission::{split_request, Enqueued, Envelope};
 use super::driver::Driver;
 use super::lobby::Offer;
@@ -237,23 +238,24 @@ impl Driver<'_> {
 
     /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes (explicitly or
     /// because the connection ended). Topics are short (the socket's message limit); protocol workers use the
-    /// empty topic.
+    /// empty topic. A connection counts as subscribed once (see `subscribers`).
     pub(super) fn drain_subscriptions(&mut self) -> Result<(), PulsarError> {
         for _ in 0..DRAIN_BUDGET {
-            let frames = match self.daemon.publisher.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => frames,
+            let message = match pulsar_sockopt::recv_tagged(
+                &mut self.daemon.publisher,
+                zmq::DONTWAIT,
+                CONNECTION_PROPERTY,
+            ) {
+                Ok(message) => message,
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
                 Err(e) => return Err(PulsarError::zmq("receiving a subscription")(e)),
             };
-            let event = match frames.as_slice() {
-                [frame] => match frame.split_first() {
-                    Some((1, topic)) => Some((Event::Subscribed, topic)),
-                    Some((0, topic)) => Some((Event::Unsubscribed, topic)),
-                    _ => None,
-                },
+            let event = match message.bytes.split_first() {
+                Some((1, topic)) if !message.more_frames => Some((true, topic)),
+                Some((0, topic)) if !message.more_frames => Some((false, topic)),
                 _ => None,
             };
-            let Some((event, topic)) = event else {
+            let Some((subscribe, topic)) = event else {
                 self.dropped(
                     Rejection::PublisherNotSubscription,
                     "a message on the publisher that is not a subscription",
@@ -262,15 +264,27 @@ impl Driver<'_> {
                 continue;
             };
             // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
-            if self.daemon.pulse.starts_with(topic) {
-                self.feed(event);
-            } else {
+            if !self.daemon.pulse.starts_with(topic) {
                 debug!(
                     target: LOG_TARGET,
                     topic_len = topic.len(),
                     "ignoring a subscription that does not match the pulse"
                 );
+                continue;
             }
+            let connection = message.property.and_then(|p| p.parse::<u64>().ok());
+            if !self.subscribers.passes(connection, subscribe) {
+                debug!(
+                    target: LOG_TARGET,
+                    connection, subscribe, "ignoring a repeated subscription or an unsubscription without one"
+                );
+                continue;
+            }
+            self.feed(if subscribe {
+                Event::Subscribed
+            } else {
+                Event::Unsubscribed
+            });
         }
         Ok(())
     }

@@ -33,6 +33,7 @@
 //! - `intake`: the driver's reading of the sockets (admission requests, subscriptions, pushes, monitors);
 //! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
 //! - `lobby`: strangers' requests, let into the engine's queue a few at a time;
+//! - `subscribers`: which connections count as subscribed, so that duplicates count once;
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
 //! - `report`: the log lines and the engine's view of a worker's result.
 //!
@@ -47,6 +48,7 @@ mod lobby;
 mod report;
 mod sockets;
 mod stats;
+mod subscribers;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
