@@ -21,6 +21,7 @@ for p in $(seq $PROCS); do "$PEER" admission-flood "$ADM" $PER_PROC $HOLD >"$WOR
 net_sample_peak $((HOLD + 4))
 wait $(jobs -p | grep -v "^$FLEET$" | grep -v "^$PID$") 2>/dev/null || true
 T0=$(net_cpu_ticks); sleep 3; T1=$(net_cpu_ticks)
+FDS_AFTER=$(ls "/proc/$PID/fd" 2>/dev/null | wc -l)
 CPU_PCT=$(( (T1 - T0) * 100 / (3 * $(getconf CLK_TCK)) ))
 wait $FLEET || FLEET_RC=$?
 # New connections are accepted again once the flood is gone: the connection count came back down.
@@ -42,7 +43,7 @@ REFUSED=$(grep -c 'connection limit reached' "$LOG" || true)
 ACCEPT_FAILED=$(grep -c 'cannot accept a connection' "$LOG" || true)
 echo "figures: connections=$((PROCS * PER_PROC)) rss_before_kb=$BEFORE_KB rss_peak_kb=$PEAK_KB rss_after_kb=$AFTER_KB" \
   "fleet_grants_per_s_before=$PRE fleet_grants_per_s_during=$DURING cpu_after_flood_pct=$CPU_PCT" \
-  "max_receivers=$(net_max_receivers "$LOG") limit_log_lines=$REFUSED accept_failed_log_lines=$ACCEPT_FAILED"
+  "max_receivers=$(net_max_receivers "$LOG") limit_log_lines=$REFUSED accept_failed_log_lines=$ACCEPT_FAILED descriptors_after=$FDS_AFTER"
 echo "$FLEET_LINE"
 echo "after the flood, new workers: $(cat "$WORK/late.out")"
 [ "${LATE_RC:-0}" = 0 ] || net_fail "new workers were not served after the flood"

@@ -12,7 +12,8 @@
 #   net_fail MESSAGE         records a failure; net_finish exits 1 if any
 #   net_max_receivers LOG    the most receivers any pulse had, from the daemon's iteration log lines
 #
-# CHAOS_MODE=ci (default, about a minute each) or full; NET_KEEP=1 keeps the work directory (logs) afterwards.
+# CHAOS_MODE=ci (default, about a minute each) or full; NET_KEEP=1 keeps the work directory (logs) afterwards;
+# NET_LOG_LEVEL sets the daemon's log filter (default info).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CHAOS_MODE=${CHAOS_MODE:-ci}
@@ -41,7 +42,7 @@ net_start() {
   bash -c 'ulimit -n "$0" && exec "$@"' "$limit" \
   "$PULSARD" --reply-stack-address 'tcp://127.0.0.1:*' --publish-address 'tcp://127.0.0.1:*' \
     --pull-address 'tcp://127.0.0.1:*' --reply-to-reply-stack-address 'tcp://127.0.0.1:*' \
-    --push-to-reply-stack-address 'tcp://127.0.0.1:*' --log-format json --log-level info "$@" 2>"$log" &
+    --push-to-reply-stack-address 'tcp://127.0.0.1:*' --log-format json --log-level "${NET_LOG_LEVEL:-info}" "$@" 2>"$log" &
   PID=$!
   local i line
   for i in $(seq 100); do

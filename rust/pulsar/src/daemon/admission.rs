@@ -81,7 +81,7 @@ pub(crate) struct Desk {
     admitted_peers: HashMap<Vec<u8>, u64>,
     /// The peer last seen on each connection, by file descriptor.
     connections: HashMap<i32, Vec<u8>>,
-    /// Peers (admission connections) that completed a protocol cycle: a pulse released them.
+    /// Peers (admission connections) that completed a protocol cycle: admitted, then asked again.
     known: HashSet<Vec<u8>>,
     /// Connections known closed (their descriptor was reused) whose "disconnected" event has not arrived yet.
     stale_disconnects: HashMap<i32, u32>,
@@ -104,16 +104,9 @@ impl Desk {
         self.waiting_peers.contains_key(peer)
     }
 
-    /// Notes that a pulse released `peer`.
+    /// Notes that `peer` completed a cycle (it was admitted and asked again on the same connection).
     pub(crate) fn mark_known(&mut self, peer: Vec<u8>) {
         self.known.insert(peer);
-    }
-
-    /// An admitted peer asks again from the lobby: it has moved on from its tracked admission, if any.
-    pub(crate) fn moved_on(&mut self, peer: &[u8]) -> Option<Ticket> {
-        let t = self.admitted_peers.remove(peer)?;
-        self.admitted.remove(&t);
-        Some(Ticket(t))
     }
 
     /// Books a valid request.

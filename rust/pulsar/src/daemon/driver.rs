@@ -60,7 +60,7 @@ pub(super) struct Driver<'d> {
     requested_at: HashMap<Ticket, Nanos>,
     /// Tickets forgotten since the last action that was not a [`Action::Forget`]: a publish right after them
     /// released them (see [`Driver::carry_out_actions`]).
-    forgotten: Vec<(Ticket, Option<Vec<u8>>)>,
+    forgotten: Vec<Ticket>,
 }
 
 impl<'d> Driver<'d> {
@@ -68,9 +68,16 @@ impl<'d> Driver<'d> {
         let engine = Engine::new(daemon.config.to_pulse_config(), Nanos::ZERO);
         let configured_n = daemon.config.subscribers_per_iteration;
         let daemon_max_connections = daemon.config.max_connections;
+        // An admitted stranger proves itself by asking again: after its subscription wait, its action and a period.
+        let pulse = daemon.config.to_pulse_config();
+        let proof_window = pulse
+            .max_wait_all_subscribers_ready
+            .saturating_add(pulse.performer_container_action_max_execution_time)
+            .saturating_add(pulse.pulsation_iteration_period);
         let lobby = Lobby::new(
             configured_n,
             usize::try_from(daemon.config.max_admission_queue).unwrap_or(usize::MAX),
+            proof_window,
         );
         Driver {
             daemon,
@@ -107,7 +114,7 @@ impl<'d> Driver<'d> {
         match &event {
             Event::AdmissionLost(ticket) | Event::AskedAgain(ticket) => {
                 self.requested_at.remove(ticket);
-                self.lobby.left(*ticket);
+                self.lobby.ticket_gone(*ticket);
             }
             _ => {}
         }
@@ -200,6 +207,11 @@ impl<'d> Driver<'d> {
             // Always, and last: a subscription that reached libzmq since the poll is already in the publisher's
             // list, so the pulse decided next would reach it; it must be counted first.
             self.drain_subscriptions()?;
+            let now = self.now();
+            let expired = self.lobby.expire(now);
+            if expired > 0 {
+                debug!(target: LOG_TARGET, expired, cap = self.lobby.cap(), "admitted newcomers never asked again: fewer newcomers at once");
+            }
             self.flush();
             self.trim_after_churn();
             let stop = self.stop_requested;
@@ -234,18 +246,18 @@ impl<'d> Driver<'d> {
         let mut stop = false;
         while let Some(action) = self.engine.poll_action() {
             if !matches!(action, Action::Forget(_) | Action::Publish { .. }) {
-                self.forgotten.clear();
+                self.settle_unreleased();
             }
             match action {
                 Action::Admit(ticket) => self.answer(ticket, true),
                 Action::Refuse(ticket) => {
                     self.requested_at.remove(&ticket);
-                    self.lobby.left(ticket);
+                    self.lobby.ticket_gone(ticket);
                     self.answer(ticket, false)
                 }
                 Action::Forget(ticket) => {
-                    let peer = self.desk.forget(ticket);
-                    self.forgotten.push((ticket, peer));
+                    self.desk.forget(ticket);
+                    self.forgotten.push(ticket);
                 }
                 Action::Publish {
                     iteration,
@@ -274,12 +286,17 @@ impl<'d> Driver<'d> {
                 Action::Stop => stop = true,
             }
         }
-        // Forgets not followed by a publish released nobody.
-        for (ticket, _) in std::mem::take(&mut self.forgotten) {
-            self.requested_at.remove(&ticket);
-            self.lobby.ended(ticket, false);
-        }
+        self.settle_unreleased();
         stop
+    }
+
+    /// Forgets not followed by a publish released nobody: their subscription wait ran out (or the engine
+    /// stopped tracking them otherwise).
+    fn settle_unreleased(&mut self) {
+        for ticket in std::mem::take(&mut self.forgotten) {
+            self.requested_at.remove(&ticket);
+            self.lobby.timed_out(ticket);
+        }
     }
 
     /// Records the admission wait of the workers a publish released (see [`Driver::carry_out_actions`]).
@@ -288,19 +305,16 @@ impl<'d> Driver<'d> {
         let forgotten = std::mem::take(&mut self.forgotten);
         let released = forgotten.len().min(receivers as usize);
         let (before, released) = forgotten.split_at(forgotten.len() - released);
-        for (ticket, _) in before {
+        for ticket in before {
             self.requested_at.remove(ticket);
-            self.lobby.ended(*ticket, false);
+            self.lobby.ticket_gone(*ticket);
         }
-        for (ticket, peer) in released {
+        // Which admitted worker a pulse released is a guess: a stranger proves itself only by asking again.
+        for ticket in released {
             if let Some(asked) = self.requested_at.remove(ticket) {
                 self.stats.admission_wait.observe(now.saturating_sub(asked));
             }
-            // A whole cycle: its connection's next requests skip the lobby.
-            self.lobby.ended(*ticket, true);
-            if let Some(peer) = peer {
-                self.desk.mark_known(peer.clone());
-            }
+            self.lobby.ticket_gone(*ticket);
         }
     }
 
@@ -318,6 +332,8 @@ impl<'d> Driver<'d> {
         match self.send_reply(&envelope, allow) {
             Delivery::Sent if allow => {
                 self.stats.admitted += 1;
+                let now = self.now();
+                self.lobby.admitted(ticket, now);
                 self.desk.track(ticket, envelope);
             }
             Delivery::Sent => {}
@@ -326,7 +342,7 @@ impl<'d> Driver<'d> {
                 if allow {
                     self.stats.lost_admissions += 1;
                     self.requested_at.remove(&ticket);
-                    self.lobby.left(ticket);
+                    self.lobby.ticket_gone(ticket);
                     let now = self.now();
                     self.engine.handle(now, Event::AdmissionLost(ticket));
                 }

@@ -187,11 +187,13 @@ impl Driver<'_> {
             self.enqueue(envelope, false);
             return;
         }
-        if let Some(old) = self.desk.moved_on(peer) {
-            // Admitted before and asking again: it is not waiting for its old pulse any more.
-            self.lobby.left(old);
-            self.feed(Event::AskedAgain(old));
+        if self.lobby.proven(peer) {
+            // Admitted as a stranger and asking again on the same connection: a whole cycle.
+            self.desk.mark_known(peer.to_vec());
+            self.enqueue(envelope, false);
+            return;
         }
+        let peer = envelope.peer();
         if let Offer::Full(envelope) = self.lobby.offer(envelope) {
             self.stats.rejected_requests += 1;
             if let Some(held_back) = self.lobby_warnings.admit() {
@@ -199,18 +201,29 @@ impl Driver<'_> {
                     target: LOG_TARGET,
                     peer = %envelope.peer(),
                     waiting = self.lobby.len(),
-                    newcomers_in_queue = self.lobby.cap(),
+                            newcomers_in_engine = self.lobby.in_engine(),
+                    cap = self.lobby.cap(),
                     held_back,
                     "refusing a newcomer's admission request: the lobby is full (maxAdmissionQueue)"
                 );
             }
             self.reply_directly(&envelope, false);
+            return;
         }
+        debug!(
+            target: LOG_TARGET,
+            %peer,
+            waiting = self.lobby.len(),
+            newcomers_in_engine = self.lobby.in_engine(),
+            cap = self.lobby.cap(),
+            "a newcomer waits in the lobby"
+        );
     }
 
     /// Books a request with the desk and gives the engine a new ticket for it (a `stranger`'s ticket is counted
     /// against the lobby's cap).
     fn enqueue(&mut self, envelope: Envelope, stranger: bool) {
+        let peer = envelope.routing_id().to_vec();
         match self.desk.enqueue(envelope) {
             Enqueued::AlreadyWaiting => {
                 debug!(target: LOG_TARGET, "a waiting peer asked again: it keeps its place");
@@ -221,7 +234,7 @@ impl Driver<'_> {
                     self.feed(Event::AskedAgain(old));
                 }
                 if stranger {
-                    self.lobby.entered(ticket);
+                    self.lobby.entered(ticket, &peer);
                 }
                 self.note_requested(ticket);
                 self.feed(Event::AdmissionRequested(ticket));
