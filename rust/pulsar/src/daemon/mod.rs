@@ -32,7 +32,7 @@
 //! - `driver`: the loop that moves time between the sockets and the engine, and carries out the engine's actions;
 //! - `intake`: the driver's reading of the sockets (admission requests, subscriptions, pushes, monitors);
 //! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
-//! - `lobby`: strangers' requests, let into the engine's queue a few at a time;
+//! - `lobby`: strangers' requests, let into the engine's queue a few at a time until they prove a cycle;
 //! - `subscribers`: which connections count as subscribed, so that duplicates count once;
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
 //! - `report`: the log lines and the engine's view of a worker's result.
