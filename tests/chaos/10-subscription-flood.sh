@@ -2,7 +2,8 @@
 # Subscription floods on the publish port, with a normal fleet alongside:
 #   A. the issue's case: subscriptions with topics up to 64 KiB (each connection is dropped by libzmq at its
 #      first message over the publisher's 64-byte limit);
-#   B. within the limit: many distinct topics of up to 63 bytes on each of several connections, held and closed.
+#   B. within the limit: many distinct topics of up to 63 bytes on each of several connections, held and closed
+#      (a SUB socket queues at most about 1 000 subscriptions, so about that many of each connection's arrive).
 # Fails on: a crash, a pulse reaching more than N, the fleet getting no grant while the floods run, RSS over
 # the documented bound (48 MiB at the peak, 32 MiB after the floods end).
 source "$(dirname "$0")/net-lib.sh"
