@@ -312,6 +312,10 @@ typedef struct PulsarDaemonStats {
  * One `ActionResultingPushDto`, for `pulsar_performer_report`. Zero-initialized (`{0}`), it is the DTO with every
  * property null.
  *
+ * Every flag is an integer with listed values, never a C `bool`: the struct is C memory, and a byte other than
+ * 0 or 1 read as a Rust `bool` would be undefined behaviour. Any other value is refused with
+ * `PULSAR_STATUS_INVALID_ARGUMENT` and a message naming the field.
+ *
  * A result counts as an error for the daemon only with a non-empty `error_message`; then `slow_down` not
  * `PULSAR_OPTIONAL_BOOL_UNSET` (even `FALSE`, as in the original) asks for a slow-down, else
  * `has_sleep_for_period` asks for a pause of `sleep_for_period_us`, else the daemon logs the error and ignores
@@ -344,9 +348,10 @@ typedef struct PulsarActionResult {
      */
     size_t error_reason_len;
     /**
-     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod` (false: null).
+     * Whether `sleepForPeriod` holds an `ErrorSleepForPeriod`: 0 for null, 1 for one with
+     * `sleep_for_period_us`; any other value is refused.
      */
-    bool has_sleep_for_period;
+    uint32_t has_sleep_for_period;
     /**
      * Its `sleepPeriod` in microseconds, at most 2^63 - 1 (a PHP integer); read only with
      * `has_sleep_for_period`.
@@ -381,15 +386,11 @@ const char *pulsar_last_error_message(void);
  * Creates a daemon from a JSON configuration and binds its sockets, so that address errors surface here.
  * Workers can connect as soon as this returns; they are served once `pulsar_daemon_run` runs.
  *
- * `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config`
- * (the original `PublisherPulsarDto` setter names): `subscribersPerIteration` (N, default 10),
- * `pulsationIterationPeriod` (seconds, default 1), `performerContainerActionMaxExecutionTime` (at least 7),
- * `maxWaitReplyStackResult` (5), `maxWaitAllSubscribersReadyBeforePublish` (7), `timerIterationsLimit` (0 =
- * none), `moduleName`, `replyStackCommandName` (ignored), `publisherToSubscribersDto` (the `serialize()`
- * text of the object to publish), `maxAdmissionQueue`, and the addresses, nested in `pulsarSocketsParams`
- * or at the top level: `publishSocketAddress`, `pullSocketAddress`, `replyStackSocketAddress`,
- * `replyToReplyStackSocketAddress`, `pushToReplyStackSocketAddress`. A port `*` (e.g.
- * `tcp://127.0.0.1:*`) lets the system choose; read the result with `pulsar_daemon_endpoint`.
+ * `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config` (the
+ * original `PublisherPulsarDto` setter names, e.g. `subscribersPerIteration`); `pulsar_settings_json` lists
+ * every key with its type, default and range. The addresses may be nested in `pulsarSocketsParams` or written at
+ * the top level. A port `*` (e.g. `tcp://127.0.0.1:*`) lets the system choose; read the result with
+ * `pulsar_daemon_endpoint`. `pulsar_config_check` checks a configuration without binding.
  *
  * On success `*out` receives the daemon; free it with `pulsar_daemon_free`.
  * Errors: `PULSAR_STATUS_NULL_POINTER` (out), `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_JSON`,
@@ -486,7 +487,9 @@ const char *pulsar_abi_description(void);
 /**
  * Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
  * colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
- * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.
+ * `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`. One record is one line: control
+ * characters in text from peers (error messages, reasons, class names) and in `moduleName` are written as
+ * visible escapes (`\n`, `\x1b`).
  *
  * Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
  * of either returns `PULSAR_STATUS_OUT_OF_ORDER` (so does a call in a program that installed its own `tracing`
@@ -526,6 +529,8 @@ PulsarStatus pulsar_log_to_queue(const char *filter, size_t capacity);
  *
  * `level` is `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`; `fields` holds the record's other fields in their
  * order, as JSON integers (signed 64-bit; larger unsigned values are strings), numbers, booleans or strings.
+ * Strings are exact, peer-supplied text included (control characters escaped by JSON's rules only): escape
+ * them before writing them into a line of text.
  * The string belongs to the library and stays valid until the next `pulsar_log_next` call on the same thread
  * (copy it to keep it). Any thread may drain the queue.
  *
@@ -699,6 +704,37 @@ PulsarStatus pulsar_pulse_bytes(const struct PulsarPulse *pulse, const uint8_t *
  * `pulse` must be NULL or a pulse from this library not freed before; it must not be used afterwards.
  */
 void pulsar_pulse_free(struct PulsarPulse *pulse);
+
+/**
+ * Every setting of the daemon, as a static NUL-terminated JSON array (UTF-8), never freed, the same for the life
+ * of the process. One object per setting, in the order of `pulsard --help`:
+ *
+ * `{"key":"subscribersPerIteration","nested":false,"flag":"--subscribers-per-iteration",
+ *   "env":"PULSARD_SUBSCRIBERS_PER_ITERATION","type":"integer","default":10,"defaultText":"10",
+ *   "range":"1 to 4294967295","help":"...","phpGetter":"getSubscribersPerIteration",
+ *   "phpSetter":"setSubscribersPerIteration()","example":3}`
+ *
+ * `key` is the JSON key of `pulsar_daemon_new`'s configuration (`nested` keys may also be written inside
+ * `pulsarSocketsParams`); `type` is one of `integer`, `seconds`, `string`, `optional-string`, `string-list`,
+ * `zmq-address`, `ip-port`, `php-serialized`; `phpGetter` is the getter of the original `PublisherPulsarDto`
+ * (or `PulsarSocketsParamsDto` when `nested`), or null; `example` is a valid value other than the default.
+ * Leaves the last error unchanged.
+ */
+const char *pulsar_settings_json(void);
+
+/**
+ * Reads and checks a configuration exactly as `pulsar_daemon_new` does, without binding anything, and gives
+ * the effective configuration: every key, defaults filled in, addresses nested in `pulsarSocketsParams`.
+ *
+ * On success `*out` points to a NUL-terminated JSON text owned by the library, valid until the next
+ * `pulsar_config_check` call on the same thread.
+ * Errors: `PULSAR_STATUS_NULL_POINTER` (out), `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_JSON`,
+ * `PULSAR_STATUS_INVALID_ARGUMENT` (the message names the setting).
+ *
+ * # Safety
+ * `config_json` must be NULL or a NUL-terminated string; `out` must be NULL or valid for one write.
+ */
+PulsarStatus pulsar_config_check(const char *config_json, const char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -35,7 +35,7 @@ cargo test --workspace
 
 # Further suites register themselves here: each is a script that reuses the target dir built above.
 # packaging/check-debs.sh builds the Debian packages from that debug build and checks them.
-for suite in tests/c/run.sh tests/python/run.sh tests/python/run-wheel.sh tests/phpunit/run.sh tests/phpunit/run-ffi.sh \
+for suite in tests/php/mago.sh tests/c/run.sh tests/python/run.sh tests/python/run-wheel.sh tests/phpunit/run.sh tests/phpunit/run-ffi.sh \
   tests/laravel/run.sh packaging/check-debs.sh rust/wire/fuzz/run.sh; do
   if [ -f "$suite" ]; then
     section "$suite"

@@ -1,6 +1,14 @@
 //! The edge between C and Rust: the panic boundary every exported function runs in, the thread-local last
 //! error, and the checked conversion of raw arguments (pointers, C strings) into Rust values.
 //!
+//! Exported functions are written with the helpers here, after rustls-ffi's: [`ffi_boundary!`] runs the body
+//! (panics and errors become a status and the last error), [`try_ref!`], [`try_out!`], [`try_bytes!`] and
+//! [`try_opt_str!`] turn a pointer argument into a Rust value or a failure naming the argument, and the
+//! [`Castable`] trait says how each C type is owned, so that only a handle this library boxed can be given out
+//! with [`OutParam::set_boxed`] or freed with [`free_box`]. The `unsafe` of the pointer conversions lives
+//! here, each with its `// SAFETY:`; what makes it sound is the `# Safety` section of the exported function
+//! that uses the macro.
+//!
 //! It must never let a panic unwind into C, never keep a pointer given by C beyond the call, and never write
 //! an out-parameter before the call has succeeded.
 
@@ -212,37 +220,159 @@ pub unsafe fn opt_str_arg<'a>(
     })
 }
 
-/// A required handle argument as a shared reference.
+/// How a C type is owned (after rustls-ffi's `Castable`): implemented by every type whose pointers cross the
+/// boundary, so that the helpers below can refuse, at compile time, to free what C owns.
+pub trait Castable {
+    /// [`OwnershipBox`] or [`OwnershipRef`].
+    type Ownership: Ownership;
+}
+
+/// The kinds of [`Castable::Ownership`]; sealed.
+pub trait Ownership: sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::OwnershipBox {}
+    impl Sealed for super::OwnershipRef {}
+}
+
+/// Made by this library with `Box::into_raw` and handed to C, which frees it once with the type's `_free`
+/// function (performers, pulses, daemons).
+#[derive(Debug)]
+pub enum OwnershipBox {}
+
+/// Owned by C and lent to the library for one call, read only (`PulsarActionResult`).
+#[derive(Debug)]
+pub enum OwnershipRef {}
+
+impl Ownership for OwnershipBox {}
+impl Ownership for OwnershipRef {}
+
+/// A `*const T` or a `*mut T`: handles are `*mut` where C may pass them to a function that changes them, and
+/// only ever read through a shared reference here (other threads may read the same handle).
+pub trait ConstPtr<T> {
+    /// The pointer as `*const T`.
+    fn into_const(self) -> *const T;
+}
+
+impl<T> ConstPtr<T> for *const T {
+    fn into_const(self) -> *const T {
+        self
+    }
+}
+
+impl<T> ConstPtr<T> for *mut T {
+    fn into_const(self) -> *const T {
+        self.cast_const()
+    }
+}
+
+/// A required pointer argument as a shared reference, for the length of the call.
 ///
 /// # Safety
-/// `ptr` must be NULL or a live handle of type `T` made by this library and not yet freed.
-pub unsafe fn handle_arg<'a, T>(ptr: *const T, argument: &str) -> Result<&'a T, Failure> {
+/// `ptr` must be NULL or point to a live, properly aligned `T` (a handle of this library not yet freed, or a
+/// struct the caller lends) that no one mutates during the call.
+pub unsafe fn ref_arg<'a, T: Castable>(
+    ptr: impl ConstPtr<T>,
+    argument: &str,
+) -> Result<&'a T, Failure> {
     // SAFETY: by this function's contract a non-NULL `ptr` points to a live `T`.
-    unsafe { ptr.as_ref() }.ok_or_else(|| Failure::null(argument))
+    unsafe { ptr.into_const().as_ref() }.ok_or_else(|| Failure::null(argument))
 }
 
 /// A required out-parameter, checked before any work so that a NULL costs nothing.
-pub fn out_arg<T>(ptr: *mut T, argument: &str) -> Result<OutParam<T>, Failure> {
+///
+/// # Safety
+/// `ptr` must be NULL or valid for one write of a `T`, and suitably aligned, until the call returns.
+pub unsafe fn out_arg<T>(ptr: *mut T, argument: &str) -> Result<OutParam<T>, Failure> {
     if ptr.is_null() {
         return Err(Failure::null(argument));
     }
     Ok(OutParam(ptr))
 }
 
-/// A checked, non-NULL out-parameter; written once, at the end of a successful call.
+/// A checked, non-NULL out-parameter, valid for one write (the contract of [`out_arg`]); written once, at the
+/// end of a successful call.
 #[derive(Debug)]
 pub struct OutParam<T>(*mut T);
 
 impl<T> OutParam<T> {
     /// Writes the result (without reading or dropping what was there: C memory may be uninitialized).
-    ///
-    /// # Safety
-    /// The pointer given by the caller must be valid for a write of a `T` and suitably aligned.
-    pub unsafe fn write(self, value: T) {
-        // SAFETY: non-NULL (checked by `out_arg`); writable and aligned by this function's contract.
+    pub fn write(self, value: T) {
+        // SAFETY: non-NULL, writable and aligned: checked and promised when `out_arg` made this value.
         unsafe { self.0.write(value) }
     }
 }
+
+impl<T: Castable<Ownership = OwnershipBox>> OutParam<*mut T> {
+    /// Boxes `value` and gives it to C through this out-parameter; C frees it with the type's `_free`.
+    pub fn set_boxed(self, value: T) {
+        self.write(Box::into_raw(Box::new(value)));
+    }
+}
+
+/// The body of a `_free` function: frees a handle given out by [`OutParam::set_boxed`]. NULL does nothing; a
+/// panic in a destructor stays inside (recorded as the last error).
+///
+/// # Safety
+/// `ptr` must be NULL or a handle of type `T` made by this library, not freed before and not in use by any
+/// other thread; it must not be used afterwards.
+pub unsafe fn free_box<T: Castable<Ownership = OwnershipBox>>(ptr: *mut T) {
+    run_void(|| {
+        if !ptr.is_null() {
+            // SAFETY: made by `Box::into_raw` in `OutParam::set_boxed` (the only way this library gives out an
+            // `OwnershipBox` type), not freed, not in use: this function's contract.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
+    })
+}
+
+/// Runs the body of an exported function that returns a `PulsarStatus` (rustls-ffi's `ffi_panic_boundary!`):
+/// the body is a block ending in `Ok(())`, in which `?` and `return Err(..)` fail the call with a
+/// [`Failure`]; see [`run`].
+macro_rules! ffi_boundary {
+    ($($body:tt)*) => {
+        $crate::boundary::run(|| -> ::std::result::Result<(), $crate::boundary::Failure> { $($body)* })
+    };
+}
+
+/// `try_ref!(ptr)`: the pointer argument `ptr` as a shared reference, or return the failure "`ptr` must not
+/// be NULL". Only in an exported `unsafe fn` whose `# Safety` section says `ptr` is NULL or live.
+macro_rules! try_ref {
+    ($ptr:ident) => {
+        // SAFETY: NULL or live, by the `# Safety` section of the exported function that names `$ptr`.
+        unsafe { $crate::boundary::ref_arg($ptr, stringify!($ptr)) }?
+    };
+}
+
+/// `try_out!(out)`: the out-parameter `out`, checked for NULL before any work. Only in an exported
+/// `unsafe fn` whose `# Safety` section says `out` is NULL or valid for one write.
+macro_rules! try_out {
+    ($ptr:ident) => {
+        // SAFETY: NULL or writable, by the `# Safety` section of the exported function that names `$ptr`.
+        unsafe { $crate::boundary::out_arg($ptr, stringify!($ptr)) }?
+    };
+}
+
+/// `try_bytes!(s)`: the required NUL-terminated string argument `s` as bytes. Only in an exported
+/// `unsafe fn` whose `# Safety` section says `s` is NULL or NUL-terminated.
+macro_rules! try_bytes {
+    ($ptr:ident) => {
+        // SAFETY: NULL or NUL-terminated, by the `# Safety` section of the exported function naming `$ptr`.
+        unsafe { $crate::boundary::bytes_arg($ptr, stringify!($ptr)) }?
+    };
+}
+
+/// `try_opt_str!(s)`: the optional NUL-terminated UTF-8 argument `s` (`None` for NULL). Only in an exported
+/// `unsafe fn` whose `# Safety` section says `s` is NULL or NUL-terminated.
+macro_rules! try_opt_str {
+    ($ptr:ident) => {
+        // SAFETY: NULL or NUL-terminated, by the `# Safety` section of the exported function naming `$ptr`.
+        unsafe { $crate::boundary::opt_str_arg($ptr, stringify!($ptr)) }?
+    };
+}
+
+pub(crate) use {ffi_boundary, try_bytes, try_opt_str, try_out, try_ref};
 
 #[cfg(test)]
 mod tests {
@@ -311,6 +441,60 @@ mod tests {
         assert_eq!(message(), "bad\u{fffd}byte");
     }
 
+    /// A boxed handle that counts its drops.
+    struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Castable for Counted {
+        type Ownership = OwnershipBox;
+    }
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_boxed_handle_goes_out_through_its_out_parameter_and_is_freed_once() {
+        let drops = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut handle: *mut Counted = std::ptr::null_mut();
+        let status = run(|| {
+            let out = &raw mut handle;
+            let out = try_out!(out);
+            out.set_boxed(Counted(drops.clone()));
+            Ok(())
+        });
+        assert_eq!(status, PulsarStatus::Ok);
+        assert!(!handle.is_null());
+        // SAFETY: the handle was just given out and is used by this thread only.
+        let counted = unsafe { ref_arg(handle, "handle") }.expect("not NULL");
+        assert_eq!(counted.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // SAFETY: given out by `set_boxed` above, freed once here.
+        unsafe { free_box(handle) };
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // SAFETY: NULL is allowed and does nothing.
+        unsafe { free_box(std::ptr::null_mut::<Counted>()) };
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_null_argument_is_named_by_the_macros() {
+        let performer: *const Counted = std::ptr::null();
+        let status = run(|| {
+            let _ = try_ref!(performer);
+            Ok(())
+        });
+        assert_eq!(status, PulsarStatus::NullPointer);
+        assert_eq!(message(), "performer must not be NULL");
+        let config_json: *const c_char = c"\xff".as_ptr();
+        let status = run(|| {
+            let _ = try_opt_str!(config_json);
+            Ok(())
+        });
+        assert_eq!(status, PulsarStatus::InvalidUtf8);
+        assert!(message().starts_with("config_json is not valid UTF-8"));
+    }
+
     #[test]
     fn arguments_are_checked() {
         // SAFETY: NULL is allowed by the helpers' contracts.
@@ -323,7 +507,8 @@ mod tests {
         let err = unsafe { opt_str_arg(bad.as_ptr(), "config_json") }.expect_err("not UTF-8");
         assert_eq!(err.status, PulsarStatus::InvalidUtf8);
         assert!(err.message.contains("offset 6"), "{}", err.message);
-        let out = out_arg::<u32>(std::ptr::null_mut(), "out").expect_err("NULL");
+        // SAFETY: NULL is allowed.
+        let out = unsafe { out_arg::<u32>(std::ptr::null_mut(), "out") }.expect_err("NULL");
         assert_eq!(out, Failure::null("out"));
     }
 }

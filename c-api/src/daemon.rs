@@ -8,10 +8,12 @@ use std::ffi::{c_char, CString};
 use std::sync::{Mutex, PoisonError};
 
 use publisher_pulsar::daemon::{Daemon, DaemonStats, Endpoints, ShutdownHandle, StatsHandle};
-use publisher_pulsar::PulsarConfig;
 use pulsar_pulse::Nanos;
 
-use crate::boundary::{self, c_string_lossy, handle_arg, opt_str_arg, out_arg, Failure};
+use crate::boundary::{
+    c_string_lossy, ffi_boundary, free_box, try_opt_str, try_out, try_ref, Castable, Failure,
+    OwnershipBox,
+};
 use crate::status::PulsarStatus;
 
 /// A daemon made by `pulsar_daemon_new`: its sockets are bound; `pulsar_daemon_run` runs it (once).
@@ -29,6 +31,10 @@ pub struct PulsarDaemon {
     publish: CString,
     pull: CString,
     performer_config: CString,
+}
+
+impl Castable for PulsarDaemon {
+    type Ownership = OwnershipBox;
 }
 
 /// Which of the daemon's bound sockets `pulsar_daemon_endpoint` reports (values of its `which` argument).
@@ -103,28 +109,31 @@ pub struct PulsarDaemonStats {
     pub running: bool,
 }
 
+/// The C view of [`DaemonStats`]: engine figures from its `engine` part, the driver's own from the rest. The
+/// struct's layout is the ABI (`include/pulsar.h`); only this conversion knows both sides.
 impl From<DaemonStats> for PulsarDaemonStats {
     fn from(s: DaemonStats) -> Self {
+        let e = s.engine;
         PulsarDaemonStats {
-            n: s.n,
+            n: e.n,
             max_receivers: s.max_receivers,
-            pause_us: micros(s.pause),
-            pulses: s.pulses,
-            grants: s.grants,
-            errors: s.errors,
-            results: s.results,
-            late_results: s.late_results,
-            iterations: s.iterations,
-            queued: s.queued,
-            refused: s.refused,
+            pause_us: micros(e.pause),
+            pulses: e.pulses,
+            grants: e.grants,
+            errors: e.errors,
+            results: e.results,
+            late_results: e.late_results,
+            iterations: e.iterations,
+            queued: e.queued,
+            refused: e.refused,
             admitted: s.admitted,
             lost_admissions: s.lost_admissions,
             dropped_messages: s.dropped_messages,
             configured_n: s.configured_n,
-            successes: s.engine.successes,
-            slow_down_results: s.engine.slow_down_results,
-            sleep_for_period_results: s.engine.sleep_for_period_results,
-            ignored_errors: s.engine.ignored_errors,
+            successes: e.successes,
+            slow_down_results: e.slow_down_results,
+            sleep_for_period_results: e.sleep_for_period_results,
+            ignored_errors: e.ignored_errors,
             paused_until_unix_us: s.paused_until_unix().map_or(0, micros),
             connected_peers: s.admission_connections,
             admission_waits: s.admission_wait.count,
@@ -138,7 +147,7 @@ impl From<DaemonStats> for PulsarDaemonStats {
 
 /// Whole microseconds (rounded down), the unit of the C struct.
 fn micros(n: Nanos) -> u64 {
-    n.0 / 1_000
+    n.as_micros()
 }
 
 /// The performer settings that reach a daemon bound at `endpoints`, as JSON for `pulsar_performer_new`.
@@ -154,15 +163,11 @@ fn performer_config_json(endpoints: &Endpoints) -> String {
 /// Creates a daemon from a JSON configuration and binds its sockets, so that address errors surface here.
 /// Workers can connect as soon as this returns; they are served once `pulsar_daemon_run` runs.
 ///
-/// `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config`
-/// (the original `PublisherPulsarDto` setter names): `subscribersPerIteration` (N, default 10),
-/// `pulsationIterationPeriod` (seconds, default 1), `performerContainerActionMaxExecutionTime` (at least 7),
-/// `maxWaitReplyStackResult` (5), `maxWaitAllSubscribersReadyBeforePublish` (7), `timerIterationsLimit` (0 =
-/// none), `moduleName`, `replyStackCommandName` (ignored), `publisherToSubscribersDto` (the `serialize()`
-/// text of the object to publish), `maxAdmissionQueue`, and the addresses, nested in `pulsarSocketsParams`
-/// or at the top level: `publishSocketAddress`, `pullSocketAddress`, `replyStackSocketAddress`,
-/// `replyToReplyStackSocketAddress`, `pushToReplyStackSocketAddress`. A port `*` (e.g.
-/// `tcp://127.0.0.1:*`) lets the system choose; read the result with `pulsar_daemon_endpoint`.
+/// `config_json` is NULL or `""` for the defaults, or a JSON object with the keys of `pulsard --config` (the
+/// original `PublisherPulsarDto` setter names, e.g. `subscribersPerIteration`); `pulsar_settings_json` lists
+/// every key with its type, default and range. The addresses may be nested in `pulsarSocketsParams` or written at
+/// the top level. A port `*` (e.g. `tcp://127.0.0.1:*`) lets the system choose; read the result with
+/// `pulsar_daemon_endpoint`. `pulsar_config_check` checks a configuration without binding.
 ///
 /// On success `*out` receives the daemon; free it with `pulsar_daemon_free`.
 /// Errors: `PULSAR_STATUS_NULL_POINTER` (out), `PULSAR_STATUS_INVALID_UTF8`, `PULSAR_STATUS_INVALID_JSON`,
@@ -175,19 +180,13 @@ pub unsafe extern "C" fn pulsar_daemon_new(
     config_json: *const c_char,
     out: *mut *mut PulsarDaemon,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let json = unsafe { opt_str_arg(config_json, "config_json") }?;
-        let config = match json {
-            None => PulsarConfig::default(),
-            Some(text) if text.trim().is_empty() => PulsarConfig::default(),
-            Some(text) => PulsarConfig::from_json_str(text)?,
-        };
-        config.validate()?;
+    ffi_boundary! {
+        let out = try_out!(out);
+        // Daemon::bind checks every setting (the core's one validation).
+        let config = crate::settings::config_from_json(try_opt_str!(config_json))?;
         let daemon = Daemon::bind(&config)?;
         let endpoints = daemon.endpoints();
-        let handle = Box::new(PulsarDaemon {
+        out.set_boxed(PulsarDaemon {
             shutdown: daemon.shutdown_handle(),
             stats: daemon.stats_handle(),
             reply_stack: c_string_lossy(endpoints.reply_stack.clone().into_bytes()),
@@ -196,10 +195,8 @@ pub unsafe extern "C" fn pulsar_daemon_new(
             performer_config: c_string_lossy(performer_config_json(&endpoints).into_bytes()),
             daemon: Mutex::new(Some(daemon)),
         });
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(Box::into_raw(handle)) };
         Ok(())
-    })
+    }
 }
 
 /// Runs the daemon on the calling thread until `pulsar_daemon_stop` is called (from another thread, or
@@ -212,11 +209,9 @@ pub unsafe extern "C" fn pulsar_daemon_new(
 /// `daemon` must be NULL or a live daemon, not freed until this returns.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_daemon_run(daemon: *mut PulsarDaemon) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live daemon, by this function's contract. Only shared references are made, since
-        // other threads may read the same handle while this one runs.
-        let handle = unsafe { handle_arg(daemon.cast_const(), "daemon") }?;
-        let taken = handle
+    ffi_boundary! {
+        // Only a shared reference: other threads may read the same handle while this one runs.
+        let taken = try_ref!(daemon)
             .daemon
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -229,7 +224,7 @@ pub unsafe extern "C" fn pulsar_daemon_run(daemon: *mut PulsarDaemon) -> PulsarS
         };
         daemon.run()?;
         Ok(())
-    })
+    }
 }
 
 /// Asks the daemon to stop: `pulsar_daemon_run` returns within about 100 ms. Safe to call from any thread,
@@ -239,12 +234,10 @@ pub unsafe extern "C" fn pulsar_daemon_run(daemon: *mut PulsarDaemon) -> PulsarS
 /// `daemon` must be NULL or a live daemon.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_daemon_stop(daemon: *const PulsarDaemon) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
-        handle.shutdown.shutdown();
+    ffi_boundary! {
+        try_ref!(daemon).shutdown.shutdown();
         Ok(())
-    })
+    }
 }
 
 /// Reads the daemon's counters into `*out`. Safe to call from any thread, also while `pulsar_daemon_run`
@@ -257,15 +250,11 @@ pub unsafe extern "C" fn pulsar_daemon_stats(
     daemon: *const PulsarDaemon,
     out: *mut PulsarDaemonStats,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
-        let stats = PulsarDaemonStats::from(handle.stats.snapshot());
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(stats) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(PulsarDaemonStats::from(try_ref!(daemon).stats.snapshot()));
         Ok(())
-    })
+    }
 }
 
 /// The address one of the daemon's sockets is bound to (`which` is a `PulsarEndpoint` value), with the real
@@ -282,10 +271,9 @@ pub unsafe extern "C" fn pulsar_daemon_endpoint(
     which: u32,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
+    ffi_boundary! {
+        let out = try_out!(out);
+        let handle = try_ref!(daemon);
         let endpoint = match which {
             w if w == PulsarEndpoint::ReplyStack as u32 => &handle.reply_stack,
             w if w == PulsarEndpoint::Publish as u32 => &handle.publish,
@@ -297,10 +285,9 @@ pub unsafe extern "C" fn pulsar_daemon_endpoint(
                 ))
             }
         };
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(endpoint.as_ptr()) };
+        out.write(endpoint.as_ptr());
         Ok(())
-    })
+    }
 }
 
 /// A performer configuration (JSON for `pulsar_performer_new`) with the three addresses of this daemon's
@@ -316,14 +303,11 @@ pub unsafe extern "C" fn pulsar_daemon_performer_config(
     daemon: *const PulsarDaemon,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live daemon, by this function's contract.
-        let handle = unsafe { handle_arg(daemon, "daemon") }?;
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(handle.performer_config.as_ptr()) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(try_ref!(daemon).performer_config.as_ptr());
         Ok(())
-    })
+    }
 }
 
 /// Frees a daemon and closes its sockets (a daemon never run just unbinds). NULL is allowed and does nothing.
@@ -333,10 +317,6 @@ pub unsafe extern "C" fn pulsar_daemon_performer_config(
 /// if it runs, stop it and wait for `pulsar_daemon_run` to return first.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_daemon_free(daemon: *mut PulsarDaemon) {
-    boundary::run_void(|| {
-        if !daemon.is_null() {
-            // SAFETY: made by `Box::into_raw` in `pulsar_daemon_new`, not freed, not in use (contract).
-            drop(unsafe { Box::from_raw(daemon) });
-        }
-    })
+    // SAFETY: NULL or a daemon not freed before and not in use, by this function's contract.
+    unsafe { free_box(daemon) }
 }

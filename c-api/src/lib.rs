@@ -11,13 +11,15 @@
 //!
 //! # Layout
 //! - [`status`]: `PulsarStatus`, the one result enum, and the mapping of the core's errors onto it.
-//! - [`boundary`]: the panic boundary, the thread-local last error, checked argument conversion.
+//! - [`boundary`]: the panic boundary, the thread-local last error, checked argument conversion, and the
+//!   helpers every exported function is written with (`ffi_boundary!`, `try_ref!`, `try_out!`, `Castable`).
 //! - [`performer`]: `PulsarPerformer`, the worker-side client.
 //! - [`pulse`]: `PulsarPulse`, a received pulse (class name, properties as JSON, raw bytes).
 //! - [`daemon`]: `PulsarDaemon`, the daemon run from C, with stop and counters usable from other threads.
 //! - [`json`]: the JSON rendering of PHP properties.
 //! - [`describe`]: the ABI described by the library itself (status names, the stats layout as JSON).
 //! - [`log`]: where log records go: standard error, or a queue the host drains as JSON records.
+//! - [`settings`]: the settings table as JSON, and a configuration checked without binding.
 //! - [`result`]: `PulsarActionResult`, any `ActionResultingPushDto` for `pulsar_performer_report`.
 //! - this file: version, last-error getters.
 
@@ -31,6 +33,7 @@ pub mod log;
 pub mod performer;
 pub mod pulse;
 pub mod result;
+pub mod settings;
 pub mod status;
 
 pub use daemon::{PulsarDaemon, PulsarDaemonStats, PulsarEndpoint};

@@ -14,12 +14,13 @@ use std::ffi::{c_char, CString};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use publisher_pulsar::human_log::HumanFields;
 use publisher_pulsar::log_record::{FieldValue, LogRecord};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::boundary::{self, c_string_lossy, opt_str_arg, out_arg, Failure};
+use crate::boundary::{c_string_lossy, ffi_boundary, try_opt_str, try_out, Failure};
 use crate::status::PulsarStatus;
 
 /// The filter of `filter` (NULL: `RUST_LOG`, else `info`).
@@ -48,7 +49,9 @@ fn already_set_up(detail: impl std::fmt::Display) -> Failure {
 
 /// Sends the library's log lines (daemon iterations, warnings about malformed input) to standard error, in
 /// colour only when standard error is a terminal. Off until called. `filter` is NULL for `RUST_LOG` or else
-/// `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`.
+/// `info`, or a filter such as `"debug"` or `"publisher_pulsar=debug"`. One record is one line: control
+/// characters in text from peers (error messages, reasons, class names) and in `moduleName` are written as
+/// visible escapes (`\n`, `\x1b`).
 ///
 /// Only one of `pulsar_log_to_stderr` and `pulsar_log_to_queue` can be chosen, once per process: a second call
 /// of either returns `PULSAR_STATUS_OUT_OF_ORDER` (so does a call in a program that installed its own `tracing`
@@ -61,16 +64,16 @@ fn already_set_up(detail: impl std::fmt::Display) -> Failure {
 /// `filter` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_log_to_stderr(filter: *const c_char) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let filter = env_filter(unsafe { opt_str_arg(filter, "filter") }?)?;
+    ffi_boundary! {
+        let filter = env_filter(try_opt_str!(filter))?;
         tracing_subscriber::fmt()
+            .fmt_fields(HumanFields)
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
             .try_init()
             .map_err(already_set_up)
-    })
+    }
 }
 
 /// The records waiting to be taken, oldest first, and how many were dropped since the last one was taken.
@@ -151,9 +154,8 @@ pub unsafe extern "C" fn pulsar_log_to_queue(
     filter: *const c_char,
     capacity: usize,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let filter = env_filter(unsafe { opt_str_arg(filter, "filter") }?)?;
+    ffi_boundary! {
+        let filter = env_filter(try_opt_str!(filter))?;
         if capacity == 0 {
             return Err(Failure::new(
                 PulsarStatus::InvalidArgument,
@@ -172,7 +174,7 @@ pub unsafe extern "C" fn pulsar_log_to_queue(
         // The global subscriber is set once per process, so this is the first and only queue.
         let _ = QUEUE.set(queue);
         Ok(())
-    })
+    }
 }
 
 /// Takes the oldest record of the queue of `pulsar_log_to_queue`, without waiting. On success `*out` points to
@@ -182,6 +184,8 @@ pub unsafe extern "C" fn pulsar_log_to_queue(
 ///
 /// `level` is `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`; `fields` holds the record's other fields in their
 /// order, as JSON integers (signed 64-bit; larger unsigned values are strings), numbers, booleans or strings.
+/// Strings are exact, peer-supplied text included (control characters escaped by JSON's rules only): escape
+/// them before writing them into a line of text.
 /// The string belongs to the library and stays valid until the next `pulsar_log_next` call on the same thread
 /// (copy it to keep it). Any thread may drain the queue.
 ///
@@ -189,8 +193,8 @@ pub unsafe extern "C" fn pulsar_log_to_queue(
 /// `out` must be NULL or valid for one write.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_log_next(out: *mut *const c_char) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
+    ffi_boundary! {
+        let out = try_out!(out);
         let record = QUEUE
             .get()
             .and_then(|queue| queue.lock().unwrap_or_else(PoisonError::into_inner).pop());
@@ -200,10 +204,9 @@ pub unsafe extern "C" fn pulsar_log_next(out: *mut *const c_char) -> PulsarStatu
             *slot = text;
             slot.as_ref().map_or(std::ptr::null(), |text| text.as_ptr())
         });
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(pointer) };
+        out.write(pointer);
         Ok(())
-    })
+    }
 }
 
 #[cfg(test)]

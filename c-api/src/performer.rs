@@ -9,7 +9,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use publisher_pulsar::performer::{Performer, PerformerConfig};
 
-use crate::boundary::{self, bytes_arg, handle_arg, opt_str_arg, out_arg};
+use crate::boundary::{
+    ffi_boundary, free_box, try_bytes, try_opt_str, try_out, try_ref, Castable, OwnershipBox,
+};
 use crate::pulse::PulsarPulse;
 use crate::result::PulsarActionResult;
 use crate::status::PulsarStatus;
@@ -22,6 +24,10 @@ use crate::status::PulsarStatus;
 /// are fully independent.
 pub struct PulsarPerformer {
     performer: Mutex<Performer>,
+}
+
+impl Castable for PulsarPerformer {
+    type Ownership = OwnershipBox;
 }
 
 impl PulsarPerformer {
@@ -54,23 +60,19 @@ pub unsafe extern "C" fn pulsar_performer_new(
     config_json: *const c_char,
     out: *mut *mut PulsarPerformer,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a NUL-terminated string, by this function's contract.
-        let json = unsafe { opt_str_arg(config_json, "config_json") }?;
-        let config = match json {
+    ffi_boundary! {
+        let out = try_out!(out);
+        let config = match try_opt_str!(config_json) {
             None => PerformerConfig::default(),
             Some(text) if text.trim().is_empty() => PerformerConfig::default(),
             Some(text) => PerformerConfig::from_json(text)?,
         };
         let performer = Performer::connect(config)?;
-        let handle = Box::new(PulsarPerformer {
+        out.set_boxed(PulsarPerformer {
             performer: Mutex::new(performer),
         });
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(Box::into_raw(handle)) };
         Ok(())
-    })
+    }
 }
 
 /// Frees a performer and closes its sockets (waiting at most 100 ms for queued messages). A permission still
@@ -81,12 +83,8 @@ pub unsafe extern "C" fn pulsar_performer_new(
 /// may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_performer_free(performer: *mut PulsarPerformer) {
-    boundary::run_void(|| {
-        if !performer.is_null() {
-            // SAFETY: made by `Box::into_raw` in `pulsar_performer_new`, not freed, not in use (contract).
-            drop(unsafe { Box::from_raw(performer) });
-        }
-    })
+    // SAFETY: NULL or a performer not freed before and not in use, by this function's contract.
+    unsafe { free_box(performer) }
 }
 
 /// Waits for permission to act: asks the daemon for admission, subscribes, waits for the pulse (the
@@ -107,16 +105,12 @@ pub unsafe extern "C" fn pulsar_performer_wait_permission(
     performer: *mut PulsarPerformer,
     out: *mut *mut PulsarPulse,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        let pulse = performer.lock().wait_permission()?;
-        let handle = Box::new(PulsarPulse::new(pulse));
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(Box::into_raw(handle)) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        let pulse = try_ref!(performer).lock().wait_permission()?;
+        out.set_boxed(PulsarPulse::new(pulse));
         Ok(())
-    })
+    }
 }
 
 /// Reports a successful action (`ActionResultingPushDto{actionCompleteCorrectly: true}`; the original's
@@ -131,12 +125,10 @@ pub unsafe extern "C" fn pulsar_performer_wait_permission(
 pub unsafe extern "C" fn pulsar_performer_report_success(
     performer: *mut PulsarPerformer,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        performer.lock().report_success()?;
+    ffi_boundary! {
+        try_ref!(performer).lock().report_success()?;
         Ok(())
-    })
+    }
 }
 
 /// Reports a rate-limit error: the daemon releases one worker fewer per pulse (or, at one worker, pauses one
@@ -155,16 +147,12 @@ pub unsafe extern "C" fn pulsar_performer_report_slow_down(
     message: *const c_char,
     reason: *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        // SAFETY: NULL or NUL-terminated, by this function's contract.
-        let message = unsafe { bytes_arg(message, "message") }?;
-        // SAFETY: as above.
-        let reason = unsafe { bytes_arg(reason, "reason") }?;
+    ffi_boundary! {
+        let performer = try_ref!(performer);
+        let (message, reason) = (try_bytes!(message), try_bytes!(reason));
         performer.lock().report_slow_down(message, reason)?;
         Ok(())
-    })
+    }
 }
 
 /// Reports an error that asks the daemon to stop pulsing for `micros` microseconds (the original's
@@ -182,16 +170,12 @@ pub unsafe extern "C" fn pulsar_performer_report_pause_for(
     message: *const c_char,
     reason: *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        // SAFETY: NULL or NUL-terminated, by this function's contract.
-        let message = unsafe { bytes_arg(message, "message") }?;
-        // SAFETY: as above.
-        let reason = unsafe { bytes_arg(reason, "reason") }?;
+    ffi_boundary! {
+        let performer = try_ref!(performer);
+        let (message, reason) = (try_bytes!(message), try_bytes!(reason));
         performer.lock().report_pause_for(micros, message, reason)?;
         Ok(())
-    })
+    }
 }
 
 /// Reports any result, sent exactly as `result` describes it (the original's `pushActionResultInfo` with an
@@ -210,16 +194,14 @@ pub unsafe extern "C" fn pulsar_performer_report(
     performer: *mut PulsarPerformer,
     result: *const PulsarActionResult,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        // SAFETY: NULL or a valid struct, by this function's contract.
-        let result = unsafe { handle_arg(result, "result") }?;
+    ffi_boundary! {
+        let performer = try_ref!(performer);
+        let result = try_ref!(result);
         // SAFETY: its byte pointers are valid for their lengths, by this function's contract.
         let result = unsafe { result.to_action_result() }?;
         performer.lock().report(&result)?;
         Ok(())
-    })
+    }
 }
 
 /// Tells the daemon this worker ends early (`PerformerEarlyTerminated`). With `stand_on_subscription` true
@@ -233,14 +215,12 @@ pub unsafe extern "C" fn pulsar_performer_report_early_termination(
     performer: *mut PulsarPerformer,
     stand_on_subscription: bool,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        performer
+    ffi_boundary! {
+        try_ref!(performer)
             .lock()
             .report_early_termination(stand_on_subscription)?;
         Ok(())
-    })
+    }
 }
 
 /// Whether the performer holds a permission whose result is not reported yet.
@@ -252,13 +232,9 @@ pub unsafe extern "C" fn pulsar_performer_holds_permission(
     performer: *const PulsarPerformer,
     out: *mut bool,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live performer, by this function's contract.
-        let performer = unsafe { handle_arg(performer, "performer") }?;
-        let holds = performer.lock().holds_permission();
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(holds) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(try_ref!(performer).lock().holds_permission());
         Ok(())
-    })
+    }
 }

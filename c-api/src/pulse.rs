@@ -7,7 +7,9 @@ use std::ffi::{c_char, CString};
 
 use pulsar_wire::Pulse;
 
-use crate::boundary::{self, c_string_lossy, handle_arg, out_arg};
+use crate::boundary::{
+    c_string_lossy, ffi_boundary, free_box, try_out, try_ref, Castable, OwnershipBox,
+};
 use crate::json::properties_json;
 use crate::status::PulsarStatus;
 
@@ -19,6 +21,10 @@ pub struct PulsarPulse {
     class_name: CString,
     properties_json: CString,
     bytes: Vec<u8>,
+}
+
+impl Castable for PulsarPulse {
+    type Ownership = OwnershipBox;
 }
 
 impl PulsarPulse {
@@ -49,14 +55,11 @@ pub unsafe extern "C" fn pulsar_pulse_class_name(
     pulse: *const PulsarPulse,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live pulse, by this function's contract.
-        let pulse = unsafe { handle_arg(pulse, "pulse") }?;
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(pulse.class_name.as_ptr()) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(try_ref!(pulse).class_name.as_ptr());
         Ok(())
-    })
+    }
 }
 
 /// The pulse's properties as a JSON object text, by bare property name, e.g.
@@ -79,14 +82,11 @@ pub unsafe extern "C" fn pulsar_pulse_properties_json(
     pulse: *const PulsarPulse,
     out: *mut *const c_char,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out = out_arg(out, "out")?;
-        // SAFETY: NULL or a live pulse, by this function's contract.
-        let pulse = unsafe { handle_arg(pulse, "pulse") }?;
-        // SAFETY: `out` is writable by this function's contract.
-        unsafe { out.write(pulse.properties_json.as_ptr()) };
+    ffi_boundary! {
+        let out = try_out!(out);
+        out.write(try_ref!(pulse).properties_json.as_ptr());
         Ok(())
-    })
+    }
 }
 
 /// The pulse exactly as published: PHP `serialize()` bytes (they may contain NUL bytes).
@@ -102,18 +102,13 @@ pub unsafe extern "C" fn pulsar_pulse_bytes(
     out_data: *mut *const u8,
     out_len: *mut usize,
 ) -> PulsarStatus {
-    boundary::run(|| {
-        let out_data = out_arg(out_data, "out_data")?;
-        let out_len = out_arg(out_len, "out_len")?;
-        // SAFETY: NULL or a live pulse, by this function's contract.
-        let pulse = unsafe { handle_arg(pulse, "pulse") }?;
-        // SAFETY: both are writable by this function's contract.
-        unsafe {
-            out_data.write(pulse.bytes.as_ptr());
-            out_len.write(pulse.bytes.len());
-        }
+    ffi_boundary! {
+        let (out_data, out_len) = (try_out!(out_data), try_out!(out_len));
+        let pulse = try_ref!(pulse);
+        out_data.write(pulse.bytes.as_ptr());
+        out_len.write(pulse.bytes.len());
         Ok(())
-    })
+    }
 }
 
 /// Frees a pulse. NULL is allowed and does nothing. The pulse's strings and bytes become invalid.
@@ -122,11 +117,6 @@ pub unsafe extern "C" fn pulsar_pulse_bytes(
 /// `pulse` must be NULL or a pulse from this library not freed before; it must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pulsar_pulse_free(pulse: *mut PulsarPulse) {
-    boundary::run_void(|| {
-        if !pulse.is_null() {
-            // SAFETY: made by `Box::into_raw` in `pulsar_performer_wait_permission` and not freed yet, by this
-            // function's contract.
-            drop(unsafe { Box::from_raw(pulse) });
-        }
-    })
+    // SAFETY: NULL or a pulse not freed before, by this function's contract.
+    unsafe { free_box(pulse) }
 }

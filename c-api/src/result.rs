@@ -7,7 +7,7 @@
 
 use pulsar_wire::ActionResult;
 
-use crate::boundary::Failure;
+use crate::boundary::{Castable, Failure, OwnershipRef};
 use crate::status::PulsarStatus;
 
 /// A PHP value that is null, false or true: the values of `PulsarActionResult`'s
@@ -25,6 +25,10 @@ pub enum PulsarOptionalBool {
 
 /// One `ActionResultingPushDto`, for `pulsar_performer_report`. Zero-initialized (`{0}`), it is the DTO with every
 /// property null.
+///
+/// Every flag is an integer with listed values, never a C `bool`: the struct is C memory, and a byte other than
+/// 0 or 1 read as a Rust `bool` would be undefined behaviour. Any other value is refused with
+/// `PULSAR_STATUS_INVALID_ARGUMENT` and a message naming the field.
 ///
 /// A result counts as an error for the daemon only with a non-empty `error_message`; then `slow_down` not
 /// `PULSAR_OPTIONAL_BOOL_UNSET` (even `FALSE`, as in the original) asks for a slow-down, else
@@ -46,11 +50,16 @@ pub struct PulsarActionResult {
     pub error_reason: *const u8,
     /// The number of bytes at `error_reason`.
     pub error_reason_len: usize,
-    /// Whether `sleepForPeriod` holds an `ErrorSleepForPeriod` (false: null).
-    pub has_sleep_for_period: bool,
+    /// Whether `sleepForPeriod` holds an `ErrorSleepForPeriod`: 0 for null, 1 for one with
+    /// `sleep_for_period_us`; any other value is refused.
+    pub has_sleep_for_period: u32,
     /// Its `sleepPeriod` in microseconds, at most 2^63 - 1 (a PHP integer); read only with
     /// `has_sleep_for_period`.
     pub sleep_for_period_us: u64,
+}
+
+impl Castable for PulsarActionResult {
+    type Ownership = OwnershipRef;
 }
 
 /// A `PulsarOptionalBool` field as an `Option<bool>`.
@@ -62,6 +71,18 @@ fn optional_bool(value: u32, field: &str) -> Result<Option<bool>, Failure> {
         other => Err(Failure::new(
             PulsarStatus::InvalidArgument,
             format!("result->{field} must be a PulsarOptionalBool value (0, 1 or 2), got {other}"),
+        )),
+    }
+}
+
+/// A 0/1 integer flag field as a `bool`.
+fn flag(value: u32, field: &str) -> Result<bool, Failure> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(Failure::new(
+            PulsarStatus::InvalidArgument,
+            format!("result->{field} must be 0 (null) or 1 (set), got {other}"),
         )),
     }
 }
@@ -96,7 +117,7 @@ impl PulsarActionResult {
     /// # Safety
     /// Each non-NULL byte pointer must be valid for reading its length in bytes during the call.
     pub unsafe fn to_action_result(&self) -> Result<ActionResult, Failure> {
-        let sleep_for_period = if self.has_sleep_for_period {
+        let sleep_for_period = if flag(self.has_sleep_for_period, "has_sleep_for_period")? {
             if i64::try_from(self.sleep_for_period_us).is_err() {
                 return Err(Failure::new(
                     PulsarStatus::InvalidArgument,
@@ -141,7 +162,7 @@ mod tests {
             error_message_len: 0,
             error_reason: std::ptr::null(),
             error_reason_len: 0,
-            has_sleep_for_period: false,
+            has_sleep_for_period: 0,
             sleep_for_period_us: 99,
         }
     }
@@ -164,7 +185,7 @@ mod tests {
             error_message_len: message.len(),
             error_reason: reason.as_ptr(),
             error_reason_len: 0,
-            has_sleep_for_period: true,
+            has_sleep_for_period: 1,
             sleep_for_period_us: 3_600_000_000,
         };
         // SAFETY: the pointers are valid for their lengths.
@@ -179,6 +200,23 @@ mod tests {
                 slow_down: Some(false),
             }
         );
+    }
+
+    #[test]
+    fn a_flag_other_than_0_or_1_is_refused() {
+        for value in [2, 255, 256, u32::MAX] {
+            let bad = PulsarActionResult {
+                has_sleep_for_period: value,
+                ..empty()
+            };
+            // SAFETY: no byte pointers.
+            let err = unsafe { bad.to_action_result() }.expect_err("only 0 and 1 are flags");
+            assert_eq!(err.status, PulsarStatus::InvalidArgument);
+            assert_eq!(
+                err.message,
+                format!("result->has_sleep_for_period must be 0 (null) or 1 (set), got {value}")
+            );
+        }
     }
 
     #[test]
@@ -201,7 +239,7 @@ mod tests {
         assert!(err.message.contains("error_reason"), "{}", err.message);
 
         let too_long = PulsarActionResult {
-            has_sleep_for_period: true,
+            has_sleep_for_period: 1,
             sleep_for_period_us: u64::MAX,
             ..empty()
         };

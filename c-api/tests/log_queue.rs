@@ -83,7 +83,7 @@ fn the_queue_gives_the_daemons_records_drops_the_oldest_and_is_chosen_once() {
         error_message_len: message.len(),
         error_reason: ptr::null(),
         error_reason_len: 0,
-        has_sleep_for_period: false,
+        has_sleep_for_period: 0,
         sleep_for_period_us: 0,
     };
     // SAFETY: a live performer and a valid struct.

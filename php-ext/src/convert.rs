@@ -8,15 +8,17 @@
 use ext_php_rs::types::{ZendObject, Zval};
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 
+use crate::boundary;
 use crate::failure::{Failure, Outcome};
 
-/// Calls `$object->method(...$args)`; a PHP exception thrown by it becomes [`Failure::PhpPending`].
+/// Calls `$object->method(...$args)`; a PHP exception thrown by it becomes [`Failure::PhpPending`], a fatal error
+/// [`Failure::Bailout`].
 pub fn call(
     object: &ZendObject,
     method: &str,
     args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>,
 ) -> Outcome<Zval> {
-    let result = object.try_call_method(method, args);
+    let result = boundary::call_php(|| object.try_call_method(method, args))?;
     if ExecutorGlobals::has_exception() {
         return Err(Failure::PhpPending);
     }
@@ -31,16 +33,26 @@ pub fn get(object: &ZendObject, getter: &str) -> Outcome<Zval> {
     call(object, getter, vec![])
 }
 
-/// Whether `object` is an instance of `class` (or of a subclass); false if the class does not exist.
-pub fn is_instance(object: &ZendObject, class: &str) -> bool {
-    ClassEntry::try_find(class).is_some_and(|ce| object.instance_of(ce))
+/// Whether `object` is an instance of `class` (or of a subclass); false if the class does not exist. Finding
+/// `class` (one of ours) may run autoloaders.
+pub fn is_instance(object: &ZendObject, class: &str) -> Outcome<bool> {
+    Ok(find_class(class)?.is_some_and(|ce| object.instance_of(ce)))
+}
+
+/// The class `class` (a name of ours, never one from the network), declared through the autoloaders if needed.
+pub fn find_class(class: &str) -> Outcome<Option<&'static ClassEntry>> {
+    let found = boundary::call_php(|| ClassEntry::try_find(class))?;
+    if ExecutorGlobals::has_exception() {
+        return Err(Failure::PhpPending);
+    }
+    Ok(found)
 }
 
 /// The object in `value` if it is an instance of `class`; otherwise an `INVALID_SETTING` failure saying what
 /// `what` should have been.
 pub fn expect_instance<'a>(value: &'a Zval, class: &str, what: &str) -> Outcome<&'a ZendObject> {
     match value.object() {
-        Some(object) if is_instance(object, class) => Ok(object),
+        Some(object) if is_instance(object, class)? => Ok(object),
         _ => Err(Failure::setting(format!(
             "{what} must be a \\{class}, got {}",
             describe(value)

@@ -12,9 +12,10 @@ use ext_php_rs::exception::PhpException;
 use ext_php_rs::zend::{ce, ClassEntry};
 use publisher_pulsar::PulsarError;
 
-/// The exception every failure is thrown as.
-pub const EXCEPTION_CLASS: &str =
-    "React\\PublisherPulsar\\Inventory\\Exceptions\\PublisherPulsarException";
+use crate::boundary;
+
+/// The exception every failure is thrown as, from the class table.
+pub use crate::classes::EXCEPTION_CLASS;
 
 /// The kinds of failure, one per message constant of `PublisherPulsarException`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,9 @@ pub enum Failure {
     /// PHP code we called (a getter, the logger, an autoloader) threw: that exception is already pending in the
     /// engine and must reach the caller unchanged.
     PhpPending,
+    /// PHP code we called caused a fatal error, caught at [`crate::boundary::call_php`]; the entry point hands it
+    /// back to PHP once every Rust frame has returned.
+    Bailout,
 }
 
 impl Failure {
@@ -104,7 +108,7 @@ impl Failure {
     pub fn message(&self) -> Option<String> {
         match self {
             Failure::Pulsar { kind, detail } => Some(format!("{}: {detail}", kind.prefix())),
-            Failure::PhpPending => None,
+            Failure::PhpPending | Failure::Bailout => None,
         }
     }
 }
@@ -132,18 +136,17 @@ impl From<PulsarError> for Failure {
     }
 }
 
-/// The PHP setter that sets a setting the core names in camelCase, with its class where it is not on the main
-/// DTO: `subscribersPerIteration` → `setSubscribersPerIteration()`, `publishSocketAddress` (also written
+/// The PHP setter that sets a setting the core names in camelCase (for the daemon's settings, the one its row of
+/// the settings table names), with its class where it is not on the main DTO: `subscribersPerIteration` → `setSubscribersPerIteration()`, `publishSocketAddress` (also written
 /// `pulsarSocketsParams.publishSocketAddress`) → `PulsarSocketsParamsDto::setPublishSocketAddress()`; settings
 /// without a setter are quoted as they are.
 pub fn setter_of(setting: &str) -> String {
     let name = setting.rsplit_once('.').map_or(setting, |(_, name)| name);
+    // The daemon's settings name their setter in the core's table; the Performer's are named here.
+    if let Some(setter) = publisher_pulsar::config::by_key(name).and_then(|s| s.php_setter()) {
+        return setter;
+    }
     let class = match name {
-        "replyToReplyStackSocketAddress"
-        | "pushToReplyStackSocketAddress"
-        | "publishSocketAddress"
-        | "pullSocketAddress"
-        | "replyStackSocketAddress" => "PulsarSocketsParamsDto::",
         "publisherPulsarSocketAddress"
         | "pushPulsarSocketAddress"
         | "requestPulsarRsSocketAddress" => "PerformerSocketsParamsDto::",
@@ -170,9 +173,16 @@ pub type Outcome<T> = Result<T, Failure>;
 
 /// Runs an entry point's body: a Rust panic becomes `PublisherPulsarException` (`INTERNAL_ERROR`) instead of
 /// ext-php-rs's generic `Error`, so that callers catching the documented exception see it; a [`Failure`] is
-/// thrown as `PublisherPulsarException`, or left as the pending PHP exception.
+/// thrown as `PublisherPulsarException`, or left as the pending PHP exception; a fatal error caught in PHP code we
+/// called is handed back to PHP ([`boundary::finish_fatal`]) after the body has returned.
 pub fn guard<T>(body: impl FnOnce() -> Outcome<T>) -> Result<T, PhpException> {
-    catch_panic(body).map_err(|failure| to_exception(&failure))
+    let outcome = catch_panic(body).map_err(|failure| to_exception(&failure));
+    if boundary::bailed_out() {
+        boundary::finish_fatal();
+        // Never thrown: the engine does not throw over the pending unwind_exit.
+        return Err(PhpException::new(String::new(), 0, ce::exception()));
+    }
+    outcome
 }
 
 /// Runs `body`; a panic in it becomes an `INTERNAL_ERROR` failure carrying the panic message.
@@ -197,12 +207,17 @@ fn to_exception(failure: &Failure) -> PhpException {
     let (kind, message) = match failure {
         Failure::Pulsar { kind, .. } => (*kind, failure.message().unwrap_or_default()),
         // ext-php-rs does not throw over a pending exception, so this one is never seen: the user's exception
-        // propagates with its own class and trace.
-        Failure::PhpPending => (Kind::InternalError, String::new()),
+        // propagates with its own class and trace (or the request ends, after a fatal error).
+        Failure::PhpPending | Failure::Bailout => {
+            return PhpException::new(String::new(), 0, ce::exception())
+        }
     };
     // The class is declared by the prelude at request start-up; fall back to \Exception if user code somehow
-    // runs without it rather than losing the error.
-    let class = ClassEntry::try_find(EXCEPTION_CLASS).unwrap_or_else(ce::exception);
+    // runs without it rather than losing the error. Finding it may run autoloaders.
+    let class = boundary::call_php(|| ClassEntry::try_find(EXCEPTION_CLASS))
+        .ok()
+        .flatten()
+        .unwrap_or_else(ce::exception);
     PhpException::new(message, kind.code(), class)
 }
 
@@ -266,7 +281,7 @@ mod tests {
     fn core_errors_map_to_their_kind() {
         let kind = |e: PulsarError| match Failure::from(e) {
             Failure::Pulsar { kind, .. } => kind,
-            Failure::PhpPending => panic!("not pending"),
+            other => panic!("not ours: {other:?}"),
         };
         assert_eq!(kind(PulsarError::AdmissionRefused), Kind::AdmissionRefused);
         assert_eq!(kind(PulsarError::ActionNotAllowed), Kind::ActionNotAllowed);

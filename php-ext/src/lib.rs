@@ -4,7 +4,7 @@
 //! inside `Pulsar::manage()`, Performers use the core's client, and the bytes on the wire are the original's.
 //!
 //! This crate only converts arguments, calls the core (`publisher-pulsar`, `pulsar-wire`) and maps errors
-//! (STYLE.md: "the bridging layer is not API"). It must never take a decision about rates, encode a protocol
+//! (the bridging layer is not API). It must never take a decision about rates, encode a protocol
 //! message by hand, build a PHP object from network bytes other than through [`pulse`], or call PHP from a
 //! thread other than PHP's own.
 //!
@@ -27,9 +27,13 @@
 //! - [`pulse`] — pulse bytes → PHP object, with the class checks.
 //! - [`logging`] — core log records → the user's PSR-3 logger or STDOUT/STDERR.
 //! - [`signals`] — SIGTERM/SIGINT during blocking calls.
+//! - [`classes`] — the class names and the rules about them, from `php-ext/classes.json` (shared with FFI).
+//! - [`boundary`] — the `zend_try` around every call into user PHP code; fatal errors handed back to PHP.
 //! - [`convert`] — PHP values → Rust values.
 //! - [`failure`] — errors → `PublisherPulsarException`, the panic guard.
 
+pub mod boundary;
+pub mod classes;
 pub mod convert;
 pub mod failure;
 pub mod logging;
@@ -45,6 +49,7 @@ mod entry {
     #![allow(missing_docs)]
 
     use ext_php_rs::prelude::*;
+    use ext_php_rs::types::Zval;
     use ext_php_rs::zend::ModuleEntry;
     use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
@@ -61,6 +66,25 @@ mod entry {
     #[php(name = "React\\PublisherPulsar\\Internal\\autoload")]
     pub fn autoload(class: &str) {
         crate::prelude::declare(class);
+        // A fatal error while declaring goes back to PHP now that our frames have returned.
+        crate::boundary::finish_fatal();
+    }
+
+    /// `React\\PublisherPulsar\\Internal\\settings(): string`: the daemon's settings table as JSON (the core's one
+    /// definition, as libpulsar's `pulsar_settings_json()` gives it to the FFI route).
+    #[php_function]
+    #[php(name = "React\\PublisherPulsar\\Internal\\settings")]
+    pub fn settings() -> String {
+        publisher_pulsar::config::settings_json().to_string()
+    }
+
+    /// `React\\PublisherPulsar\\Internal\\checkSettings(PublisherPulsarDto $dto): string`: the configuration
+    /// `manage()` would run with, as JSON, after the core's checks (throws `PublisherPulsarException` as
+    /// `manage()` does). For tests and diagnostics.
+    #[php_function]
+    #[php(name = "React\\PublisherPulsar\\Internal\\checkSettings")]
+    pub fn check_settings(dto: &Zval) -> PhpResult<String> {
+        crate::failure::guard(|| crate::settings::checked_config_json(dto))
     }
 
     /// `php --ri pulsar` / `phpinfo()`.
@@ -99,6 +123,8 @@ mod entry {
             .class::<crate::pulsar::ReplyStack>()
             .class::<crate::performer::Performer>()
             .function(wrap_function!(autoload))
+            .function(wrap_function!(settings))
+            .function(wrap_function!(check_settings))
             .request_startup_function(on_request_start)
             .info_function(module_info)
     }

@@ -7,29 +7,31 @@
 //! logger is produced, and delivered, on that thread. Events from any other thread never see this dispatcher.
 //!
 //! A logger that throws or bails out (a fatal error) must not be ignored, and must not unwind through the core's
-//! frames: the exception is taken out of the engine, the logger is no longer called, the optional
-//! [`ShutdownHandle`] stops the daemon, and [`with_sink`] returns the interruption so that the entry point
-//! rethrows (or re-raises the bailout) once the core has returned and cleaned up.
+//! frames: the exception is taken out of the engine (the fatal error is caught at [`boundary::call_php`]), the
+//! logger is no longer called, the optional [`ShutdownHandle`] stops the daemon, and [`with_sink`] returns the
+//! interruption so that the entry point rethrows the exception (or hands the fatal error back to PHP) once the core
+//! has returned and cleaned up.
 //!
 //! This module must never call PHP from a thread other than the one that installed the sink.
 
 use std::cell::RefCell;
 use std::io::Write as _;
-use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
-use ext_php_rs::zend::{try_catch, ExecutorGlobals};
+use ext_php_rs::zend::ExecutorGlobals;
 use publisher_pulsar::daemon::ShutdownHandle;
+use publisher_pulsar::human_log::escape_controls;
 use publisher_pulsar::log_record::{FieldValue, LogRecord};
 use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
+use crate::boundary;
 use crate::convert;
 use crate::failure::{Failure, Outcome};
 
@@ -66,7 +68,8 @@ pub struct Sink {
 pub enum Interruption {
     /// It threw this exception (taken out of the engine, to be rethrown by the entry point).
     Threw(ZBox<ZendObject>),
-    /// It caused a fatal error; the engine's bailout must be resumed by the entry point.
+    /// It caused a fatal error (caught at the `zend_try` boundary), or one was caught before it could be called;
+    /// the entry point hands it back to PHP.
     Bailout,
 }
 
@@ -164,14 +167,16 @@ fn method_callable(logger: &Zval, method: &str) -> Outcome<Zval> {
     Ok(callable)
 }
 
-/// Calls the logger inside a `zend_try`, so that a fatal error in it comes back here instead of jumping over the
-/// core's frames.
+/// Calls the logger at the `zend_try` boundary ([`boundary::call_php`]), so that a fatal error in it comes back
+/// here instead of jumping over the core's frames.
 fn call_logger(callable: &Zval, record: &LogRecord, channel: &str) -> Option<Interruption> {
-    let outcome = try_catch(AssertUnwindSafe(|| {
-        let context = context(record, channel);
-        let message = record.message.as_str();
+    let context = context(record, channel);
+    // The message is a human line (control characters escaped); the context keeps exact values.
+    let message = escape_controls(&record.message);
+    let message: &str = &message;
+    let outcome = boundary::call_php(|| {
         let _ = callable.try_call(vec![&message, &context]);
-    }));
+    });
     if outcome.is_err() {
         return Some(Interruption::Bailout);
     }
@@ -209,10 +214,13 @@ fn line(record: &LogRecord, channel: &str, now: SystemTime) -> String {
         Level::INFO => "INFO",
         _ => "DEBUG",
     };
+    // One record, one line: moduleName and the message with their control characters escaped (the context is
+    // JSON, which escapes its own).
     format!(
-        "[{}] {channel}.{level}: {} {context} []\n",
+        "[{}] {}.{level}: {} {context} []\n",
         utc_timestamp(now),
-        record.message
+        escape_controls(channel),
+        escape_controls(&record.message)
     )
 }
 
@@ -299,13 +307,8 @@ pub fn resume(interruption: Interruption) -> Failure {
                 ),
             }
         }
-        Interruption::Bailout => {
-            // SAFETY: the core has returned and closed its sockets and the signal handlers are restored. The jump
-            // to the enclosing zend_try (ext-php-rs's handler) skips the destructors of what the entry point still
-            // holds (settings strings, the sink's references to the logger): a small leak in a request that is
-            // ending with a fatal error, which is what PHP itself does with its own frames.
-            unsafe { ext_php_rs::zend::bailout() }
-        }
+        // Handed back to PHP by the entry point's guard, once the core's frames and ours have returned.
+        Interruption::Bailout => Failure::Bailout,
     }
 }
 
@@ -370,5 +373,21 @@ mod tests {
         );
         let bare = LogRecord::new(Level::INFO, "test", "started");
         assert!(line(&bare, "p", at).ends_with("p.INFO: started [] []\n"));
+    }
+
+    #[test]
+    fn a_line_is_one_line_whatever_the_texts_hold() {
+        let record = LogRecord {
+            level: Level::INFO,
+            target: "test",
+            message: "pulse\nINFO: forged\x1b[2J".into(),
+            fields: vec![("error_message", FieldValue::Text("quota\n\x1b[31m".into()))],
+        };
+        let at = UNIX_EPOCH + Duration::from_micros(1_704_067_200_000_001);
+        assert_eq!(
+            line(&record, "mod\nule", at),
+            "[2024-01-01T00:00:00.000001+00:00] mod\\nule.INFO: pulse\\nINFO: forged\\x1b[2J \
+             {\"error_message\":\"quota\\n\\u001b[31m\"} []\n"
+        );
     }
 }

@@ -14,18 +14,17 @@
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
-use ext_php_rs::zend::ClassEntry;
 use publisher_pulsar::performer::{ActionResult, Performer as Client, PerformerConfig};
 use tracing::Level;
 
+use crate::boundary;
 use crate::convert::{self, call, get};
 use crate::failure::{guard, Failure, Kind, Outcome};
 use crate::logging::{self, Sink, Target};
 use crate::pulse;
 use crate::settings::{self, PERFORMER_DTO, PERFORMER_SOCKETS_PARAMS_DTO};
 
-const ACTION_RESULTING_PUSH_DTO: &str = "React\\PublisherPulsar\\Inventory\\ActionResultingPushDto";
-const ERROR_SLEEP_FOR_PERIOD: &str = "React\\PublisherPulsar\\Inventory\\ErrorSleepForPeriod";
+use crate::classes::{ACTION_RESULTING_PUSH_DTO, ERROR_SLEEP_FOR_PERIOD};
 
 /// A worker's link to the Pulsar: wait for permission, act, report.
 #[php_class]
@@ -67,9 +66,10 @@ impl Performer {
     /// Sets the Performer's settings (read at each `connectToPulsarAndWaitPermissionToAct()`).
     pub fn set_performer_dto(&mut self, performerDto: &Zval) -> PhpResult<()> {
         guard(|| {
-            self.dto = Some(checked_dto(performerDto)?);
+            let old = self.dto.replace(checked_dto(performerDto)?);
             self.prepared = None;
-            Ok(())
+            // The old DTO's __destruct, if this was its last reference.
+            boundary::call_php(move || drop(old))
         })
     }
 
@@ -123,7 +123,7 @@ impl Performer {
     /// `pushPerformerEarlyTerminated()`.
     pub fn connect_to_pulsar_and_wait_permission_to_act(&mut self) -> PhpResult<()> {
         guard(|| {
-            self.received = None;
+            self.release_received()?;
             self.connect()?;
             let pulse = self.run_logged(|client| client.wait_permission())??;
             match pulse::instantiate(&pulse) {
@@ -167,6 +167,14 @@ impl Performer {
 }
 
 impl Performer {
+    /// Drops the last pulse object; the user's `__destruct` of it runs at the `zend_try` boundary.
+    fn release_received(&mut self) -> Outcome<()> {
+        if let Some(old) = self.received.take() {
+            boundary::call_php(move || drop(old))?;
+        }
+        Ok(())
+    }
+
     /// Reads the settings if needed and makes sure a core client with them exists.
     fn connect(&mut self) -> Outcome<()> {
         if self.prepared.is_none() {
@@ -265,7 +273,7 @@ fn checked_dto(dto: &Zval) -> Outcome<Zval> {
 
 /// `new $class()` for our own DTO classes (they have no constructor).
 fn new_object(class: &str) -> Outcome<Zval> {
-    let entry = ClassEntry::try_find(class).ok_or_else(|| not_created(class))?;
+    let entry = convert::find_class(class)?.ok_or_else(|| not_created(class))?;
     entry
         .new()
         .into_zval(false)

@@ -12,72 +12,12 @@
 //!
 //! This module must never declare anything but the files listed in [`CLASSES`].
 
-use ext_php_rs::php_eval;
 use ext_php_rs::zend::{ExecutorGlobals, Function};
 
-/// Every embedded class with its source.
-pub const CLASSES: [(&str, &str); 15] = [
-    (
-        "React\\PublisherPulsar\\Interfaces\\PulsarControlDto",
-        include_str!("../php/Interfaces/PulsarControlDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Interfaces\\ReplyStackControlDto",
-        include_str!("../php/Interfaces/ReplyStackControlDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Abstracts\\PushDto",
-        include_str!("../php/Abstracts/PushDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\Exceptions\\PublisherPulsarException",
-        include_str!("../php/Inventory/Exceptions/PublisherPulsarException.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PreparingRequestDto",
-        include_str!("../php/Inventory/PreparingRequestDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\BecomeTheSubscriberReplyDto",
-        include_str!("../php/Inventory/BecomeTheSubscriberReplyDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PublisherToSubscribersDto",
-        include_str!("../php/Inventory/PublisherToSubscribersDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\ReadyToGetSubscriptionMsg",
-        include_str!("../php/Inventory/ReadyToGetSubscriptionMsg.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\ErrorSleepForPeriod",
-        include_str!("../php/Inventory/ErrorSleepForPeriod.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\ActionResultingPushDto",
-        include_str!("../php/Inventory/ActionResultingPushDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PerformerEarlyTerminated",
-        include_str!("../php/Inventory/PerformerEarlyTerminated.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PulsarSocketsParamsDto",
-        include_str!("../php/Inventory/PulsarSocketsParamsDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PublisherPulsarDto",
-        include_str!("../php/Inventory/PublisherPulsarDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PerformerSocketsParamsDto",
-        include_str!("../php/Inventory/PerformerSocketsParamsDto.php"),
-    ),
-    (
-        "React\\PublisherPulsar\\Inventory\\PerformerDto",
-        include_str!("../php/Inventory/PerformerDto.php"),
-    ),
-];
+use crate::boundary;
+
+/// Every embedded class with its source: the table's PHP-source classes ([`crate::classes::EMBEDDED`]).
+pub const CLASSES: [(&str, &str); crate::classes::EMBEDDED.len()] = crate::classes::EMBEDDED;
 
 /// The autoloader's name as PHP knows it.
 pub const AUTOLOADER: &str = "React\\PublisherPulsar\\Internal\\autoload";
@@ -101,9 +41,12 @@ pub fn declare(class: &str) {
     else {
         return;
     };
-    if let Err(e) = php_eval::execute(source) {
+    match boundary::eval_php(source) {
+        Ok(Ok(())) => {}
         // Only a bug in an embedded file gets here (the suite compiles every one); the user then sees PHP's own
         // "class not found" for it.
-        eprintln!("pulsar: cannot declare {name}: {e}");
+        Ok(Err(e)) => eprintln!("pulsar: cannot declare {name}: {e}"),
+        // A fatal error in an autoloader PHP asked for a parent: handed back by the autoload entry point.
+        Err(_) => {}
     }
 }

@@ -43,8 +43,9 @@ impl Pulsar {
                 PUBLISHER_PULSAR_DTO,
                 "setPublisherPulsarDto()",
             )?;
-            self.dto = Some(publisherPulsarDto.shallow_clone());
-            Ok(())
+            let old = self.dto.replace(publisherPulsarDto.shallow_clone());
+            // The old DTO's __destruct, if this was its last reference.
+            crate::boundary::call_php(move || drop(old))
         })
     }
 

@@ -2,22 +2,26 @@
 //!
 //! Network bytes become PHP objects here and nowhere else, and only after the codec has read them as plain data:
 //! every class the bytes name (the top object's and any nested object's) must be a valid class name, already
-//! declared or autoloadable in this worker, and `PublisherToSubscribersDto` or a subclass of it. Only then does
+//! declared in this worker, and `PublisherToSubscribersDto` or a subclass of it. The names are looked up without
+//! autoloading: no autoloader ever sees a class name from the network (it could include any file its map points
+//! to, or tell a prober which classes exist); a worker declares its pulse subclass before it waits. Only then does
 //! PHP's own `unserialize()` build the object, with `allowed_classes` set to exactly those classes, so that the
 //! user's subclass comes out exactly as the original's `unserialize()` would give it (properties, visibility,
 //! `__wakeup`/`__unserialize`).
 //!
-//! This module must never pass bytes to `unserialize()` that the codec did not accept, nor allow a class it did
-//! not check.
+//! This module must never pass bytes to `unserialize()` that the codec did not accept, allow a class it did not
+//! check, nor hand a name from the network to an autoloader.
 
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals, Function};
 use pulsar_wire::{Object, Pulse, Value};
 
+use crate::boundary;
+use crate::convert;
 use crate::failure::{Failure, Kind, Outcome};
 
-/// The base class every pulse object must be (or extend).
-pub const PULSE_CLASS: &str = "React\\PublisherPulsar\\Inventory\\PublisherToSubscribersDto";
+/// The base class every pulse object must be (or extend), from the class table.
+pub use crate::classes::PULSE_CLASS;
 
 /// Every class name in `object` (itself and nested objects, in arrays too), first occurrence first, without
 /// case-insensitive duplicates (PHP class names are case-insensitive).
@@ -63,7 +67,7 @@ pub fn is_valid_class_name(name: &[u8]) -> bool {
 
 /// The PHP object for a pulse; see the module docs for the checks.
 pub fn instantiate(pulse: &Pulse) -> Outcome<Zval> {
-    let base = ClassEntry::try_find(PULSE_CLASS).ok_or_else(|| {
+    let base = convert::find_class(PULSE_CLASS)?.ok_or_else(|| {
         Failure::new(
             Kind::InternalError,
             format!("{PULSE_CLASS} is not declared (the extension's prelude did not run)"),
@@ -81,17 +85,14 @@ pub fn instantiate(pulse: &Pulse) -> Outcome<Zval> {
                 ))
             }
         };
-        // May run the user's autoloaders (so that their subclass is found), which may throw.
-        let entry = ClassEntry::try_find(name);
-        if ExecutorGlobals::has_exception() {
-            return Err(Failure::PhpPending);
-        }
-        let Some(entry) = entry else {
+        // Looked up among the classes already declared, never through an autoloader.
+        let Some(entry) = declared(name) else {
             return Err(Failure::new(
                 Kind::PulseClassNotAllowed,
                 format!(
-                    "class {name} is not declared and no autoloader found it in this worker; declare the \
-                     daemon's publisherToSubscribersDto class here too"
+                    "class {name} is not declared in this worker; declare the daemon's publisherToSubscribersDto \
+                     class before waiting for permission (e.g. class_exists(\\{name}::class)): names from the \
+                     network are never given to an autoloader"
                 ),
             ));
         };
@@ -106,7 +107,27 @@ pub fn instantiate(pulse: &Pulse) -> Outcome<Zval> {
     unserialize(&pulse.bytes, &allowed, base)
 }
 
-/// PHP's `unserialize($bytes, ['allowed_classes' => $allowed])`, which must give an instance of `base`.
+/// `zend_lookup_class_ex()`'s flag that keeps autoloaders out of the lookup (`Zend/zend_compile.h`).
+const ZEND_FETCH_CLASS_NO_AUTOLOAD: u32 = 0x80;
+
+/// The class `name` if it is already declared in this request; runs no PHP code.
+fn declared(name: &str) -> Option<&'static ClassEntry> {
+    let mut name = ZendStr::new(name, false);
+    // SAFETY: called on PHP's thread during a request; `name` is a valid zend_string that outlives the call, and
+    // with ZEND_FETCH_CLASS_NO_AUTOLOAD the engine only reads its class table (no PHP code runs, nothing is
+    // thrown). The returned entry lives as long as the request's class table.
+    unsafe {
+        ext_php_rs::ffi::zend_lookup_class_ex(
+            &raw mut *name,
+            std::ptr::null_mut(),
+            ZEND_FETCH_CLASS_NO_AUTOLOAD,
+        )
+        .as_ref()
+    }
+}
+
+/// PHP's `unserialize($bytes, ['allowed_classes' => $allowed])`, which must give an instance of `base`. Runs the
+/// classes' `__wakeup`/`__unserialize` at the `zend_try` boundary.
 fn unserialize(bytes: &[u8], allowed: &[String], base: &ClassEntry) -> Outcome<Zval> {
     let internal = |what: String| Failure::new(Kind::InternalError, what);
     let function = Function::try_from_function("unserialize")
@@ -125,7 +146,7 @@ fn unserialize(bytes: &[u8], allowed: &[String], base: &ClassEntry) -> Outcome<Z
         .map_err(|e| internal(format!("cannot build the unserialize() options: {e}")))?;
     let mut options_zval = Zval::new();
     options_zval.set_hashtable(options);
-    let result = function.try_call(vec![&input, &options_zval]);
+    let result = boundary::call_php(|| function.try_call(vec![&input, &options_zval]))?;
     if ExecutorGlobals::has_exception() {
         return Err(Failure::PhpPending);
     }
@@ -145,35 +166,12 @@ mod tests {
     use pulsar_wire::Limits;
 
     #[test]
-    fn class_names_are_checked_like_php() {
-        for good in [
-            &b"React\\PublisherPulsar\\Inventory\\PublisherToSubscribersDto"[..],
-            b"Mine",
-            b"_Under\\score_1",
-            "Ünï\\Cödé".as_bytes(),
-        ] {
-            assert!(
-                is_valid_class_name(good),
-                "{}",
-                String::from_utf8_lossy(good)
-            );
+    fn class_names_are_checked_as_the_table_says() {
+        for good in crate::classes::VALID_CLASS_NAMES {
+            assert!(is_valid_class_name(good.as_bytes()), "{good:?}");
         }
-        for bad in [
-            &b""[..],
-            b"\\Leading",
-            b"Trailing\\",
-            b"Double\\\\Sep",
-            b"1Digit",
-            b"../../etc/passwd",
-            b"Space Name",
-            b"Nul\0Byte",
-            b"Dash-Name",
-        ] {
-            assert!(
-                !is_valid_class_name(bad),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+        for bad in crate::classes::INVALID_CLASS_NAMES {
+            assert!(!is_valid_class_name(bad.as_bytes()), "{bad:?}");
         }
     }
 

@@ -1,125 +1,111 @@
 //! From the user's DTOs to the core's settings: `PublisherPulsarDto` → [`PulsarConfig`], `PerformerDto` →
 //! [`PerformerConfig`].
 //!
-//! Every getter of the DTO is read; null keeps the core's default (which is the original's). Ranges are checked
-//! by the core (`validate()`), whose errors name the setting and are reworded with the setter's name. This module
-//! must never bind or connect anything.
+//! The `PublisherPulsarDto` getters come from the core's settings table (`publisher_pulsar::config::SETTINGS`),
+//! as they do for the FFI route (`pulsar_settings_json()`): a setting added to the table is read here with no
+//! change. Null keeps the core's default (which is the original's). Ranges are checked by the core
+//! (`validate()`), whose errors name the setting and are reworded with the setter's name. This module must never
+//! check a range itself, nor bind or connect anything.
 
 use std::time::Duration;
 
 use ext_php_rs::types::{ZendObject, Zval};
 use ext_php_rs::zend::{ExecutorGlobals, Function};
+use publisher_pulsar::config::{Kind as SettingKind, Value, SETTINGS};
 use publisher_pulsar::performer::PerformerConfig;
 use publisher_pulsar::PulsarConfig;
+use serde_json::Value as Json;
 
 use crate::convert::{self, get};
 use crate::failure::{Failure, Outcome};
 use crate::pulse::PULSE_CLASS;
 
-/// The Inventory namespace of the original classes.
-pub const INVENTORY: &str = "React\\PublisherPulsar\\Inventory\\";
+/// The DTO classes read here, from the class table (`php-ext/classes.json`).
+pub use crate::classes::{
+    PERFORMER_DTO, PERFORMER_SOCKETS_PARAMS_DTO, PUBLISHER_PULSAR_DTO, PULSAR_SOCKETS_PARAMS_DTO,
+};
 
-/// `PublisherPulsarDto`.
-pub const PUBLISHER_PULSAR_DTO: &str = "React\\PublisherPulsar\\Inventory\\PublisherPulsarDto";
-/// `PulsarSocketsParamsDto`.
-pub const PULSAR_SOCKETS_PARAMS_DTO: &str =
-    "React\\PublisherPulsar\\Inventory\\PulsarSocketsParamsDto";
-/// `PerformerDto`.
-pub const PERFORMER_DTO: &str = "React\\PublisherPulsar\\Inventory\\PerformerDto";
-/// `PerformerSocketsParamsDto`.
-pub const PERFORMER_SOCKETS_PARAMS_DTO: &str =
-    "React\\PublisherPulsar\\Inventory\\PerformerSocketsParamsDto";
-
-/// The daemon's settings and the logger object (null if none) of a `PublisherPulsarDto`.
+/// The daemon's settings and the logger object (null if none) of a `PublisherPulsarDto`, read through the core's
+/// settings table: every row with a PHP getter is read (from the `PulsarSocketsParamsDto` for the addresses),
+/// null keeps the default, and the value is converted to the row's type; ranges are the core's to check
+/// (`Daemon::bind` validates).
 pub fn pulsar_config(dto: &ZendObject) -> Outcome<(PulsarConfig, Zval)> {
     let mut c = PulsarConfig::default();
-    if let Some(name) = convert::text(&get(dto, "getModuleName")?, "setModuleName()")? {
-        c.module_name = name;
-    }
-    c.reply_stack_command_name = convert::text(
-        &get(dto, "getReplyStackCommandName")?,
-        "setReplyStackCommandName()",
-    )?;
-    let secs = |getter: &str, setter: &str| -> Outcome<Option<f64>> {
-        convert::seconds(&get(dto, getter)?, setter)
-    };
-    if let Some(s) = secs(
-        "getPulsationIterationPeriod",
-        "setPulsationIterationPeriod()",
-    )? {
-        c.pulsation_iteration_period = s;
-    }
-    if let Some(s) = secs(
-        "getPerformerContainerActionMaxExecutionTime",
-        "setPerformerContainerActionMaxExecutionTime()",
-    )? {
-        c.performer_container_action_max_execution_time = s;
-    }
-    if let Some(s) = secs("getMaxWaitReplyStackResult", "setMaxWaitReplyStackResult()")? {
-        c.max_wait_reply_stack_result = s;
-    }
-    if let Some(s) = secs(
-        "getMaxWaitAllSubscribersReadyBeforePublish",
-        "setMaxWaitAllSubscribersReadyBeforePublish()",
-    )? {
-        c.max_wait_all_subscribers_ready_before_publish = s;
-    }
-    let setter = "setSubscribersPerIteration()";
-    if let Some(n) = convert::integer(&get(dto, "getSubscribersPerIteration")?, setter)? {
-        c.subscribers_per_iteration = u32::try_from(n).map_err(|_| {
-            Failure::setting(format!(
-                "{setter} needs a whole number from 1 to 4294967295, got {n}"
-            ))
-        })?;
-    }
-    let setter = "setTimerIterationsLimit()";
-    if let Some(n) = convert::integer(&get(dto, "getTimerIterationsLimit")?, setter)? {
-        c.timer_iterations_limit = u64::try_from(n).map_err(|_| {
-            Failure::setting(format!(
-                "{setter} needs 0 (no limit) or a positive number, got {n}"
-            ))
-        })?;
-    }
-    let setter = "setMaxAdmissionQueue()";
-    if let Some(n) = convert::integer(&get(dto, "getMaxAdmissionQueue")?, setter)? {
-        c.max_admission_queue = u64::try_from(n)
-            .map_err(|_| Failure::setting(format!("{setter} needs a positive number, got {n}")))?;
-    }
-    let published = get(dto, "getPublisherToSubscribersDto")?;
-    if !published.is_null() {
-        convert::expect_instance(&published, PULSE_CLASS, "setPublisherToSubscribersDto()")?;
-        c.publisher_to_subscribers_dto = Some(serialize(&published)?);
-    }
     let sockets = get(dto, "getPulsarSocketsParams")?;
-    if !sockets.is_null() {
-        let sockets = convert::expect_instance(
+    let sockets = if sockets.is_null() {
+        None
+    } else {
+        Some(convert::expect_instance(
             &sockets,
             PULSAR_SOCKETS_PARAMS_DTO,
             "setPulsarSocketsParams()",
-        )?;
-        let p = &mut c.pulsar_sockets_params;
-        for (address, name) in [
-            (
-                &mut p.reply_to_reply_stack_socket_address,
-                "ReplyToReplyStackSocketAddress",
-            ),
-            (
-                &mut p.push_to_reply_stack_socket_address,
-                "PushToReplyStackSocketAddress",
-            ),
-            (&mut p.publish_socket_address, "PublishSocketAddress"),
-            (&mut p.pull_socket_address, "PullSocketAddress"),
-            (&mut p.reply_stack_socket_address, "ReplyStackSocketAddress"),
-        ] {
-            let setter = format!("PulsarSocketsParamsDto::set{name}()");
-            if let Some(value) = convert::text(&get(sockets, &format!("get{name}"))?, &setter)? {
-                *address = value;
-            }
+        )?)
+    };
+    for setting in SETTINGS {
+        let Some(getter) = setting.php else {
+            continue;
+        };
+        let owner = match (setting.nested, sockets) {
+            (false, _) => dto,
+            (true, Some(sockets)) => sockets,
+            (true, None) => continue,
+        };
+        let value = get(owner, getter)?;
+        if value.is_null() {
+            continue;
         }
+        let setter = setting.php_setter().unwrap_or_default();
+        if setting.kind == SettingKind::PhpObject {
+            convert::expect_instance(&value, PULSE_CLASS, &setter)?;
+            setting.set(&mut c, Value::Bytes(serialize(&value)?))?;
+            continue;
+        }
+        let json = to_json(&value, setting.kind, &setter)?;
+        setting.set_json(&mut c, &json, setting.key)?;
     }
     let logger = get(dto, "getLogger")?;
-    c.validate()?;
     Ok((c, logger))
+}
+
+/// A DTO value as the JSON the core reads for a setting of `kind`, converted leniently where PHP is lenient.
+fn to_json(value: &Zval, kind: SettingKind, setter: &str) -> Outcome<Json> {
+    Ok(match kind {
+        SettingKind::Count { .. } => {
+            convert::integer(value, setter)?.map_or(Json::Null, Json::from)
+        }
+        SettingKind::Seconds { .. } => match convert::seconds(value, setter)? {
+            None => Json::Null,
+            Some(secs) => serde_json::Number::from_f64(secs)
+                .map(Json::Number)
+                .ok_or_else(|| {
+                    Failure::setting(format!(
+                        "{setter} needs a finite number of seconds, got {secs}"
+                    ))
+                })?,
+        },
+        SettingKind::TextList | SettingKind::Networks => match value.array() {
+            Some(items) => {
+                let mut list = Vec::new();
+                for (_, item) in items.iter() {
+                    list.push(Json::from(convert::text(item, setter)?.unwrap_or_default()));
+                }
+                Json::Array(list)
+            }
+            None => Json::Array(vec![Json::from(
+                convert::text(value, setter)?.unwrap_or_default(),
+            )]),
+        },
+        _ => convert::text(value, setter)?.map_or(Json::Null, Json::from),
+    })
+}
+
+/// The effective configuration of a `PublisherPulsarDto` as JSON (every key), checked by the core: what
+/// `manage()` would run with. For tests and diagnostics (`React\PublisherPulsar\Internal\checkSettings()`).
+pub fn checked_config_json(dto: &Zval) -> Outcome<String> {
+    let dto = convert::expect_instance(dto, PUBLISHER_PULSAR_DTO, "checkSettings()")?;
+    let (config, _) = pulsar_config(dto)?;
+    config.validate()?;
+    Ok(config.to_json().to_string())
 }
 
 /// The Performer's settings and the logger object (null if none) of a `PerformerDto` (or the defaults without
@@ -183,7 +169,8 @@ fn serialize(value: &Zval) -> Outcome<Vec<u8>> {
             "PHP's serialize() is not available to encode setPublisherToSubscribersDto()",
         )
     })?;
-    let result = function.try_call(vec![value]);
+    // The user's __sleep()/__serialize() runs here.
+    let result = crate::boundary::call_php(|| function.try_call(vec![value]))?;
     if ExecutorGlobals::has_exception() {
         return Err(Failure::PhpPending);
     }

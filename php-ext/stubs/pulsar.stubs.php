@@ -139,4 +139,15 @@ namespace React\PublisherPulsar\Internal {
      * @internal the extension's autoloader for its embedded PHP classes, registered at every request start-up.
      */
     function autoload(string $class): void {}
+
+    /**
+     * @internal the daemon's settings table as JSON (key, PHP getter and setter, type, default, range, help).
+     */
+    function settings(): string {}
+
+    /**
+     * @internal the configuration manage() would run with, as JSON, after the core's checks.
+     * @throws \React\PublisherPulsar\Inventory\Exceptions\PublisherPulsarException as manage() would
+     */
+    function checkSettings($dto): string {}
 }

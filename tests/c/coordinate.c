@@ -166,6 +166,15 @@ static void check_error_paths(void) {
     expect(pulsar_performer_report_slow_down(performer, "quota", ""), PULSAR_STATUS_OUT_OF_ORDER, "slow down");
     expect(pulsar_performer_report_slow_down(performer, "", ""), PULSAR_STATUS_INVALID_ARGUMENT, "no message");
     expect_message("errorMessage", "no message");
+    /* PulsarActionResult's flags are integers: a value other than those listed is refused, never read as a
+     * bool (which would be undefined behaviour in the library). */
+    PulsarActionResult result = {0};
+    result.has_sleep_for_period = 2;
+    result.sleep_for_period_us = 1000000;
+    expect(pulsar_performer_report(performer, &result), PULSAR_STATUS_INVALID_ARGUMENT, "flag of 2");
+    expect_message("has_sleep_for_period must be 0 (null) or 1 (set), got 2", "flag of 2");
+    result.has_sleep_for_period = 1;
+    expect(pulsar_performer_report(performer, &result), PULSAR_STATUS_OUT_OF_ORDER, "flag of 1, no permission");
     pulsar_performer_free(performer);
 
     /* Daemon absent at start: a timeout within the bound, then success once the daemon runs. Free ports:

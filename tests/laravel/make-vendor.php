@@ -30,7 +30,7 @@ foreach ($composer['autoload']['psr-4'] ?? [] as $prefix => $directories) {
     }
 }
 
-@mkdir("$app/vendor/composer", 0777, true);
+@mkdir("$app/vendor/composer", 0o777, true);
 $autoload = "<?php\n\ndeclare(strict_types=1);\n\n// Written by tests/laravel/make-vendor.php (a stand-in for composer's autoloader).\n"
     . "require_once 'Illuminate/autoload.php';\nrequire_once 'GuzzleHttp/Psr7/autoload.php';\n\n"
     . '$map = ' . var_export($map, true) . ";\n\n"

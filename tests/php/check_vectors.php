@@ -95,7 +95,7 @@ namespace {
         $success->setActionCompleteCorrectly(true);
 
         $sleep = new ErrorSleepForPeriod();
-        $sleep->setSleepPeriod(60 * 60 * 1000000);
+        $sleep->setSleepPeriod(60 * 60 * 1_000_000);
         $daily = new ActionResultingPushDto();
         $daily->setActionCompleteCorrectly(false);
         $daily->setSleepForPeriod($sleep);

@@ -195,7 +195,7 @@ function shown(string $bytes): string
 $args = parse_args($argv);
 $id = $args['id'] ?? (string) getmypid();
 $plan = parse_modes($args['mode'] ?? 'success');
-$timeoutMs = (int) ($args['timeout-ms'] ?? 20000);
+$timeoutMs = (int) ($args['timeout-ms'] ?? 20_000);
 $actMicros = (int) ($args['act-ms'] ?? 0) * 1000;
 // The pulse classes a worker can load; unserialize() gets nothing else.
 $pulseClasses = [PublisherToSubscribersDto::class, CustomPublisherToSubscribersDto::class];

@@ -53,20 +53,20 @@ final class ConfigurationErrorsTest extends PulsarTestCase
     {
         $pulsar = new Pulsar();
         $pulsar->setPublisherPulsarDto($dto);
-        $this->assertFails($code, $mentions, fn() => $pulsar->manage());
+        $this->assertFails($code, $mentions, $pulsar->manage(...));
     }
 
     public function testManageWithoutSettingsSaysWhatIsMissing(): void
     {
         $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, 'setPublisherPulsarDto()',
-            fn() => (new Pulsar())->manage());
+            static fn() => (new Pulsar())->manage());
     }
 
     public function testOnlyAPublisherPulsarDtoIsAccepted(): void
     {
         foreach (['a string', new \stdClass(), new PerformerDto()] as $wrong) {
             $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, 'PublisherPulsarDto',
-                fn() => (new Pulsar())->setPublisherPulsarDto($wrong));
+                static fn() => (new Pulsar())->setPublisherPulsarDto($wrong));
         }
         $pulsar = new Pulsar();
         $this->assertNull($pulsar->getPublisherPulsarDto());
@@ -152,12 +152,12 @@ final class ConfigurationErrorsTest extends PulsarTestCase
     {
         foreach (['a string', new \stdClass(), new PublisherPulsarDto()] as $wrong) {
             $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, 'PerformerDto',
-                fn() => new Performer($wrong));
+                static fn() => new Performer($wrong));
             $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, 'PerformerDto',
-                fn() => (new Performer())->setPerformerDto($wrong));
+                static fn() => (new Performer())->setPerformerDto($wrong));
         }
         $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, 'PerformerSocketsParamsDto',
-            fn() => (new Performer())->setSocketsParams(new PulsarSocketsParamsDto()));
+            static fn() => (new Performer())->setSocketsParams(new PulsarSocketsParamsDto()));
 
         $badAddress = new PerformerDto();
         $params = new PerformerSocketsParamsDto();
@@ -165,13 +165,13 @@ final class ConfigurationErrorsTest extends PulsarTestCase
         $badAddress->setSocketsParams($params);
         $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE,
             'PerformerSocketsParamsDto::setPublisherPulsarSocketAddress()',
-            fn() => (new Performer($badAddress))->connectToPulsarAndWaitPermissionToAct());
+            static fn() => (new Performer($badAddress))->connectToPulsarAndWaitPermissionToAct());
 
         foreach (['setAdmissionTimeout' => 0, 'setPulseTimeout' => -1, 'setSendTimeout' => 'soon'] as $setter => $bad) {
             $dto = new PerformerDto();
             $dto->$setter($bad);
             $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, "$setter()",
-                fn() => (new Performer($dto))->connectToPulsarAndWaitPermissionToAct());
+                static fn() => (new Performer($dto))->connectToPulsarAndWaitPermissionToAct());
         }
     }
 
@@ -179,11 +179,11 @@ final class ConfigurationErrorsTest extends PulsarTestCase
     {
         $performer = new Performer();
         $this->assertFails(PublisherPulsarException::OUT_OF_ORDER_CODE, 'connectToPulsarAndWaitPermissionToAct()',
-            fn() => $performer->pushActionResultInfoWithoutPulsarCorrectionBehavior());
+            $performer->pushActionResultInfoWithoutPulsarCorrectionBehavior(...));
         $this->assertFails(PublisherPulsarException::OUT_OF_ORDER_CODE, 'connectToPulsarAndWaitPermissionToAct()',
-            fn() => $performer->pushActionResultInfo(new ActionResultingPushDto()));
+            static fn() => $performer->pushActionResultInfo(new ActionResultingPushDto()));
         $this->assertFails(PublisherPulsarException::INVALID_SETTING_CODE, 'ActionResultingPushDto',
-            fn() => $performer->pushActionResultInfo(new \stdClass()));
+            static fn() => $performer->pushActionResultInfo(new \stdClass()));
         $this->assertNull($performer->getPublisherToSubscribersDto());
     }
 
@@ -193,12 +193,12 @@ final class ConfigurationErrorsTest extends PulsarTestCase
         $performer = $this->newPerformer($sockets, 0.3);
         $started = microtime(true);
         $this->assertFails(PublisherPulsarException::DAEMON_UNREACHABLE_CODE, 'admission',
-            fn() => $performer->connectToPulsarAndWaitPermissionToAct());
+            $performer->connectToPulsarAndWaitPermissionToAct(...));
         $this->assertLessThan(10.0, microtime(true) - $started, 'the wait is bounded');
         // The Performer stays usable: the same failure again, not a hang or a broken socket.
         $this->assertFails(PublisherPulsarException::DAEMON_UNREACHABLE_CODE, 'admission',
-            fn() => $performer->connectToPulsarAndWaitPermissionToAct());
+            $performer->connectToPulsarAndWaitPermissionToAct(...));
         $this->assertFails(PublisherPulsarException::OUT_OF_ORDER_CODE, 'no permission',
-            fn() => $performer->pushActionResultInfoWithoutPulsarCorrectionBehavior());
+            $performer->pushActionResultInfoWithoutPulsarCorrectionBehavior(...));
     }
 }

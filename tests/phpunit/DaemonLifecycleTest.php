@@ -32,7 +32,7 @@ final class DaemonLifecycleTest extends PulsarTestCase
         $exit = $daemon->wait(30);
         $this->assertSame(['code' => 0, 'signal' => null], $exit, $daemon->describe());
         $this->assertStringContainsString('MANAGE RETURNED', $daemon->stdout());
-        $iterations = array_filter(self::records($log), fn($r) => $r['message'] === 'pulse iteration finished');
+        $iterations = array_filter(self::records($log), static fn($r) => $r['message'] === 'pulse iteration finished');
         $this->assertCount(3, $iterations);
         $this->assertNotNull($worker->wait(30), $worker->describe());
         $this->assertCount(3, self::lines($worker->stdout(), 'GRANT'), $worker->describe());
@@ -45,7 +45,7 @@ final class DaemonLifecycleTest extends PulsarTestCase
         $this->assertTrue($daemon->waitForOutput('MANAGE RETURNED', 15), $daemon->describe());
         $this->assertStringContainsString('Pulsar stopped by SIGTERM', $daemon->stdout());
         // manage() has returned: its handler must be gone, so SIGTERM kills the lingering script as PHP's default.
-        usleep(100000);
+        usleep(100_000);
         $daemon->terminate();
         $this->assertSame(['code' => null, 'signal' => 15], $daemon->wait(10), $daemon->describe());
         $this->assertStringNotContainsString('LINGER OVER', $daemon->stdout());
@@ -71,7 +71,7 @@ final class DaemonLifecycleTest extends PulsarTestCase
         $this->stopDaemon($daemon);
         $this->assertStringNotContainsString('lifecycle.INFO', $daemon->stdout(), 'nothing on STDOUT with a logger');
         $records = self::records($log);
-        $started = array_values(array_filter($records, fn($r) => $r['message'] === 'Pulsar started'))[0];
+        $started = array_values(array_filter($records, static fn($r) => $r['message'] === 'Pulsar started'))[0];
         $this->assertSame('info', $started['level']);
         $this->assertSame('lifecycle', $started['context']['module']);
         $this->assertSame($sockets['publishSocketAddress'], $started['context']['publish']);
@@ -126,7 +126,7 @@ final class DaemonLifecycleTest extends PulsarTestCase
             }
             self::assertLessThanOrEqual($limit, $inWindow, sprintf(
                 '%d grants within %.3f s from %.6f (limit %d); all: %s', $inWindow, $window, $start, $limit,
-                implode(' ', array_map(fn($t) => sprintf('%.3f', $t - $times[0]), $times))
+                implode(' ', array_map(static fn($t) => sprintf('%.3f', $t - $times[0]), $times))
             ));
         }
     }

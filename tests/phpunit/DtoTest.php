@@ -77,7 +77,7 @@ final class DtoTest extends PulsarTestCase
         $pause = new ActionResultingPushDto();
         $pause->setActionCompleteCorrectly(false);
         $sleep = new ErrorSleepForPeriod();
-        $sleep->setSleepPeriod((60 * 60 * 1000000));
+        $sleep->setSleepPeriod(60 * 60 * 1_000_000);
         $pause->setSleepForPeriod($sleep);
         $pause->setErrorMessage('Daily Limit Exceeded');
         $pause->setErrorReason('dailyLimitExceeded');

@@ -93,7 +93,8 @@ final class MixedFleetTest extends PulsarTestCase
         $workers = [];
         for ($i = 0; $i < 2; $i++) {
             $args = static fn (string $id): array => [json_encode(
-                $addresses + ['id' => $id, 'iterations' => self::ITERATIONS, 'timeout' => 60]
+                $addresses + ['id' => $id, 'iterations' => self::ITERATIONS, 'timeout' => 60],
+                JSON_THROW_ON_ERROR
             )];
             $workers["ext$i"] = Child::start(
                 [PHP_BINARY, '-d', 'extension=' . $extension, $performer, ...$args("ext$i")],

@@ -46,8 +46,8 @@ final class PerformerTest extends PulsarTestCase
         // An error without slowDown or sleepForPeriod is logged and ignored by the daemon.
         $deadline = microtime(true) + 10;
         do {
-            $ignored = array_filter(self::records($log), fn($r) => ($r['context']['error_reason'] ?? null) === 'quotaExceeded');
-            usleep(20000);
+            $ignored = array_filter(self::records($log), static fn($r) => ($r['context']['error_reason'] ?? null) === 'quotaExceeded');
+            usleep(20_000);
         } while ($ignored === [] && microtime(true) < $deadline);
         $this->assertNotEmpty($ignored, 'the daemon saw the error result');
         $record = array_values($ignored)[0];

@@ -79,15 +79,72 @@ final class PulseObjectTest extends PulsarTestCase
         $this->stopDaemon($daemon);
     }
 
-    public function testAnAutoloadableSubclassIsLoadedOnDemand(): void
+    public function testAnAutoloadedSubclassIsUsedOnceTheWorkerHasDeclaredIt(): void
     {
         [$daemon, $sockets] = $this->startDaemon(self::FAST + ['publish' => ['class' => Mine::class, 'command' => 'go']]);
-        $worker = $this->performerChild($sockets, ['autoload' => self::FIXTURES . '/pulse_classes.php']);
+        $worker = $this->performerChild($sockets, [
+            'autoload' => self::FIXTURES . '/pulse_classes.php', 'declare' => [Mine::class],
+        ]);
         $this->assertSame(['code' => 0, 'signal' => null], $worker->wait(30), $worker->describe());
-        $this->assertStringContainsString('AUTOLOAD PulsarTest\Fixtures\Mine', $worker->stdout());
+        // Asked once, by the worker's own class_exists() before it waited.
+        $this->assertSame([['AUTOLOAD', Mine::class]], self::lines($worker->stdout(), 'AUTOLOAD'), $worker->describe());
         $grant = self::lines($worker->stdout(), 'GRANT')[0];
         $this->assertSame(Mine::class, $grant[3]);
         $this->stopDaemon($daemon);
+    }
+
+    /**
+     * Class names from the network never reach an autoloader (which could include any file its map points to, or
+     * tell a prober which classes exist): a pulse naming a class the worker has not declared is malformed, and the
+     * permission it brought is given back at once.
+     *
+     * @dataProvider undeclaredPulses
+     */
+    public function testANetworkClassNameNeverReachesAnAutoloader(string $pulse, string $class): void
+    {
+        // With a 60 s action time the daemon would wait 30 s for the refused worker's result; the Performer below
+        // gives up after 10 s, so only a given-back permission lets it through in time.
+        [$daemon, $sockets] = $this->startPulsard([
+            'publisherToSubscribersDto' => $pulse, 'pulsationIterationPeriod' => 0.2, 'subscribersPerIteration' => 1,
+            'maxWaitReplyStackResult' => 0.1, 'performerContainerActionMaxExecutionTime' => 60,
+        ]);
+        $worker = $this->performerChild($sockets, ['autoload' => self::FIXTURES . '/pulse_classes.php']);
+        $this->assertSame(['code' => 1, 'signal' => null], $worker->wait(30), $worker->describe());
+        $this->assertSame([], self::lines($worker->stdout(), 'AUTOLOAD'), 'an autoloader saw a name from the network');
+        $error = self::lines($worker->stdout(), 'ERROR')[0];
+        $this->assertSame((string) PublisherPulsarException::PULSE_CLASS_NOT_ALLOWED_CODE, $error[2], $worker->describe());
+        $this->assertStringContainsString("class $class is not declared in this worker", $worker->stdout());
+
+        // Served in time means the permission came back. This process has declared Mine (so it gets it) but not
+        // Attacker\Probe (refused the same way, not timed out).
+        $next = $this->newPerformer($sockets, 10.0);
+        try {
+            $next->connectToPulsarAndWaitPermissionToAct();
+            $this->assertSame(Mine::class, get_class($next->getPublisherToSubscribersDto()));
+            $next->pushActionResultInfoWithoutPulsarCorrectionBehavior();
+        } catch (PublisherPulsarException $e) {
+            $this->assertSame(PublisherPulsarException::PULSE_CLASS_NOT_ALLOWED_CODE, $e->getCode(), $e->getMessage());
+        }
+        $daemon->terminate();
+        $this->assertSame(['code' => 0, 'signal' => null], $daemon->wait(15), $daemon->describe());
+    }
+
+    /** @return array<string,array{string,string}> */
+    public static function undeclaredPulses(): array
+    {
+        return [
+            'a stranger\'s class' => [self::phpObject('Attacker\Probe', ["\0*\0allowAction" => 'b:1;']), 'Attacker\Probe'],
+            'a pulse subclass the worker could autoload' => [
+                self::phpObject(Mine::class, ["\0*\0allowAction" => 'b:1;']),
+                Mine::class,
+            ],
+            'nested in the base class' => [
+                self::phpObject('React\PublisherPulsar\Inventory\PublisherToSubscribersDto', [
+                    "\0*\0allowAction" => 'b:1;', 'probe' => self::phpObject('Attacker\Probe', []),
+                ]),
+                'Attacker\Probe',
+            ],
+        ];
     }
 
     public function testAClassTheWorkerDoesNotHaveIsRefusedClearly(): void

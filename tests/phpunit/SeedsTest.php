@@ -79,7 +79,7 @@ final class SeedsTest extends PulsarTestCase
         $this->assertDaemonStoppedCleanly($report);
         // The published subclass arrives with its property.
         $grant = self::lines($report['service']['stdout'], 'GRANT')[0];
-        $this->assertStringContainsString('any property that can influence performer logic', base64_decode($grant[3]));
+        $this->assertStringContainsString('any property that can influence performer logic', base64_decode($grant[3], true));
         // With setLogger(\Log::getMonolog()) the records go to the logger, not to STDOUT.
         $this->assertStringNotContainsString('Pulsar started', $report['daemon']['stdout']);
         $messages = array_column($report['log'], 'message');
@@ -104,7 +104,7 @@ final class SeedsTest extends PulsarTestCase
 
         $report = $this->scenario('react:pulsar-ga', ['setUp' => 'setUpOutOfTheBox', 'outcomes' => []]);
         $this->assertDaemonStoppedCleanly($report);
-        $started = array_values(array_filter($report['log'], fn($r) => $r['message'] === 'Pulsar started'));
+        $started = array_values(array_filter($report['log'], static fn($r) => $r['message'] === 'Pulsar started'));
         $this->assertCount(1, $started, print_r($report, true));
         $this->assertSame('tcp://127.0.0.1:6263', $started[0]['context']['publish']);
         $this->assertSame('tcp://127.0.0.1:6265', $started[0]['context']['admission']);
@@ -119,7 +119,7 @@ final class SeedsTest extends PulsarTestCase
             'setUp' => 'setUpWithOptions', 'outcomes' => ['rate', 'success', 'daily'],
         ]);
         $this->assertServiceGranted($report, 3, 'YourNameExtendedByPublisherToSubscribersDto');
-        $iterations = array_values(array_filter($report['log'], fn($r) => $r['message'] === 'pulse iteration finished'));
+        $iterations = array_values(array_filter($report['log'], static fn($r) => $r['message'] === 'pulse iteration finished'));
         $this->assertGreaterThanOrEqual(3, count($iterations), print_r($report['log'], true));
         [$rate, $success, $daily] = array_slice($iterations, 0, 3);
         $this->assertSame('userRateLimitExceeded', $rate['context']['error_reason']);
@@ -135,7 +135,7 @@ final class SeedsTest extends PulsarTestCase
     {
         $command = Child::start(Implementation::php(self::FIXTURES . '/artisan.php', ['react:pulsar-reply-stack']));
         $this->assertTrue($command->waitForOutput('ReplyStack is not needed', 10), $command->describe());
-        usleep(300000);
+        usleep(300_000);
         $this->assertTrue($command->isRunning(), "startCommunication() returned on its own:\n" . $command->describe());
         $command->terminate();
         $this->assertSame(['code' => 0, 'signal' => null], $command->wait(10), $command->describe());

@@ -138,3 +138,20 @@ def test_a_worker_process_reports_the_library_message():
     )
     assert worker.returncode == 1
     assert worker.stderr.startswith("PulsarTimeoutError: timed out after 300ms while waiting for admission")
+
+
+def test_a_flag_of_the_result_struct_other_than_0_or_1_is_refused():
+    """PulsarActionResult's flags are integers, so a 2 written from C memory is refused with a message, where a
+    C bool would have been undefined behaviour."""
+    import ctypes
+
+    with pp.Performer(performer_config(free_addresses())) as performer:
+        result = pp._ActionResult(has_sleep_for_period=2, sleep_for_period_us=1_000_000)
+        status = pp._lib.pulsar_performer_report(performer._live(), ctypes.byref(result))
+        assert status == pp.STATUS["INVALID_ARGUMENT"]
+        message = pp._lib.pulsar_last_error_message().decode()
+        assert message == "result->has_sleep_for_period must be 0 (null) or 1 (set), got 2"
+        # 1 passes the check: the performer holds no permission, so the report is refused for that instead.
+        result.has_sleep_for_period = 1
+        status = pp._lib.pulsar_performer_report(performer._live(), ctypes.byref(result))
+        assert status == pp.STATUS["OUT_OF_ORDER"]

@@ -109,3 +109,30 @@ def test_a_cancelled_async_wait_gives_its_permission_back():
                 return held
 
     assert asyncio.run(scenario()) is False
+
+
+def test_a_forged_error_message_stays_one_line_in_python_logging(caplog):
+    """A worker's error message with newlines and ANSI escapes reaches Python logging as one line, escapes
+    visible; the record's `pulsar_fields` keep the exact text."""
+    caplog.set_level(logging.INFO, logger="publisher_pulsar")
+    # Under the daemon's 512-character cut, so that the log carries it whole.
+    forged = "quota exceeded\n\x1b[32mINFO\x1b[0m forged line 0"
+    forged += "".join(f"\nINFO forged line {i}" for i in range(1, 20))
+    assert len(forged) < 512
+    with pp.Daemon(wildcard_daemon_config(subscribersPerIteration=1)) as daemon:
+        daemon.start()
+        with pp.Performer(daemon.performer_config(admissionTimeout=10, pulseTimeout=10)) as performer:
+            performer.wait_permission()
+            performer.report_slow_down(forged, "reason\r\n")
+            deadline = time.monotonic() + 10
+            records = []
+            while not records and time.monotonic() < deadline:
+                pp._drain_log()
+                records = [r for r in caplog.records if "forged line" in r.getMessage()]
+                time.sleep(0.05)
+    assert len(records) == 1, [r.getMessage() for r in caplog.records]
+    line = records[0].getMessage()
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line, line
+    assert "quota exceeded\\n\\x1b[32mINFO\\x1b[0m forged line 0\\nINFO forged line 1\\n" in line, line
+    assert "error_reason=reason\\r\\n" in line, line
+    assert records[0].pulsar_fields["error_message"] == forged

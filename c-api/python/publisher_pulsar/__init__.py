@@ -42,6 +42,7 @@ import ctypes.util
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -232,6 +233,23 @@ _status = ctypes.c_uint32
 _P = ctypes.POINTER
 
 
+class _ActionResult(ctypes.Structure):
+    """``PulsarActionResult`` of include/pulsar.h, field for field. Its flags are ``uint32_t``, never ``bool``:
+    the library refuses any value but the listed ones (``has_sleep_for_period`` 0 or 1) with
+    ``PulsarInvalidArgumentError``."""
+
+    _fields_ = [
+        ("action_complete_correctly", ctypes.c_uint32),
+        ("slow_down", ctypes.c_uint32),
+        ("error_message", _P(ctypes.c_uint8)),
+        ("error_message_len", ctypes.c_size_t),
+        ("error_reason", _P(ctypes.c_uint8)),
+        ("error_reason_len", ctypes.c_size_t),
+        ("has_sleep_for_period", ctypes.c_uint32),
+        ("sleep_for_period_us", ctypes.c_uint64),
+    ]
+
+
 def _declare(name: str, restype, *argtypes) -> None:
     function = getattr(_lib, name)
     function.restype = restype
@@ -247,6 +265,7 @@ _declare("pulsar_log_next", _status, _P(ctypes.c_char_p))
 _declare("pulsar_performer_new", _status, ctypes.c_char_p, _P(_P(_Performer)))
 _declare("pulsar_performer_free", None, _P(_Performer))
 _declare("pulsar_performer_wait_permission", _status, _P(_Performer), _P(_P(_Pulse)))
+_declare("pulsar_performer_report", _status, _P(_Performer), _P(_ActionResult))
 _declare("pulsar_performer_report_success", _status, _P(_Performer))
 _declare("pulsar_performer_report_slow_down", _status, _P(_Performer), ctypes.c_char_p, ctypes.c_char_p)
 _declare(
@@ -301,6 +320,24 @@ _drainer: Optional[threading.Thread] = None
 LOG_DRAIN_INTERVAL = 0.2
 
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_controls(text: str) -> str:
+    """``text`` with its control characters as visible escapes, as every human log format of the project writes
+    them (``\\n``, ``\\r``, ``\\t``, ``\\x1b`` for the other ASCII controls, ``\\u{85}`` beyond): one record,
+    one line, whatever a peer put into an error message or a class name."""
+
+    def one(match: "re.Match[str]") -> str:
+        c = match.group(0)
+        if c in _NAMED_CONTROLS:
+            return _NAMED_CONTROLS[c]
+        return f"\\x{ord(c):02x}" if ord(c) < 0x80 else f"\\u{{{ord(c):x}}}"
+
+    return _CONTROLS.sub(one, text)
+
+
 def _emit(text: bytes) -> None:
     try:
         record = json.loads(text.decode("utf-8", "replace"))
@@ -311,9 +348,10 @@ def _emit(text: bytes) -> None:
     if not logger.isEnabledFor(level):
         return
     fields = record.get("fields") or {}
-    message = record.get("message", "")
+    # The message is a human line (control characters escaped); `pulsar_fields` keeps the exact values.
+    message = _escape_controls(str(record.get("message", "")))
     if fields:
-        message += " " + " ".join(f"{key}={value}" for key, value in fields.items())
+        message += " " + " ".join(f"{key}={_escape_controls(str(value))}" for key, value in fields.items())
     logger.log(
         level, "%s", message, extra={"pulsar_target": record.get("target", ""), "pulsar_fields": fields}
     )

@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace React\PublisherPulsar\Ffi;
 
-use React\PublisherPulsar\Inventory\Exceptions\PublisherPulsarException;
+
 
 /**
  * Reading the user's DTO values into settings, leniently where PHP is lenient (`'10'` is a number, `7.0` an

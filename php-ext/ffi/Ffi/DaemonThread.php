@@ -172,7 +172,7 @@ C;
         if ($thrown !== null) {
             throw $thrown;
         }
-        return $result->cdata & 0xFFFFFFFF;
+        return $result->cdata & 0xFFFF_FFFF;
     }
 
     /** The first SIGTERM/SIGINT taken while the daemon ran, or null. */
@@ -184,7 +184,11 @@ C;
     /** "SIGTERM" / "SIGINT", for the log line. */
     public static function name(int $signal): string
     {
-        return $signal === self::sigterm() ? 'SIGTERM' : ($signal === self::sigint() ? 'SIGINT' : 'a signal');
+        return match ($signal) {
+            self::sigterm() => 'SIGTERM',
+            self::sigint() => 'SIGINT',
+            default => 'a signal',
+        };
     }
 
     /** A pending SIGTERM/SIGINT, waiting at most $nanoseconds for one; null if none came. */

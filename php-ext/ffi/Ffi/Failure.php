@@ -83,7 +83,8 @@ final class Failure
     }
 
     /**
-     * The PHP setter that sets a setting the library names in camelCase: `subscribersPerIteration` →
+     * The PHP setter that sets a setting the library names in camelCase (a daemon setting's from the settings
+     * table): `subscribersPerIteration` →
      * `setSubscribersPerIteration()`, `publishSocketAddress` (also `pulsarSocketsParams.publishSocketAddress`) →
      * `PulsarSocketsParamsDto::setPublishSocketAddress()`; a name that is not one word is quoted as it is.
      */
@@ -91,14 +92,13 @@ final class Failure
     {
         $dot = strrpos($setting, '.');
         $name = $dot === false ? $setting : substr($setting, $dot + 1);
+        // The daemon's settings name their setter in libpulsar's settings table; the Performer's are named here.
+        foreach (PulsarRunner::table() as $row) {
+            if ($row['key'] === $name && $row['phpSetter'] !== null) {
+                return $row['phpSetter'];
+            }
+        }
         switch ($name) {
-            case 'replyToReplyStackSocketAddress':
-            case 'pushToReplyStackSocketAddress':
-            case 'publishSocketAddress':
-            case 'pullSocketAddress':
-            case 'replyStackSocketAddress':
-                $class = 'PulsarSocketsParamsDto::';
-                break;
             case 'publisherPulsarSocketAddress':
             case 'pushPulsarSocketAddress':
             case 'requestPulsarRsSocketAddress':

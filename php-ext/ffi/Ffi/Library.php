@@ -98,7 +98,7 @@ typedef struct PulsarActionResult {
     size_t error_message_len;
     const uint8_t *error_reason;
     size_t error_reason_len;
-    bool has_sleep_for_period;
+    uint32_t has_sleep_for_period;
     uint64_t sleep_for_period_us;
 } PulsarActionResult;
 const char *pulsar_version(void);
@@ -129,6 +129,8 @@ PulsarStatus pulsar_pulse_bytes(const struct PulsarPulse *pulse, const uint8_t *
 void pulsar_pulse_free(struct PulsarPulse *pulse);
 const char *pulsar_status_name(uint32_t status);
 const char *pulsar_abi_description(void);
+const char *pulsar_settings_json(void);
+PulsarStatus pulsar_config_check(const char *config_json, const char **out);
 C;
 
     /** Where libpulsar is looked for when PULSAR_LIB is not set, in this order (the repository's builds last). */

@@ -99,7 +99,8 @@ final class Log
             }
             $method = [1 => 'error', 2 => 'warning', 3 => 'info'][$rank] ?? 'debug';
             try {
-                $this->logger->$method($message, $context);
+                // The message is a human line (control characters escaped); the context keeps exact values.
+                $this->logger->$method(self::escapeControls($message), $context);
             } catch (\Throwable $e) {
                 $this->failed = true;
                 throw $e;
@@ -113,13 +114,54 @@ final class Log
             : json_encode($fields, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION
                 | JSON_INVALID_UTF8_SUBSTITUTE);
         $name = [1 => 'ERROR', 2 => 'WARNING', 3 => 'INFO'][$rank] ?? 'DEBUG';
-        $line = sprintf("[%s] %s.%s: %s %s []\n", self::timestamp(), $this->channel, $name, $message, $context);
+        // One record, one line: moduleName and the message with their control characters escaped (the context is
+        // JSON, which escapes its own).
+        $line = sprintf(
+            "[%s] %s.%s: %s %s []\n",
+            self::timestamp(),
+            self::escapeControls($this->channel),
+            $name,
+            self::escapeControls($message),
+            $context
+        );
         // A closed stream must not stop the daemon: the line is lost, as Monolog would lose it.
         $stream = @fopen($this->fallback === self::TO_STDOUT ? 'php://stdout' : 'php://stderr', 'w');
         if ($stream !== false) {
             @fwrite($stream, $line);
             @fclose($stream);
         }
+    }
+
+    /**
+     * $text with its control characters as visible escapes, as the extension writes them (publisher_pulsar's
+     * human_log::escape_controls): `\n`, `\r`, `\t`, `\x1b` for the other ASCII controls and DEL, `\u{85}` for
+     * the C1 controls, the line and paragraph separators and the bidirectional overrides and isolates. Text that
+     * is not UTF-8 has its ASCII controls escaped.
+     */
+    public static function escapeControls(string $text): string
+    {
+        /** @param array<int|string, string> $m */
+        $escape = static function (array $m): string {
+            $c = (string) $m[0];
+            $named = ["\n" => '\n', "\r" => '\r', "\t" => '\t'];
+            if (isset($named[$c])) {
+                return $named[$c];
+            }
+            if (strlen($c) === 1) {
+                return sprintf('\x%02x', ord($c));
+            }
+            $bytes = array_values(unpack('C*', $c) ?: []);
+            $code = count($bytes) === 2
+                ? (($bytes[0] & 0x1f) << 6) | ($bytes[1] & 0x3f)
+                : (($bytes[0] & 0x0f) << 12) | (($bytes[1] & 0x3f) << 6) | ($bytes[2] & 0x3f);
+            return sprintf('\u{%x}', $code);
+        };
+        $escaped = preg_replace_callback(
+            '/[\x{0}-\x{1f}\x{7f}-\x{9f}\x{2028}\x{2029}\x{202a}-\x{202e}\x{2066}-\x{2069}]/u',
+            $escape,
+            $text
+        );
+        return $escaped ?? (string) preg_replace_callback('/[\x00-\x1f\x7f]/', $escape, $text);
     }
 
     /** `2024-05-01T12:00:00.123456+00:00`, now, in UTC. */

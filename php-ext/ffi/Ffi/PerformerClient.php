@@ -44,6 +44,8 @@ final class PerformerClient
     /** Where libpulsar's records of this performer's calls go, read with $prepared. */
     private ?Log $log = null;
     private ?PublisherToSubscribersDto $received = null;
+    /** True while a received pulse becomes a PHP object (the user's __wakeup may end the request). */
+    private bool $instantiating = false;
 
     /** The client of $performer (made on first use). */
     public static function of(object $performer): self
@@ -86,6 +88,10 @@ final class PerformerClient
         $ffi = Library::ffi();
         $pulse = $ffi->new('struct PulsarPulse *');
         $this->checked($ffi->pulsar_performer_wait_permission($this->handle, \FFI::addr($pulse)));
+        // A fatal error in the user's code run by instantiate() (__wakeup, __unserialize) skips the catch below:
+        // the shutdown function gives the permission back then, as the extension does before the request ends.
+        $this->instantiating = true;
+        self::giveBackAtShutdown();
         try {
             $object = PulseObject::instantiate($pulse);
         } catch (\Throwable $e) {
@@ -93,9 +99,28 @@ final class PerformerClient
             $ffi->pulsar_performer_report_early_termination($this->handle, true);
             throw $e;
         } finally {
+            $this->instantiating = false;
             $ffi->pulsar_pulse_free($pulse);
         }
         $this->received = $object;
+    }
+
+    /** Registers, once per request, the shutdown function that gives back a permission held by a failed pulse. */
+    private static function giveBackAtShutdown(): void
+    {
+        static $registered = false;
+        if ($registered) {
+            return;
+        }
+        $registered = true;
+        register_shutdown_function(static function (): void {
+            foreach (self::$clients ?? [] as $client) {
+                if ($client->instantiating && $client->handle !== null) {
+                    $client->instantiating = false;
+                    Library::ffi()->pulsar_performer_report_early_termination($client->handle, true);
+                }
+            }
+        });
     }
 
     public function received(): ?PublisherToSubscribersDto
@@ -128,7 +153,7 @@ final class PerformerClient
             $result->error_reason_len = strlen($dto['errorReason']);
         }
         if ($dto['sleepForPeriod'] !== null) {
-            $result->has_sleep_for_period = true;
+            $result->has_sleep_for_period = 1;
             $result->sleep_for_period_us = $dto['sleepForPeriod'];
         }
         $this->checked($ffi->pulsar_performer_report($handle, \FFI::addr($result)));
@@ -278,7 +303,7 @@ final class PerformerClient
                 $seconds = Convert::seconds($dto->{"get$name"}(), $setter);
                 if ($seconds !== null) {
                     // What Rust's Duration can hold; zero and the upper bound are libpulsar's to judge.
-                    if (!is_finite($seconds) || $seconds < 0 || $seconds >= 18446744073709551616.0) {
+                    if (!is_finite($seconds) || $seconds < 0 || $seconds >= 18_446_744_073_709_551_616.0) {
                         throw Failure::setting("$setter needs a positive number of seconds, got " . self::number($seconds));
                     }
                     $c[$setting] = $seconds;

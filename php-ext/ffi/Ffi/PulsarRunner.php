@@ -30,6 +30,9 @@ final class PulsarRunner
 
     private ?PublisherPulsarDto $publisherPulsarDto = null;
 
+    /** @var list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>|null */
+    private static ?array $table = null;
+
     /** The runner of $pulsar (made on first use). */
     public static function of(object $pulsar): self
     {
@@ -115,94 +118,154 @@ final class PulsarRunner
     }
 
     /**
-     * The libpulsar JSON settings (keys as in `pulsard --config`) and the logger of a PublisherPulsarDto: every
-     * getter is read, null keeps the default, values are converted as the extension converts them
-     * (php-ext/src/settings.rs). Ranges and addresses are checked by libpulsar.
+     * The libpulsar JSON settings (keys as in `pulsard --config`) and the logger of a PublisherPulsarDto. The
+     * getters come from libpulsar's settings table (`pulsar_settings_json()`, the core's one definition, which the
+     * extension iterates too): every row with a PHP getter is read, null keeps the default, and values are
+     * converted to the row's type as the extension converts them (php-ext/src/settings.rs). Ranges and addresses
+     * are checked by libpulsar, never here.
      *
      * @return array{0: array<string,mixed>, 1: mixed}
      */
-    private static function settings(PublisherPulsarDto $dto): array
+    public static function settings(PublisherPulsarDto $dto): array
     {
         $c = [];
-        $name = Convert::text($dto->getModuleName(), 'setModuleName()');
-        if ($name !== null) {
-            $c['moduleName'] = $name;
-        }
-        $command = Convert::text($dto->getReplyStackCommandName(), 'setReplyStackCommandName()');
-        if ($command !== null) {
-            $c['replyStackCommandName'] = $command;
-        }
-        foreach ([
-            'pulsationIterationPeriod',
-            'performerContainerActionMaxExecutionTime',
-            'maxWaitReplyStackResult',
-            'maxWaitAllSubscribersReadyBeforePublish',
-        ] as $setting) {
-            $seconds = Convert::seconds($dto->{'get' . ucfirst($setting)}(), 'set' . ucfirst($setting) . '()');
-            if ($seconds !== null) {
-                $c[$setting] = $seconds;
-            }
-        }
-        $setter = 'setSubscribersPerIteration()';
-        $n = Convert::integer($dto->getSubscribersPerIteration(), $setter);
-        if ($n !== null) {
-            if ($n < 0 || $n > 4294967295) {
-                throw Failure::setting("$setter needs a whole number from 1 to 4294967295, got $n");
-            }
-            $c['subscribersPerIteration'] = $n;
-        }
-        $setter = 'setTimerIterationsLimit()';
-        $n = Convert::integer($dto->getTimerIterationsLimit(), $setter);
-        if ($n !== null) {
-            if ($n < 0) {
-                throw Failure::setting("$setter needs 0 (no limit) or a positive number, got $n");
-            }
-            $c['timerIterationsLimit'] = $n;
-        }
-        $setter = 'setMaxAdmissionQueue()';
-        $n = Convert::integer($dto->getMaxAdmissionQueue(), $setter);
-        if ($n !== null) {
-            if ($n < 0) {
-                throw Failure::setting("$setter needs a positive number, got $n");
-            }
-            $c['maxAdmissionQueue'] = $n;
-        }
-        $published = $dto->getPublisherToSubscribersDto();
-        if ($published !== null) {
-            Convert::expectInstance($published, PublisherToSubscribersDto::class, 'setPublisherToSubscribersDto()');
-            // The user's own exception (e.g. from __serialize) reaches the caller unchanged.
-            $bytes = serialize($published);
-            if (preg_match('//u', $bytes) !== 1) {
-                throw Failure::setting(
-                    'setPublisherToSubscribersDto(): the serialize() bytes of ' . get_class($published)
-                    . ' are not UTF-8, and libpulsar takes them in its JSON settings (use the pulsar extension for'
-                    . ' binary properties, or encode them, e.g. with base64)'
-                );
-            }
-            $c['publisherToSubscribersDto'] = $bytes;
-        }
+        $addresses = [];
         $sockets = $dto->getPulsarSocketsParams();
         if ($sockets !== null) {
             Convert::expectInstance($sockets, PulsarSocketsParamsDto::class, 'setPulsarSocketsParams()');
-            $addresses = [];
-            foreach ([
-                'replyToReplyStackSocketAddress',
-                'pushToReplyStackSocketAddress',
-                'publishSocketAddress',
-                'pullSocketAddress',
-                'replyStackSocketAddress',
-            ] as $setting) {
-                $name = ucfirst($setting);
-                $address = Convert::text($sockets->{"get$name"}(), "PulsarSocketsParamsDto::set$name()");
-                if ($address !== null) {
-                    $addresses[$setting] = $address;
-                }
+        }
+        foreach (self::table() as $setting) {
+            $getter = $setting['phpGetter'];
+            $setter = $setting['phpSetter'];
+            $owner = $setting['nested'] ? $sockets : $dto;
+            if ($getter === null || $setter === null || $owner === null) {
+                continue;
             }
-            if ($addresses !== []) {
-                $c['pulsarSocketsParams'] = $addresses;
+            $converted = self::convert(Convert::get($owner, $getter), $setting['type'], $setter);
+            if ($converted === null) {
+                continue;
+            }
+            if ($setting['nested']) {
+                $addresses[$setting['key']] = $converted;
+            } else {
+                $c[$setting['key']] = $converted;
             }
         }
+        if ($addresses !== []) {
+            $c['pulsarSocketsParams'] = $addresses;
+        }
         return [$c, $dto->getLogger()];
+    }
+
+    /**
+     * The configuration manage() would run with, as JSON, after libpulsar's checks (`pulsar_config_check`); the
+     * FFI route's counterpart of the extension's `React\PublisherPulsar\Internal\checkSettings()`.
+     */
+    public static function checkSettings(PublisherPulsarDto $dto): string
+    {
+        [$config] = self::settings($dto);
+        $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
+        $ffi = Library::ffi();
+        $out = $ffi->new('const char *');
+        if ($out === null) {
+            throw Failure::setting('FFI cannot allocate a string pointer');
+        }
+        // libpulsar's functions are declared at run time (Library::DECLARATIONS), where the analyser cannot see them.
+        // @mago-expect analysis:non-existent-method,mixed-argument
+        Library::check($ffi->pulsar_config_check($json, \FFI::addr($out)));
+        return \FFI::string($out);
+    }
+
+    /**
+     * libpulsar's settings table (`pulsar_settings_json()`), decoded once.
+     *
+     * @return list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>
+     */
+    public static function table(): array
+    {
+        // PHP's FFI returns a `const char *` result as a PHP string; libpulsar's functions are declared at run time
+        // (Library::DECLARATIONS), where the analyser cannot see them.
+        // @mago-expect analysis:non-existent-method,mixed-argument
+        return self::$table ??= self::rows(
+            json_decode(Library::ffi()->pulsar_settings_json(), true, 16, JSON_THROW_ON_ERROR)
+        );
+    }
+
+    /**
+     * The decoded settings table, checked row by row.
+     *
+     * @return list<array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}>
+     */
+    private static function rows(mixed $rows): array
+    {
+        if (!is_array($rows)) {
+            throw Failure::setting("libpulsar's settings table is not a JSON array");
+        }
+        return array_values(array_map(self::row(...), $rows));
+    }
+
+    /**
+     * One row of the settings table, with the fields the mapping reads.
+     *
+     * @return array{key: string, nested: bool, type: string, phpGetter: ?string, phpSetter: ?string}
+     */
+    private static function row(mixed $row): array
+    {
+        if (!is_array($row) || !is_string($row['key'] ?? null) || !is_string($row['type'] ?? null)) {
+            throw Failure::setting("libpulsar's settings table has a row without a key or a type");
+        }
+        return [
+            'key' => $row['key'],
+            'nested' => ($row['nested'] ?? null) === true,
+            'type' => $row['type'],
+            'phpGetter' => is_string($row['phpGetter'] ?? null) ? $row['phpGetter'] : null,
+            'phpSetter' => is_string($row['phpSetter'] ?? null) ? $row['phpSetter'] : null,
+        ];
+    }
+
+    /**
+     * A DTO value as the JSON libpulsar reads for a setting of $type (a type name of the settings table); null for
+     * null (the default).
+     *
+     * @return int|float|string|list<string>|null
+     */
+    private static function convert($value, string $type, string $setter)
+    {
+        switch ($type) {
+            case 'integer':
+                return Convert::integer($value, $setter);
+            case 'seconds':
+                $seconds = Convert::seconds($value, $setter);
+                if ($seconds !== null && !is_finite($seconds)) {
+                    throw Failure::setting("$setter needs a finite number of seconds, got $seconds");
+                }
+                return $seconds;
+            case 'string-list':
+                if ($value === null) {
+                    return null;
+                }
+                return array_map(
+                    static fn($item): string => Convert::text($item, $setter) ?? '',
+                    is_array($value) ? array_values($value) : [$value]
+                );
+            case 'php-serialized':
+                if ($value === null) {
+                    return null;
+                }
+                $object = Convert::expectInstance($value, PublisherToSubscribersDto::class, $setter);
+                // The user's own exception (e.g. from __serialize) reaches the caller unchanged.
+                $bytes = serialize($object);
+                if (preg_match('//u', $bytes) !== 1) {
+                    throw Failure::setting(
+                        "$setter: the serialize() bytes of " . get_class($object)
+                        . ' are not UTF-8, and libpulsar takes them in its JSON settings (use the pulsar extension for'
+                        . ' binary properties, or encode them, e.g. with base64)'
+                    );
+                }
+                return $bytes;
+            default:
+                return Convert::text($value, $setter);
+        }
     }
 
     /** The address one of the daemon's sockets is bound to. */

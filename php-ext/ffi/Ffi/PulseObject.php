@@ -12,8 +12,8 @@ use React\PublisherPulsar\Inventory\PublisherToSubscribersDto;
  *
  * libpulsar has already parsed the bytes strictly (the C ABI hands over only a pulse its codec accepted) and
  * reports the top object's class and, in its JSON view of the properties, every nested object's class (`__class`).
- * Each of those classes must be a valid class name, declared or autoloadable in this worker, and
- * PublisherToSubscribersDto or a subclass of it. Only then does PHP's own unserialize() build the object, with
+ * Each of those classes must be a valid class name, already declared in this worker (looked up without autoloading:
+ * no autoloader ever sees a class name from the network), and PublisherToSubscribersDto or a subclass of it. Only then does PHP's own unserialize() build the object, with
  * `allowed_classes` set to exactly those classes, so that the user's subclass comes out exactly as the original's
  * unserialize() would give it (properties, visibility, __wakeup/__unserialize).
  *
@@ -91,28 +91,32 @@ final class PulseObject
      */
     public static function isValidClassName(string $name): bool
     {
-        return preg_match('/^[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*(\\\\[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)*$/', $name) === 1;
+        return Classes::isValidClassName($name);
     }
 
-    /** $class, once checked; may run the worker's autoloaders, whose exceptions reach the caller unchanged. */
+    /**
+     * $class, once checked. Looked up among the classes already declared, never through an autoloader: a name from
+     * the network could make an autoloader include any file its map points to, or tell a prober which classes
+     * exist. Only our own base class, by our own spelling of it, may be autoloaded.
+     */
     private static function allowedClass(string $class): string
     {
         if (!self::isValidClassName($class)) {
             throw Failure::exception(Failure::PULSE_CLASS_NOT_ALLOWED, self::quoted($class) . ' is not a valid class name');
         }
-        $found = class_exists($class) || interface_exists($class, false) || trait_exists($class, false);
+        $base = Classes::pulseClass();
+        $found = strcasecmp($class, $base) === 0 ? class_exists($base) : class_exists($class, false);
         if (!$found) {
             throw Failure::exception(
                 Failure::PULSE_CLASS_NOT_ALLOWED,
-                "class $class is not declared and no autoloader found it in this worker; declare the daemon's "
-                . 'publisherToSubscribersDto class here too'
+                "class $class is not declared in this worker; declare the daemon's publisherToSubscribersDto class "
+                . "before waiting for permission (e.g. class_exists(\\$class::class)): names from the network are "
+                . 'never given to an autoloader'
             );
         }
-        if (!is_a($class, PublisherToSubscribersDto::class, true)) {
-            throw Failure::exception(
-                Failure::PULSE_CLASS_NOT_ALLOWED,
-                "$class is not \\" . PublisherToSubscribersDto::class . ' or a subclass of it'
-            );
+        // Declared, so is_a() autoloads nothing.
+        if (!is_a($class, $base, true)) {
+            throw Failure::exception(Failure::PULSE_CLASS_NOT_ALLOWED, "$class is not \\$base or a subclass of it");
         }
         return $class;
     }

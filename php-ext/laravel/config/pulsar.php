@@ -10,6 +10,8 @@ declare(strict_types=1);
 
 $number = static function (string $name, $default) {
     $value = env($name);
+    // `+ 0` is PHP's numeric-string conversion ("10" → 10, "0.5" → 0.5; anything else is a TypeError), not math.
+    // @mago-expect lint:no-redundant-math
     return $value === null || $value === '' ? $default : $value + 0;
 };
 

@@ -38,7 +38,7 @@ final class StatusRecorder
             'recent' => [],
         ];
         $dir = dirname($file);
-        if (!is_dir($dir) && !@mkdir($dir, 0777, true) && !is_dir($dir)) {
+        if (!is_dir($dir) && !@mkdir($dir, 0o777, true) && !is_dir($dir)) {
             throw new \RuntimeException("pulsar: cannot create the status file's directory $dir");
         }
         $this->write();

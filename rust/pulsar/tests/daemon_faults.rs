@@ -186,7 +186,7 @@ fn a_worker_killed_after_its_pulse_delays_the_next_pulse_at_most_by_the_result_t
         delay <= Duration::from_millis(9_500),
         "the dead worker delayed the next pulse by {delay:?}"
     );
-    let (ok, s) = daemon.wait_for(STEP, |s| s.results == 2);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results == 2);
     assert!(ok, "both of the survivor's results counted: {s:?}");
     daemon.stop();
     assert!(test_started.elapsed() < Duration::from_secs(15));
@@ -218,7 +218,7 @@ fn a_worker_killed_after_admission_delays_the_pulse_at_most_by_the_ready_wait() 
     );
     survivor.leave_pulse();
     survivor.report(&success());
-    let (ok, s) = daemon.wait_for(STEP, |s| s.iterations >= 1);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.iterations >= 1);
     assert!(ok, "{s:?}");
     assert_eq!(s.max_receivers, 1, "{s:?}");
 }
@@ -255,14 +255,14 @@ fn a_peer_that_asks_again_while_waiting_keeps_one_place_in_the_queue() {
     correlating
         .connect(&daemon.endpoints.reply_stack)
         .expect("connect");
-    let (ok, s) = daemon.wait_for(STEP, |s| s.queued >= 1);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.queued >= 1);
     assert!(ok, "{s:?}");
     correlating.send(&request[..], 0).expect("ask");
-    let (ok, s) = daemon.wait_for(STEP, |s| s.queued >= 2);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.queued >= 2);
     assert!(ok, "{s:?}");
     thread::sleep(Duration::from_millis(100));
     assert_eq!(
-        daemon.snapshot().queued,
+        daemon.snapshot().engine.queued,
         2,
         "three requests from one DEALER hold one place: {:?}",
         daemon.snapshot()
@@ -336,7 +336,7 @@ fn a_worker_gone_before_subscribing_is_noticed_by_its_closed_connection_not_the_
     b.join_pulse();
     assert!(a.await_pulse(STEP).is_some());
     assert!(b.await_pulse(STEP).is_some());
-    let (ok, s) = daemon.wait_for(STEP, |s| s.pulses >= 1);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.pulses >= 1);
     assert!(ok, "{s:?}");
     assert_eq!(s.max_receivers, 2, "{s:?}");
     assert_eq!(s.engine.admitted_waiting, 0, "no ghost place left: {s:?}");
@@ -359,9 +359,9 @@ fn a_pause_asked_for_centuries_lasts_the_configured_cap() {
     first.leave_pulse();
     // i64::MAX microseconds: what a peer can put on the wire, 292 000 years.
     first.report(&pause_for(i64::MAX as u64));
-    let (ok, s) = daemon.wait_for(STEP, |s| s.paused_until.is_some());
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.paused_until.is_some());
     assert!(ok, "{s:?}");
-    let until = s.paused_until.expect("paused");
+    let until = s.engine.paused_until.expect("paused");
     assert!(until <= Nanos::from_secs(60), "paused until {until:?}");
     // The cap ends the pause: the next worker is served.
     let second = RawWorker::connect(&daemon.endpoints);

@@ -36,12 +36,12 @@ fn three_workers_are_admitted_pulsed_and_their_results_counted() {
         let pulse = Pulse::decode(&cycle.pulse, &Limits::default()).expect("a pulse object");
         assert!(pulse.allow_action());
     }
-    let (ok, s) = daemon.wait_for(STEP, |s| s.results == 3 && s.iterations >= 1);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results == 3 && s.engine.iterations >= 1);
     assert!(ok, "three results and a finished iteration, got {s:?}");
-    assert_eq!(s.grants, 3, "each worker released once: {s:?}");
+    assert_eq!(s.engine.grants, 3, "each worker released once: {s:?}");
     assert_eq!(s.admitted, 3, "{s:?}");
-    assert_eq!(s.errors, 0, "{s:?}");
-    assert!(s.pulses >= 1 && s.max_receivers <= 3, "{s:?}");
+    assert_eq!(s.engine.errors, 0, "{s:?}");
+    assert!(s.engine.pulses >= 1 && s.max_receivers <= 3, "{s:?}");
     assert_eq!(s.dropped_messages, 0, "{s:?}");
     let s = daemon.stop();
     assert!(!s.running);
@@ -125,7 +125,7 @@ fn admission_is_first_come_first_served() {
     // B, C, D ask in this order; each request is seen queued before the next one is sent.
     for (i, w) in workers.iter().enumerate().skip(1) {
         w.ask();
-        let (ok, s) = daemon.wait_for(STEP, |s| s.queued == i as u64);
+        let (ok, s) = daemon.wait_for(STEP, |s| s.engine.queued == i as u64);
         assert!(ok, "request {i} queued: {s:?}");
     }
     for (i, w) in workers.iter().enumerate() {
@@ -148,9 +148,9 @@ fn admission_is_first_come_first_served() {
         w.leave_pulse();
         w.report(&success());
     }
-    let (ok, s) = daemon.wait_for(STEP, |s| s.results == 4);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results == 4);
     assert!(ok, "{s:?}");
-    assert_eq!(s.grants, 4, "{s:?}");
+    assert_eq!(s.engine.grants, 4, "{s:?}");
 }
 
 #[test]
@@ -201,10 +201,10 @@ fn slow_down_narrows_n_then_grows_the_pause_and_success_recovers() {
         let deadline = Instant::now() + timeout;
         loop {
             let s = daemon.snapshot();
-            if seen.last() != Some(&(s.n, s.pause)) {
-                seen.push((s.n, s.pause));
+            if seen.last() != Some(&(s.engine.n, s.engine.pause)) {
+                seen.push((s.engine.n, s.engine.pause));
             }
-            if goal(s.n, s.pause) {
+            if goal(s.engine.n, s.engine.pause) {
                 return true;
             }
             if Instant::now() >= deadline {
@@ -247,7 +247,7 @@ fn slow_down_narrows_n_then_grows_the_pause_and_success_recovers() {
         pauses_after.windows(2).all(|w| w[1] <= w[0]),
         "the pause only shrinks during recovery: {seen:?}"
     );
-    assert!(stats.errors >= 3, "{stats:?}");
+    assert!(stats.engine.errors >= 3, "{stats:?}");
 }
 
 #[test]
@@ -260,7 +260,7 @@ fn a_pause_for_period_delays_the_next_pulse() {
     let first = worker
         .cycle(&pause_for(600_000), STEP)
         .expect("first cycle");
-    let (paused, s) = daemon.wait_for(STEP, |s| s.paused_until.is_some());
+    let (paused, s) = daemon.wait_for(STEP, |s| s.engine.paused_until.is_some());
     assert!(paused, "the daemon pauses after sleepForPeriod: {s:?}");
     let second = worker.cycle(&success(), STEP).expect("second cycle");
     let gap = second.pulsed_at.duration_since(first.reported_at);
@@ -268,10 +268,12 @@ fn a_pause_for_period_delays_the_next_pulse() {
         gap >= Duration::from_millis(600),
         "the next pulse came {gap:?} after the report, before the 600 ms pause was over"
     );
-    let (ok, s) = daemon.wait_for(STEP, |s| s.results == 2 && s.paused_until.is_none());
+    let (ok, s) = daemon.wait_for(STEP, |s| {
+        s.engine.results == 2 && s.engine.paused_until.is_none()
+    });
     assert!(ok, "{s:?}");
     assert_eq!(
-        (s.errors, s.n),
+        (s.engine.errors, s.engine.n),
         (1, 1),
         "a pause changes neither N nor counts twice"
     );
@@ -301,10 +303,10 @@ fn fewer_workers_than_n_are_pulsed_after_the_admission_wait() {
             .expect("every cycle pulsed");
         assert_eq!(cycles.len(), 3);
     }
-    let (ok, s) = daemon.wait_for(STEP, |s| s.results == 6);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results == 6);
     assert!(ok, "{s:?}");
-    assert!(s.pulses >= 3 && s.max_receivers <= 2, "{s:?}");
-    assert_eq!(s.n, 10, "imitation is no error: N stays: {s:?}");
+    assert!(s.engine.pulses >= 3 && s.max_receivers <= 2, "{s:?}");
+    assert_eq!(s.engine.n, 10, "imitation is no error: N stays: {s:?}");
 }
 
 #[test]
@@ -327,7 +329,7 @@ fn a_worker_that_connected_before_the_daemon_bound_is_served() {
     assert!(worker.await_pulse(STEP).is_some(), "pulsed");
     worker.leave_pulse();
     worker.report(&success());
-    let (ok, s) = daemon.wait_for(STEP, |s| s.results == 1);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results == 1);
     assert!(ok, "{s:?}");
 }
 
@@ -342,7 +344,7 @@ fn shutdown_returns_promptly_and_refuses_the_waiting_workers() {
     assert_eq!(holder.await_admission(STEP), Some(true));
     let waiting = RawWorker::connect(&daemon.endpoints);
     waiting.ask();
-    let (ok, s) = daemon.wait_for(STEP, |s| s.queued == 1);
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.queued == 1);
     assert!(ok, "{s:?}");
     let asked = Instant::now();
     daemon.shutdown.shutdown();
@@ -374,7 +376,11 @@ fn the_iteration_limit_stops_the_daemon_by_itself() {
         .expect("run() returned after two iterations");
     outcome.expect("a clean stop");
     let s = daemon.snapshot();
-    assert_eq!((s.iterations, s.pulses, s.running), (2, 2, false), "{s:?}");
+    assert_eq!(
+        (s.engine.iterations, s.engine.pulses, s.running),
+        (2, 2, false),
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -411,7 +417,7 @@ fn run_until_shutdown_binds_runs_and_returns_the_final_counters() {
         .expect("returned promptly for a handle already triggered")
         .expect("a clean run");
     assert!(!stats.running);
-    assert_eq!((stats.pulses, stats.n), (0, 10));
+    assert_eq!((stats.engine.pulses, stats.engine.n), (0, 10));
     let mut bad = test_config();
     bad.pulsation_iteration_period = f64::NAN;
     assert!(publisher_pulsar::daemon::run_until_shutdown(&bad, Default::default()).is_err());

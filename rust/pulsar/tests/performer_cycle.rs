@@ -31,9 +31,9 @@ fn full_cycle_succeeds_repeatedly_with_the_same_sockets() {
     }
     assert!(eventually(STEP, || {
         let s = daemon.stats.snapshot();
-        s.results == 3 && s.grants == 3 && s.errors == 0
+        s.engine.results == 3 && s.engine.grants == 3 && s.engine.errors == 0
     }));
-    assert_eq!(daemon.stats.snapshot().n, 1);
+    assert_eq!(daemon.stats.snapshot().engine.n, 1);
     daemon.stop().expect("clean stop");
 }
 
@@ -51,30 +51,38 @@ fn reporting_without_a_permission_is_out_of_order_and_sends_nothing() {
         performer.report_slow_down("limit", "userRateLimitExceeded"),
         Err(PulsarError::OutOfOrder(_))
     ));
-    assert!(eventually(STEP, || daemon.stats.snapshot().iterations >= 1));
+    assert!(eventually(STEP, || daemon
+        .stats
+        .snapshot()
+        .engine
+        .iterations
+        >= 1));
     let s = daemon.stats.snapshot();
-    assert_eq!((s.results, s.late_results, s.errors), (1, 0, 0));
+    assert_eq!(
+        (s.engine.results, s.engine.late_results, s.engine.errors),
+        (1, 0, 0)
+    );
 }
 
 #[test]
 fn a_slow_down_report_makes_the_daemon_release_fewer_workers() {
     let daemon = InProcessDaemon::start(&daemon_config(3, 0.02));
     let mut performer = Performer::connect(daemon.performer_config()).expect("connect");
-    assert_eq!(daemon.stats.snapshot().n, 3);
+    assert_eq!(daemon.stats.snapshot().engine.n, 3);
     performer.wait_permission().expect("permission");
     performer
         .report_slow_down("User Rate Limit Exceeded", "userRateLimitExceeded")
         .expect("report");
     assert!(
-        eventually(STEP, || daemon.stats.snapshot().n == 2),
+        eventually(STEP, || daemon.stats.snapshot().engine.n == 2),
         "n stayed at {}",
-        daemon.stats.snapshot().n
+        daemon.stats.snapshot().engine.n
     );
-    assert_eq!(daemon.stats.snapshot().errors, 1);
+    assert_eq!(daemon.stats.snapshot().engine.errors, 1);
     // A success afterwards lets it recover.
     performer.wait_permission().expect("permission");
     performer.report_success().expect("report");
-    assert!(eventually(STEP, || daemon.stats.snapshot().n == 3));
+    assert!(eventually(STEP, || daemon.stats.snapshot().engine.n == 3));
 }
 
 #[test]
@@ -89,9 +97,10 @@ fn a_pause_for_period_report_pauses_the_daemon() {
     assert!(eventually(STEP, || daemon
         .stats
         .snapshot()
+        .engine
         .paused_until
         .is_some()));
-    assert_eq!(daemon.stats.snapshot().errors, 1);
+    assert_eq!(daemon.stats.snapshot().engine.errors, 1);
     // The next permission comes, but not before the pause is over (it starts after our report arrives).
     performer
         .wait_permission()
@@ -151,7 +160,7 @@ fn a_pulse_with_allow_action_false_is_refused_without_holding_up_the_daemon() {
         Err(PulsarError::OutOfOrder(_))
     ));
     assert!(
-        eventually(STEP, || daemon.stats.snapshot().iterations >= 1),
+        eventually(STEP, || daemon.stats.snapshot().engine.iterations >= 1),
         "the daemon still waits for a result that will never come"
     );
     // And the next call is served again (and refused again, as configured).
@@ -185,13 +194,13 @@ fn many_performers_share_the_pulses_never_more_than_n_at_once() {
         worker.join().expect("worker thread");
     }
     let total = (PERFORMERS * ROUNDS) as u64;
-    assert!(eventually(STEP, || daemon.stats.snapshot().results == total));
+    assert!(eventually(STEP, || daemon.stats.snapshot().engine.results == total));
     let s = daemon.stats.snapshot();
-    assert_eq!(s.grants, total);
+    assert_eq!(s.engine.grants, total);
     assert!(
         s.max_receivers <= N,
         "a pulse reached {} workers",
         s.max_receivers
     );
-    assert_eq!(s.errors, 0);
+    assert_eq!(s.engine.errors, 0);
 }

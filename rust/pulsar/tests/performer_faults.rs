@@ -74,6 +74,7 @@ fn daemon_absent_at_start_times_out_then_serves_once_it_is_up() {
     assert!(performer_support::eventually(STEP, || daemon
         .stats
         .snapshot()
+        .engine
         .results
         == 1));
 }
@@ -98,6 +99,7 @@ fn a_worker_started_before_the_daemon_is_served_by_the_same_call() {
     assert!(performer_support::eventually(STEP, || daemon
         .stats
         .snapshot()
+        .engine
         .results
         == 1));
 }

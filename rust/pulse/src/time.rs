@@ -3,8 +3,11 @@
 use std::fmt;
 
 /// A monotonic instant or a duration, in nanoseconds. The driver decides the epoch (usually its start).
+///
+/// The count is reached through [`Nanos::from_nanos`] and [`Nanos::as_nanos`] outside this crate, so that the
+/// unit is always said where a number becomes a time (or a time a number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Nanos(pub u64);
+pub struct Nanos(pub(crate) u64);
 
 impl Nanos {
     /// Zero.
@@ -12,6 +15,18 @@ impl Nanos {
     /// The far future: used for "never".
     pub const MAX: Nanos = Nanos(u64::MAX);
 
+    /// From whole nanoseconds.
+    pub const fn from_nanos(ns: u64) -> Nanos {
+        Nanos(ns)
+    }
+    /// As whole nanoseconds.
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    /// As whole microseconds, rounded down.
+    pub const fn as_micros(self) -> u64 {
+        self.0 / 1_000
+    }
     /// From whole milliseconds.
     pub const fn from_millis(ms: u64) -> Nanos {
         Nanos(ms.saturating_mul(1_000_000))

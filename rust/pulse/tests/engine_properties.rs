@@ -504,7 +504,7 @@ fn utilisation(out: &Outcome, n: u32, period: Nanos, from: Nanos, to: Nanos) -> 
         .filter(|p| p.0 >= from && p.0 < to)
         .map(|p| u64::from(p.2))
         .sum();
-    let limit = (to.0 - from.0) as f64 / period.0 as f64 * f64::from(n);
+    let limit = (to.as_nanos() - from.as_nanos()) as f64 / period.as_nanos() as f64 * f64::from(n);
     grants as f64 / limit
 }
 

@@ -215,7 +215,10 @@ fn the_guard_never_takes_more_than_two_percent_of_the_period() {
         .windows(2)
         .map(|w| w[1].0.saturating_sub(w[0].0))
         .collect();
-    assert!(gaps.iter().all(|g| *g >= Nanos(10_200_000)), "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g >= Nanos::from_nanos(10_200_000)),
+        "{gaps:?}"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The Publisher Pulsar wire codec: PHP `serialize()` values and the protocol's typed messages.
 //!
-//! Every message on the five sockets is one PHP `serialize()`d object (see `shared/protocol/PROTOCOL.md`).
+//! Every message on the five sockets is one PHP `serialize()`d object (see `docs/protocol.md`).
 //! This crate reads and writes those bytes exactly as PHP 8.2 does, so unchanged PHP workers and our own
 //! clients can share one daemon.
 //!

@@ -72,13 +72,13 @@ final class Child
     /** Waits until STDOUT contains $needle; false if the child exited or the time ran out first. */
     public function waitForOutput(string $needle, float $timeoutSeconds): bool
     {
-        return $this->waitFor(fn() => $this->stdout(), $needle, $timeoutSeconds);
+        return $this->waitFor($this->stdout(...), $needle, $timeoutSeconds);
     }
 
     /** Waits until STDERR contains $needle; false if the child exited or the time ran out first. */
     public function waitForError(string $needle, float $timeoutSeconds): bool
     {
-        return $this->waitFor(fn() => $this->stderr(), $needle, $timeoutSeconds);
+        return $this->waitFor($this->stderr(...), $needle, $timeoutSeconds);
     }
 
     private function waitFor(callable $read, string $needle, float $timeoutSeconds): bool
@@ -91,7 +91,7 @@ final class Child
             if (!$this->isRunning()) {
                 return str_contains($read(), $needle);
             }
-            usleep(20000);
+            usleep(20_000);
         } while (microtime(true) < $deadline);
         return false;
     }
@@ -129,7 +129,7 @@ final class Child
             if (microtime(true) >= $deadline) {
                 return null;
             }
-            usleep(20000);
+            usleep(20_000);
         }
         return $this->exit;
     }

@@ -58,7 +58,7 @@ abstract class PulsarTestCase extends TestCase
             if (!$daemon->isRunning()) {
                 break;
             }
-            usleep(20000);
+            usleep(20_000);
         }
         $this->fail("the daemon did not start:\n" . $daemon->describe());
     }
@@ -144,7 +144,7 @@ abstract class PulsarTestCase extends TestCase
                     return $record;
                 }
             }
-            usleep(20000);
+            usleep(20_000);
         } while (microtime(true) < $deadline);
         $this->fail("no '$message' record within {$timeoutSeconds} s in:\n" . (string) @file_get_contents($logFile));
     }

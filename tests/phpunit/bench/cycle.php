@@ -80,14 +80,14 @@ function original_cycle(string $publish, string $push, string $admission): calla
     require_once __DIR__ . '/../../php/OriginalProtocol.php';
     $context = new ZMQContext(1, false);
     $request = $context->getSocket(ZMQ::SOCKET_REQ);
-    $request->setSockOpt(ZMQ::SOCKOPT_RCVTIMEO, 10000);
+    $request->setSockOpt(ZMQ::SOCKOPT_RCVTIMEO, 10_000);
     $request->setSockOpt(ZMQ::SOCKOPT_LINGER, 0);
     $request->connect($admission);
     $pusher = $context->getSocket(ZMQ::SOCKET_PUSH);
-    $pusher->setSockOpt(ZMQ::SOCKOPT_SNDTIMEO, 10000);
+    $pusher->setSockOpt(ZMQ::SOCKOPT_SNDTIMEO, 10_000);
     $pusher->connect($push);
     $subscriber = $context->getSocket(ZMQ::SOCKET_SUB);
-    $subscriber->setSockOpt(ZMQ::SOCKOPT_RCVTIMEO, 10000);
+    $subscriber->setSockOpt(ZMQ::SOCKOPT_RCVTIMEO, 10_000);
     $subscriber->setSockOpt(ZMQ::SOCKOPT_LINGER, 0);
     $subscriber->connect($publish);
     $reply = \React\PublisherPulsar\Inventory\BecomeTheSubscriberReplyDto::class;
@@ -136,7 +136,7 @@ $daemon = proc_open([
     '--max-wait-reply-stack-result', '0', '--publish-address', $publish, '--pull-address', $push,
     '--reply-stack-address', $admission, '--log-level', 'warn',
 ], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => STDERR], $pipes);
-usleep(300000);
+usleep(300_000);
 
 $rounds = max(1, (int) ($options['rounds'] ?? 5));
 printf("pulsard %s\nextension %s\n", $pulsard, $extension);

@@ -59,7 +59,7 @@ class StatusCommand extends Command
         foreach (array_reverse($status['recent'] ?? []) as $pulse) {
             $rows[] = [
                 $pulse['iteration'] ?? '',
-                gmdate('H:i:s', (int) ($pulse['time'] ?? 0)) . sprintf('.%03d', (int) (fmod((float) ($pulse['time'] ?? 0), 1) * 1000)),
+                sprintf('%s.%03d', gmdate('H:i:s', (int) ($pulse['time'] ?? 0)), (int) (fmod((float) ($pulse['time'] ?? 0), 1) * 1000)),
                 $pulse['n'] ?? '',
                 $pulse['receivers'] ?? '',
                 $pulse['results'] ?? '',

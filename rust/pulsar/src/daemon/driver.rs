@@ -150,7 +150,7 @@ impl<'d> Driver<'d> {
 
     fn now(&self) -> Nanos {
         let elapsed = self.started.elapsed();
-        Nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+        Nanos::from_nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
     }
 
     /// `zmq::poll` counts whole milliseconds: when less than one is left before the engine's deadline, sleep
@@ -162,7 +162,7 @@ impl<'d> Driver<'d> {
         };
         let left = deadline.saturating_sub(self.now());
         if left > Nanos::ZERO && left < Nanos::from_millis(1) {
-            std::thread::sleep(std::time::Duration::from_nanos(left.0));
+            std::thread::sleep(std::time::Duration::from_nanos(left.as_nanos()));
         }
     }
 
@@ -388,8 +388,8 @@ impl<'d> Driver<'d> {
                     target: LOG_TARGET,
                     iteration,
                     receivers,
-                    decided_at_us = decided_at.0 / 1_000,
-                    sent_at_us = sent_at.0 / 1_000,
+                    decided_at_us = decided_at.as_micros(),
+                    sent_at_us = sent_at.as_micros(),
                     "pulse published"
                 );
             }
@@ -432,7 +432,7 @@ impl<'d> Driver<'d> {
     pub(super) fn publish_stats(&mut self) {
         self.stats.absorb(self.engine.stats());
         // Newcomers waiting in the lobby wait for admission too.
-        self.stats.queued += self.lobby.len() as u64;
+        self.stats.engine.queued += self.lobby.len() as u64;
         self.stats.admission_connections = self.desk.connections() as u64;
         self.daemon.stats.store(self.stats);
     }
@@ -443,7 +443,7 @@ fn unix_now() -> Nanos {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    Nanos(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
+    Nanos::from_nanos(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// Milliseconds to wait in `zmq::poll`: the whole milliseconds until the deadline (the fraction left over is
@@ -451,7 +451,7 @@ fn unix_now() -> Nanos {
 fn poll_timeout_ms(deadline: Option<Nanos>, now: Nanos) -> i64 {
     let cap = SHUTDOWN_POLL_INTERVAL.as_millis() as u64;
     let wait_ms = match deadline {
-        Some(deadline) => (deadline.saturating_sub(now).0 / 1_000_000).min(cap),
+        Some(deadline) => (deadline.saturating_sub(now).as_nanos() / 1_000_000).min(cap),
         None => cap,
     };
     i64::try_from(wait_ms).unwrap_or(0)
@@ -466,8 +466,14 @@ mod tests {
         let now = Nanos::from_millis(1000);
         assert_eq!(poll_timeout_ms(None, now), 100);
         assert_eq!(poll_timeout_ms(Some(Nanos::from_secs(60)), now), 100);
-        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1)), now), 0);
-        assert_eq!(poll_timeout_ms(Some(Nanos(now.0 + 1_999_999)), now), 1);
+        assert_eq!(
+            poll_timeout_ms(Some(Nanos::from_nanos(now.as_nanos() + 1)), now),
+            0
+        );
+        assert_eq!(
+            poll_timeout_ms(Some(Nanos::from_nanos(now.as_nanos() + 1_999_999)), now),
+            1
+        );
         assert_eq!(poll_timeout_ms(Some(Nanos::from_millis(1020)), now), 20);
         assert_eq!(poll_timeout_ms(Some(now), now), 0);
         assert_eq!(poll_timeout_ms(Some(Nanos::ZERO), now), 0);

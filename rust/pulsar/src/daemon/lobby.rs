@@ -185,7 +185,7 @@ mod tests {
         Envelope(vec![id.to_vec()])
     }
 
-    const WINDOW: Nanos = Nanos(15_000_000_000);
+    const WINDOW: Nanos = Nanos::from_secs(15);
 
     #[test]
     fn strangers_wait_in_order_and_a_full_lobby_refuses() {
@@ -221,7 +221,7 @@ mod tests {
         for t in 0..8 {
             lobby.ticket_gone(Ticket(t)); // their subscription wait ran out: places free, still under judgement
         }
-        assert_eq!(lobby.expire(Nanos(WINDOW.0 - 1)), 0);
+        assert_eq!(lobby.expire(Nanos::from_nanos(WINDOW.as_nanos() - 1)), 0);
         assert_eq!(lobby.expire(WINDOW), 8);
         assert_eq!(lobby.cap(), 1);
         let first = lobby.next().expect("one stranger at a time");

@@ -235,7 +235,10 @@ impl Daemon {
         }
         let stats = StatsHandle::default();
         stats.store(DaemonStats {
-            n: config.subscribers_per_iteration,
+            engine: pulsar_pulse::Stats {
+                n: config.subscribers_per_iteration,
+                ..pulsar_pulse::Stats::default()
+            },
             configured_n: config.subscribers_per_iteration,
             ..DaemonStats::default()
         });

@@ -128,7 +128,7 @@ pub(crate) fn log_pause(cause: PauseCause, requested: Nanos, applied: Nanos) {
     match cause {
         PauseCause::ForPeriod => {
             let ends_at = std::time::SystemTime::now()
-                .checked_add(Duration::from_nanos(applied.0))
+                .checked_add(Duration::from_nanos(applied.as_nanos()))
                 .map_or_else(
                     || "beyond the clock's range".to_string(),
                     |t| humantime::format_rfc3339_seconds(t).to_string(),

@@ -1,7 +1,8 @@
 //! The daemon's counters: the engine's [`Stats`] plus what only the driver sees, readable from any thread.
 //!
-//! The engine's counters are copied from one place ([`DaemonStats::absorb`]); the driver adds its own. It must
-//! never count what the engine counts: an engine figure is read from the engine.
+//! One type composed of two parts: [`DaemonStats::engine`] is the engine's [`Stats`] as it is (taken whole in
+//! one place, [`DaemonStats::absorb`]); the other fields are what only the driver sees (sockets, admission
+//! replies, rejected messages, waits). It must never copy or count an engine figure: read it from `engine`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -10,32 +11,11 @@ use pulsar_pulse::{Nanos, Stats};
 /// Counters of a daemon: the engine's [`pulsar_pulse::Stats`] plus what only the driver sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DaemonStats {
-    /// Everything the engine counts and its state now (slots, subscriptions, ignored messages…).
+    /// Everything the engine counts and its state now: N, the pause, pulses, grants, results by outcome, the
+    /// admission queue, slots, subscriptions, ignored messages. Read engine figures here, never copy them.
     pub engine: Stats,
-    /// N now (workers per pulse after adaptation).
-    pub n: u32,
     /// N as configured (`subscribersPerIteration`).
     pub configured_n: u32,
-    /// Slow-down pause before each publish now.
-    pub pause: Nanos,
-    /// End of a pause-for-period in force, if any (daemon time: since [`super::Daemon::run`] began).
-    pub paused_until: Option<Nanos>,
-    /// Pulses published.
-    pub pulses: u64,
-    /// Sum of receivers over all pulses.
-    pub grants: u64,
-    /// Erroring results received.
-    pub errors: u64,
-    /// Results credited to a released worker.
-    pub results: u64,
-    /// Results that found no released worker owed (late, or not from a worker): ignored.
-    pub late_results: u64,
-    /// Pulses whose results are all in (or timed out).
-    pub iterations: u64,
-    /// Workers waiting for admission now.
-    pub queued: u64,
-    /// Admission requests refused by the engine (queue full, stopping).
-    pub refused: u64,
     /// Admission replies `allowToStartSubscription = true` delivered.
     pub admitted: u64,
     /// Admissions whose worker had gone when its reply was due.
@@ -51,7 +31,7 @@ pub struct DaemonStats {
     /// Whether the loop is running (false before [`super::Daemon::run`] and after it returned).
     pub running: bool,
     /// When [`super::Daemon::run`] began, as nanoseconds since the Unix epoch (zero before): daemon times such as
-    /// [`DaemonStats::paused_until`] are relative to it.
+    /// the engine's `paused_until` are relative to it.
     pub started_unix: Nanos,
     /// Admission connections the desk knows now (one per worker's REQ socket that has asked at least once and
     /// is still connected, as far as the socket monitor has told).
@@ -65,7 +45,8 @@ pub struct DaemonStats {
 impl DaemonStats {
     /// The end of the pause-for-period in force as wall-clock time (since the Unix epoch), if any.
     pub fn paused_until_unix(&self) -> Option<Nanos> {
-        self.paused_until
+        self.engine
+            .paused_until
             .map(|until| self.started_unix.saturating_add(until))
     }
 }
@@ -107,7 +88,7 @@ impl WaitHistogram {
 
     /// Records one duration.
     pub fn observe(&mut self, wait: Nanos) {
-        let secs = wait.0 as f64 / 1e9;
+        let secs = wait.as_secs_f64();
         let index = ADMISSION_WAIT_BUCKETS
             .iter()
             .position(|bound| secs <= *bound)
@@ -187,17 +168,6 @@ impl DaemonStats {
     /// Takes the engine's figures; the driver's own stay as they are.
     pub(crate) fn absorb(&mut self, e: Stats) {
         self.engine = e;
-        self.n = e.n;
-        self.pause = e.pause;
-        self.paused_until = e.paused_until;
-        self.pulses = e.pulses;
-        self.grants = e.grants;
-        self.errors = e.errors;
-        self.results = e.results;
-        self.late_results = e.late_results;
-        self.iterations = e.iterations;
-        self.queued = e.queued;
-        self.refused = e.refused;
     }
 }
 

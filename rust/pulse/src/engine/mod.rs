@@ -44,198 +44,32 @@
 //!
 //! It must never read a clock, sleep, or do I/O: time comes in with every call.
 
+//!
+//! # Layout
+//! - this file: [`Engine`], its state and public calls, admission and the bookkeeping of subscriptions;
+//! - `events`: [`Event`], [`Action`], [`PauseCause`], [`IterationReport`] (plain data shared with drivers);
+//! - `publish`: when a pulse goes out and to how many;
+//! - `verdict`: what results change, and the report of a finished pulse;
+//! - `stats`: [`Stats`];
+//! - `roster`, `flights`: admitted workers not yet released, and pulses whose results are owed.
+
+mod events;
 mod flights;
+mod publish;
 mod roster;
+mod stats;
+mod verdict;
 
 use std::collections::VecDeque;
 
-use crate::adapt::{Adaptation, AdaptationState, ReportedError};
-use crate::config::{PulseConfig, MAX_GUARD_SHARE_OF_PERIOD};
+use crate::adapt::AdaptationState;
+use crate::config::PulseConfig;
 use crate::time::Nanos;
-use flights::{Credit, Flight, Flights};
+use flights::{Credit, Flights};
 use roster::Roster;
 
-/// An opaque handle for one admission request, chosen by the driver (e.g. an index for a ZeroMQ routing id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ticket(pub u64);
-
-/// Something that happened, fed to [`Engine::handle`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// A worker asks to be admitted to a pulse (`PreparingRequestDto`).
-    AdmissionRequested(Ticket),
-    /// The worker behind this ticket is gone: its admission reply could not be delivered or its connection
-    /// closed.
-    AdmissionLost(Ticket),
-    /// The admitted worker behind this ticket asks for admission again, so it has subscribed and is done with
-    /// that admission (workers subscribe right after being admitted). If its place is still tracked, a publish
-    /// took another admitted worker for it; the place stays, anonymous, for that worker's subscription.
-    AskedAgain(Ticket),
-    /// A subscription reached the publisher.
-    Subscribed,
-    /// A subscription was cancelled, explicitly or because its connection ended.
-    Unsubscribed,
-    /// A worker reports it is subscribed (`ReadyToGetSubscriptionMsg`). Counted; the subscription itself is
-    /// what makes a worker ready.
-    Ready,
-    /// A worker ends early (`PerformerEarlyTerminated`).
-    EarlyTerminated {
-        /// True: a released worker gives its permission back (no result will come). False: informational.
-        stand_on_subscription: bool,
-    },
-    /// A released worker reports its action's result (`ActionResultingPushDto`); `None` means success.
-    Result(Option<ReportedError>),
-    /// The driver finished sending the pulse just published: the next one is spaced from this instant, so that a
-    /// slow send cannot bring two pulses closer than one period on the wire.
-    PulseSent,
-}
-
-/// Something the driver must do, pulled with [`Engine::poll_action`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Tell this worker it is admitted (`BecomeTheSubscriberReplyDto{allowToStartSubscription: true}`). The
-    /// driver keeps watching the worker's connection until [`Action::Forget`].
-    Admit(Ticket),
-    /// Tell this worker it is refused (`allowToStartSubscription: false`): the queue is full or the engine stops.
-    Refuse(Ticket),
-    /// The engine no longer tracks this admitted worker (released by a pulse, or its subscription wait ran out).
-    Forget(Ticket),
-    /// Publish the pulse now.
-    Publish {
-        /// Pulse number (1-based).
-        iteration: u64,
-        /// How many subscriptions will receive it.
-        receivers: u32,
-        /// The instant the engine published it at.
-        at: Nanos,
-    },
-    /// More subscriptions are present than N: the pulse is held until some leave. Emitted once per episode.
-    PulseHeld {
-        /// Subscriptions present.
-        subscriptions: u32,
-        /// The most one pulse may reach.
-        limit: u32,
-    },
-    /// An erroring result paused the engine: worth a warning with what was asked and what was applied.
-    Paused {
-        /// What paused it.
-        cause: PauseCause,
-        /// The pause the result asked for (pause-for-period) or the slow-down pause now in force.
-        requested: Nanos,
-        /// The pause applied: pause-for-period is capped at `maxPauseForPeriod`, the slow-down pause at its
-        /// maximum.
-        applied: Nanos,
-    },
-    /// A pulse's receivers all reported, or its result timeout ran out; one line for the log.
-    IterationFinished(IterationReport),
-    /// `timerIterationsLimit` reached: the driver should stop.
-    Stop,
-}
-
-/// Why the engine paused (see [`Action::Paused`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseCause {
-    /// A result asked for a pause-for-period (`sleepForPeriod`): no admission and no pulse until it ends.
-    ForPeriod,
-    /// Slow-down with N already 1: this pause now comes before each pulse.
-    SlowDown,
-}
-
-/// What one pulse did, for the log line and for tests.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IterationReport {
-    /// Pulse number (1-based).
-    pub iteration: u64,
-    /// N in force when it went out.
-    pub n: u32,
-    /// Slots of N the pulse went without (N minus receivers).
-    pub imitated: u32,
-    /// Subscriptions that received it.
-    pub receivers: u32,
-    /// Results received.
-    pub results: u32,
-    /// Erroring results received.
-    pub errors: u32,
-    /// Whether some receivers had not reported when the result timeout ran out.
-    pub results_timed_out: bool,
-    /// Results owed that never came (their slots lapsed at the result timeout). Receivers of an earlier pulse
-    /// that got this one too owe nothing here: their result belongs to their own pulse.
-    pub unreported: u32,
-    /// The first erroring result charged to this pulse.
-    pub first_error: Option<ReportedError>,
-    /// What the adaptation rule did because of this pulse.
-    pub adaptation: Adaptation,
-    /// N in force now.
-    pub next_n: u32,
-    /// Slow-down pause now.
-    pub pause: Nanos,
-    /// When the pulse went out.
-    pub published_at: Nanos,
-    /// When its last result arrived or its result timeout ran out.
-    pub finished_at: Nanos,
-}
-
-/// Counters since the engine started, and its state now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Stats {
-    /// N now.
-    pub n: u32,
-    /// Slow-down pause now.
-    pub pause: Nanos,
-    /// End of a pause-for-period in force, if any.
-    pub paused_until: Option<Nanos>,
-    /// Pulses published.
-    pub pulses: u64,
-    /// Sum of receivers over all pulses.
-    pub grants: u64,
-    /// Erroring results received.
-    pub errors: u64,
-    /// Results credited to a released worker.
-    pub results: u64,
-    /// Credited results without error. `successes + slow_down_results + sleep_for_period_results +
-    /// ignored_errors == results`.
-    pub successes: u64,
-    /// Credited erroring results that asked to slow down (slow-down wins when a result asks for both).
-    pub slow_down_results: u64,
-    /// Credited erroring results that asked for a pause-for-period and not to slow down.
-    pub sleep_for_period_results: u64,
-    /// Credited erroring results that asked for nothing (neither slow-down nor a pause-for-period).
-    pub ignored_errors: u64,
-    /// Results that found no released worker owed (late, or not from a worker): ignored.
-    pub late_results: u64,
-    /// Pulses whose results are all in (or timed out).
-    pub iterations: u64,
-    /// Workers waiting for admission now.
-    pub queued: u64,
-    /// Admission requests refused.
-    pub refused: u64,
-    /// Workers admitted and not yet released now.
-    pub admitted_waiting: u32,
-    /// Subscriptions present now.
-    pub subscriptions: u32,
-    /// Released workers whose result is owed now (slots held by acting workers).
-    pub acting: u32,
-    /// Admitted workers whose tracked place was dropped: found gone before their pulse (connection closed, or
-    /// their admission reply could not be delivered), or asking again after a pulse they were not counted for
-    /// (see [`Event::AskedAgain`]).
-    pub departed: u64,
-    /// Admitted workers that asked again while still tracked: their place stayed, anonymous, for the
-    /// subscription a publish took them for (see [`Event::AskedAgain`]).
-    pub anonymized: u64,
-    /// Admitted workers dropped because their subscription never came within the ready wait.
-    pub subscription_timeouts: u64,
-    /// Results owed that never came (their slot lapsed at the result timeout).
-    pub lapsed_results: u64,
-    /// Readies beyond the admitted workers: ignored.
-    pub ignored_readies: u64,
-    /// Early terminations that free nothing: informational ones (`standOnSubscription` false), and those with
-    /// no released worker owed.
-    pub ignored_early_terminations: u64,
-    /// Unsubscriptions with no subscription present: ignored.
-    pub ignored_unsubscriptions: u64,
-    /// Times a pulse was held because more than N subscriptions were present.
-    pub held_pulses: u64,
-}
+pub use events::{Action, Event, IterationReport, PauseCause, Ticket};
+pub use stats::Stats;
 
 /// The pulse engine. See the module docs for the rules.
 #[derive(Debug, Clone)]
@@ -448,33 +282,6 @@ impl Engine {
         self.booked().saturating_add(self.departing)
     }
 
-    fn period(&self) -> Nanos {
-        self.config.pulsation_iteration_period
-    }
-
-    fn guard(&self) -> Nanos {
-        let cap = Nanos(self.period().0 / MAX_GUARD_SHARE_OF_PERIOD);
-        self.config.pulse_guard_interval.min(cap)
-    }
-
-    /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`.
-    fn company_wait(&self) -> Nanos {
-        self.config
-            .max_wait_reply_stack_result
-            .min(Nanos(self.period().0 / 10))
-    }
-
-    /// The earliest moment the period, the guard and the slow-down pause allow the next pulse.
-    fn earliest_publish(&self) -> Nanos {
-        match self.last_sent {
-            Some(t) => t
-                .saturating_add(self.period())
-                .saturating_add(self.guard())
-                .saturating_add(self.adapt.pause),
-            None => Nanos::ZERO,
-        }
-    }
-
     fn on_admission_request(&mut self, ticket: Ticket) {
         if self.stopping || self.queue.len() >= self.config.max_admission_queue {
             self.stats.refused += 1;
@@ -501,67 +308,6 @@ impl Engine {
             self.waiting -= 1;
         } else {
             self.stats.ignored_unsubscriptions += 1;
-        }
-    }
-
-    fn on_result(&mut self, outcome: Option<ReportedError>) {
-        let error = outcome.clone();
-        let seq = match self.flights.credit(Some(outcome)) {
-            Credit::Flight(seq) => seq,
-            Credit::Nobody => {
-                self.stats.late_results += 1;
-                // See `Event::AskedAgain`: an uncounted receiver may already have asked again and left an
-                // anonymous place that stands for nobody. Bounded by N so that a flood of fake results cannot
-                // pile up credit.
-                if !self.roster.drop_oldest_anonymous() {
-                    self.unowed_results = (self.unowed_results + 1).min(self.adapt.n);
-                }
-                return;
-            }
-        };
-        self.stats.results += 1;
-        let Some(error) = error else {
-            self.stats.successes += 1;
-            return;
-        };
-        self.stats.errors += 1;
-        // The same precedence as the adaptation rule: slow-down wins over a pause-for-period.
-        if error.slow_down {
-            self.stats.slow_down_results += 1;
-        } else if error.sleep_for.is_some() {
-            self.stats.sleep_for_period_results += 1;
-        } else {
-            self.stats.ignored_errors += 1;
-        }
-        let undecided = seq > self.decided_through
-            && self
-                .flights
-                .get(seq)
-                .is_some_and(|f| f.errors == 1 && f.first_error.is_some());
-        if undecided {
-            let mut adaptation = self.adapt.on_verdict(Some(&error));
-            self.decided_through = self.pulses;
-            match adaptation {
-                Adaptation::PauseForPeriod(requested) => {
-                    // The length is a number a peer sent: never more than the configured cap.
-                    let applied = requested.min(self.config.max_pause_for_period);
-                    adaptation = Adaptation::PauseForPeriod(applied);
-                    let until = self.now.saturating_add(applied);
-                    self.paused_until = Some(self.paused_until.map_or(until, |t| t.max(until)));
-                    self.actions.push_back(Action::Paused {
-                        cause: PauseCause::ForPeriod,
-                        requested,
-                        applied,
-                    });
-                }
-                Adaptation::PauseGrown => self.actions.push_back(Action::Paused {
-                    cause: PauseCause::SlowDown,
-                    requested: self.adapt.pause,
-                    applied: self.adapt.pause,
-                }),
-                _ => {}
-            }
-            self.flights.set_decision(seq, adaptation);
         }
     }
 
@@ -621,137 +367,5 @@ impl Engine {
             self.ready_owed = self.ready_owed.saturating_add(1);
             self.actions.push_back(Action::Admit(ticket));
         }
-    }
-
-    fn try_publish(&mut self) -> bool {
-        if self.waiting == 0 {
-            self.due_since = None;
-            return false;
-        }
-        if self.paused_until.is_some() || self.now < self.earliest_publish() {
-            return false;
-        }
-        let receivers = self.waiting.saturating_add(self.departing);
-        let limit = self.config.subscribers_per_iteration;
-        if receivers > limit {
-            if !self.holding {
-                self.holding = true;
-                self.stats.held_pulses += 1;
-                self.actions.push_back(Action::PulseHeld {
-                    subscriptions: receivers,
-                    limit,
-                });
-            }
-            return false;
-        }
-        self.holding = false;
-        let due_since = *self.due_since.get_or_insert(self.now);
-        if self.joiners() > 0
-            && receivers < self.adapt.n
-            && self.now < due_since.saturating_add(self.company_wait())
-        {
-            // Company is on its way: wait a little for it.
-            return false;
-        }
-        self.publish(receivers);
-        true
-    }
-
-    fn publish(&mut self, receivers: u32) {
-        self.pulses += 1;
-        let seq = self.pulses;
-        self.flights.launch(Flight {
-            seq,
-            n: self.adapt.n,
-            receivers,
-            // Earlier receivers still subscribed get this pulse too (it counts towards N) but owe their one
-            // result to their own pulse: only the new receivers owe one here.
-            outstanding: self.waiting,
-            results: 0,
-            errors: 0,
-            first_error: None,
-            decision: None,
-            published_at: self.now,
-            deadline: self
-                .now
-                .saturating_add(self.config.performer_container_action_max_execution_time),
-        });
-        let released = self
-            .waiting
-            .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
-        let actions = &mut self.actions;
-        self.roster
-            .release_oldest(released as usize, |t| actions.push_back(Action::Forget(t)));
-        self.departing = self.departing.saturating_add(self.waiting);
-        self.waiting = 0;
-        self.ready_owed = self
-            .ready_owed
-            .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
-        self.last_sent = Some(self.now);
-        self.due_since = None;
-        self.stats.pulses += 1;
-        self.stats.grants += u64::from(receivers);
-        self.actions.push_back(Action::Publish {
-            iteration: seq,
-            receivers,
-            at: self.now,
-        });
-        let limit = self.config.timer_iterations_limit;
-        if limit > 0 && self.pulses >= limit {
-            // No pulse will follow: tell the waiting workers now rather than let them hang.
-            self.stopping = true;
-            while let Some(ticket) = self.queue.pop_front() {
-                self.stats.refused += 1;
-                self.actions.push_back(Action::Refuse(ticket));
-            }
-            let actions = &mut self.actions;
-            self.roster.clear(|t| actions.push_back(Action::Forget(t)));
-        }
-    }
-
-    /// A pulse's results are all in, or its result timeout ran out: its verdict, then one report.
-    fn finish(&mut self, flight: Flight) {
-        self.stats.iterations += 1;
-        self.stats.lapsed_results += u64::from(flight.outstanding);
-        let adaptation = match flight.decision {
-            Some(decided) => decided,
-            None if flight.seq <= self.decided_through => Adaptation::Superseded,
-            None if flight.errors > 0 => Adaptation::Superseded,
-            None if flight.outstanding > 0 => Adaptation::Unproven,
-            None => self.adapt.on_verdict(None),
-        };
-        self.actions
-            .push_back(Action::IterationFinished(IterationReport {
-                iteration: flight.seq,
-                n: flight.n,
-                imitated: flight.n.saturating_sub(flight.receivers),
-                receivers: flight.receivers,
-                results: flight.results,
-                errors: flight.errors,
-                results_timed_out: flight.outstanding > 0,
-                unreported: flight.outstanding,
-                first_error: flight.first_error,
-                adaptation,
-                next_n: self.adapt.n,
-                pause: self.adapt.pause,
-                published_at: flight.published_at,
-                finished_at: self.now,
-            }));
-    }
-
-    fn stop(&mut self) {
-        self.stopped = true;
-        self.actions.push_back(Action::Stop);
-    }
-
-    fn refresh_stats(&mut self) {
-        let s = &mut self.stats;
-        s.n = self.adapt.n;
-        s.pause = self.adapt.pause;
-        s.paused_until = self.paused_until;
-        s.queued = self.queue.len() as u64;
-        s.admitted_waiting = u32::try_from(self.roster.len()).unwrap_or(u32::MAX);
-        s.subscriptions = self.waiting.saturating_add(self.departing);
-        s.acting = self.flights.acting();
     }
 }

@@ -15,12 +15,10 @@ class AppServiceProvider extends ServiceProvider
     {
         // Several queue:work processes share one SQLite file: see ImmediatePdo.
         Connection::resolverFor('sqlite', static function ($connection, string $database, string $prefix, array $config) {
-            $pdo = static function () use ($config): ImmediatePdo {
-                return new ImmediatePdo('sqlite:' . $config['database'], null, null, [
-                    \PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION,
-                    \PDO::ATTR_TIMEOUT => (int) ($config['options'][\PDO::ATTR_TIMEOUT] ?? 20),
-                ]);
-            };
+            $pdo = static fn(): ImmediatePdo => new ImmediatePdo('sqlite:' . $config['database'], null, null, [
+                \PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION,
+                \PDO::ATTR_TIMEOUT => (int) ($config['options'][\PDO::ATTR_TIMEOUT] ?? 20),
+            ]);
 
             return new SQLiteConnection($pdo, $database, $prefix, $config);
         });

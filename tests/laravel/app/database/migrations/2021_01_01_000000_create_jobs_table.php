@@ -11,7 +11,7 @@ class CreateJobsTable extends Migration
 {
     public function up(): void
     {
-        Schema::create('jobs', function (Blueprint $table): void {
+        Schema::create('jobs', static function (Blueprint $table): void {
             $table->bigIncrements('id');
             $table->string('queue')->index();
             $table->longText('payload');
@@ -20,7 +20,7 @@ class CreateJobsTable extends Migration
             $table->unsignedInteger('available_at');
             $table->unsignedInteger('created_at');
         });
-        Schema::create('failed_jobs', function (Blueprint $table): void {
+        Schema::create('failed_jobs', static function (Blueprint $table): void {
             $table->id();
             $table->string('uuid')->unique();
             $table->text('connection');

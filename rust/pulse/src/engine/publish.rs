@@ -1,0 +1,136 @@
+//! When a pulse goes out and to how many (rules 1, 2, 5 and 9 of the engine's module docs): the period, the
+//! guard and the slow-down pause between pulses, the short wait for admitted company, the hold when more
+//! subscriptions are present than N, and what a publish releases.
+//!
+//! It must never send a pulse to more than N subscriptions, nor bring two pulses closer than one period plus
+//! the guard: those two properties are what keeps every period window at N or fewer.
+
+use super::flights::Flight;
+use super::{Action, Engine};
+use crate::config::MAX_GUARD_SHARE_OF_PERIOD;
+use crate::time::Nanos;
+
+impl Engine {
+    /// `pulsationIterationPeriod`.
+    fn period(&self) -> Nanos {
+        self.config.pulsation_iteration_period
+    }
+
+    /// The guard added to the period: `min(pulseGuardInterval, period / 50)`.
+    fn guard(&self) -> Nanos {
+        let cap = Nanos(self.period().0 / MAX_GUARD_SHARE_OF_PERIOD);
+        self.config.pulse_guard_interval.min(cap)
+    }
+
+    /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`.
+    pub(super) fn company_wait(&self) -> Nanos {
+        self.config
+            .max_wait_reply_stack_result
+            .min(Nanos(self.period().0 / 10))
+    }
+
+    /// The earliest moment the period, the guard and the slow-down pause allow the next pulse.
+    pub(super) fn earliest_publish(&self) -> Nanos {
+        match self.last_sent {
+            Some(t) => t
+                .saturating_add(self.period())
+                .saturating_add(self.guard())
+                .saturating_add(self.adapt.pause),
+            None => Nanos::ZERO,
+        }
+    }
+
+    /// Publishes if time, the pause, N and the company wait allow; true if it did.
+    pub(super) fn try_publish(&mut self) -> bool {
+        if self.waiting == 0 {
+            self.due_since = None;
+            return false;
+        }
+        if self.paused_until.is_some() || self.now < self.earliest_publish() {
+            return false;
+        }
+        let receivers = self.waiting.saturating_add(self.departing);
+        let limit = self.config.subscribers_per_iteration;
+        if receivers > limit {
+            if !self.holding {
+                self.holding = true;
+                self.stats.held_pulses += 1;
+                self.actions.push_back(Action::PulseHeld {
+                    subscriptions: receivers,
+                    limit,
+                });
+            }
+            return false;
+        }
+        self.holding = false;
+        let due_since = *self.due_since.get_or_insert(self.now);
+        if self.joiners() > 0
+            && receivers < self.adapt.n
+            && self.now < due_since.saturating_add(self.company_wait())
+        {
+            // Company is on its way: wait a little for it.
+            return false;
+        }
+        self.publish(receivers);
+        true
+    }
+
+    /// Sends a pulse to `receivers` now: one flight, the oldest admitted workers released.
+    fn publish(&mut self, receivers: u32) {
+        self.pulses += 1;
+        let seq = self.pulses;
+        self.flights.launch(Flight {
+            seq,
+            n: self.adapt.n,
+            receivers,
+            // Earlier receivers still subscribed get this pulse too (it counts towards N) but owe their one
+            // result to their own pulse: only the new receivers owe one here.
+            outstanding: self.waiting,
+            results: 0,
+            errors: 0,
+            first_error: None,
+            decision: None,
+            published_at: self.now,
+            deadline: self
+                .now
+                .saturating_add(self.config.performer_container_action_max_execution_time),
+        });
+        let released = self
+            .waiting
+            .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
+        let actions = &mut self.actions;
+        self.roster
+            .release_oldest(released as usize, |t| actions.push_back(Action::Forget(t)));
+        self.departing = self.departing.saturating_add(self.waiting);
+        self.waiting = 0;
+        self.ready_owed = self
+            .ready_owed
+            .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
+        self.last_sent = Some(self.now);
+        self.due_since = None;
+        self.stats.pulses += 1;
+        self.stats.grants += u64::from(receivers);
+        self.actions.push_back(Action::Publish {
+            iteration: seq,
+            receivers,
+            at: self.now,
+        });
+        let limit = self.config.timer_iterations_limit;
+        if limit > 0 && self.pulses >= limit {
+            // No pulse will follow: tell the waiting workers now rather than let them hang.
+            self.stopping = true;
+            while let Some(ticket) = self.queue.pop_front() {
+                self.stats.refused += 1;
+                self.actions.push_back(Action::Refuse(ticket));
+            }
+            let actions = &mut self.actions;
+            self.roster.clear(|t| actions.push_back(Action::Forget(t)));
+        }
+    }
+
+    /// The last pulse's results are in after `timerIterationsLimit`: the driver should stop.
+    pub(super) fn stop(&mut self) {
+        self.stopped = true;
+        self.actions.push_back(Action::Stop);
+    }
+}
