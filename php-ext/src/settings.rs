@@ -83,7 +83,7 @@ fn to_json(value: &Zval, kind: SettingKind, setter: &str) -> Outcome<Json> {
                     ))
                 })?,
         },
-        SettingKind::TextList => match value.array() {
+        SettingKind::TextList | SettingKind::Networks => match value.array() {
             Some(items) => {
                 let mut list = Vec::new();
                 for (_, item) in items.iter() {

@@ -3,8 +3,11 @@
 //! The daemon needs `ZMQ_XPUB_VERBOSER` (libzmq ≥ 4.2): with it the publisher reports *every* unsubscription,
 //! including the implicit one when a subscriber's connection ends, so the daemon can count exactly who the next
 //! pulse reaches. It also needs to know which connection an admission request came in on (`ZMQ_SRCFD`), so that
-//! the socket monitor's "disconnected" events can be matched to admitted workers. This crate is the only place in
-//! the daemon's stack with `unsafe`; it must never hold on to a socket or message pointer beyond one call.
+//! the socket monitor's "disconnected" events can be matched to admitted workers. Two process-level calls live
+//! here for the same reason (a C call the safe crates do not offer): [`trim_heap`] gives memory that libzmq freed
+//! after a flood back to the system, and [`raise_open_files_limit`] lifts the soft descriptor limit to the hard one
+//! so that the daemon's connection limit sits well below it. This crate is the only place in the daemon's stack
+//! with `unsafe`; it must never hold on to a socket or message pointer beyond one call.
 
 use std::os::raw::{c_int, c_void};
 
@@ -96,6 +99,144 @@ pub fn recv_frame(socket: &mut zmq::Socket, flags: i32) -> Result<Frame, zmq::Er
     outcome
 }
 
+/// One single-frame message received from `socket` with the value of one of its metadata properties
+/// (`zmq_msg_gets`): e.g. a property the daemon's ZAP handler attached to the connection it came from. Further
+/// frames of the same message, if any, are read and dropped; `more_frames` says whether there were any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    /// The first frame's bytes.
+    pub bytes: Vec<u8>,
+    /// The message had more than one frame.
+    pub more_frames: bool,
+    /// The property's value, if the message carries it.
+    pub property: Option<String>,
+}
+
+/// Receives one message and reads the metadata property `name` of its first frame.
+pub fn recv_tagged(socket: &mut zmq::Socket, flags: i32, name: &str) -> Result<Tagged, zmq::Error> {
+    let name = std::ffi::CString::new(name).map_err(|_| zmq::Error::EINVAL)?;
+    let raw = socket.as_mut_ptr();
+    let mut msg = std::mem::MaybeUninit::<zmq_sys::zmq_msg_t>::uninit();
+    // SAFETY: `zmq_msg_init` initialises the message struct it is given; `msg` is ours and lives to the end.
+    unsafe { zmq_sys::zmq_msg_init(msg.as_mut_ptr()) };
+    let msg = msg.as_mut_ptr();
+    // SAFETY: `raw` is the live socket behind the mutable borrow, `msg` an initialised message.
+    let rc = unsafe { zmq_sys::zmq_msg_recv(msg, raw, flags) };
+    let outcome = if rc < 0 {
+        // SAFETY: reads the calling thread's errno only.
+        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
+    } else {
+        // SAFETY: `msg` holds a received message: its data pointer is valid for its size until it is closed,
+        // and the bytes are copied out before that. `zmq_msg_gets` returns NULL or a NUL-terminated string owned
+        // by the message's metadata, which lives as long as the message; it is copied before the close.
+        let (bytes, more, property) = unsafe {
+            let data = zmq_sys::zmq_msg_data(msg).cast::<u8>();
+            let size = zmq_sys::zmq_msg_size(msg);
+            let bytes = if data.is_null() || size == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(data, size).to_vec()
+            };
+            let value = zmq_sys::zmq_msg_gets(msg, name.as_ptr());
+            let property = if value.is_null() {
+                None
+            } else {
+                Some(
+                    std::ffi::CStr::from_ptr(value)
+                        .to_string_lossy()
+                        .into_owned(),
+                )
+            };
+            (bytes, zmq_sys::zmq_msg_more(msg) != 0, property)
+        };
+        Ok(Tagged {
+            bytes,
+            more_frames: more,
+            property,
+        })
+    };
+    // SAFETY: `msg` was initialised above and is closed exactly once; nothing refers to it afterwards.
+    unsafe { zmq_sys::zmq_msg_close(msg) };
+    let mut tagged = outcome?;
+    let mut more = tagged.more_frames;
+    while more {
+        more = recv_frame(socket, zmq::DONTWAIT)?.more;
+    }
+    tagged.more_frames |= more;
+    Ok(tagged)
+}
+
+/// Returns the free memory at the top of the C heap and in its arenas to the system (`malloc_trim(0)`, glibc).
+///
+/// libzmq allocates through the C heap; after a flood of connections or messages it frees that memory, but glibc
+/// keeps it mapped in the process (RSS stays high) until asked. True when memory was released. A no-op returning
+/// false where glibc is not the C library.
+pub fn trim_heap() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `malloc_trim` takes no pointers and only walks glibc's own heap under its own locks.
+        unsafe { libc::malloc_trim(0) == 1 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
+/// Raises the soft limit on open file descriptors to the hard limit and returns the soft limit now in force
+/// (`None` when it cannot be read). Every connection costs one descriptor; at the limit libzmq's listener cannot
+/// accept and retries without pause, so the daemon keeps its own connection limit below this figure.
+pub fn raise_open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `rlimit` on our stack for the duration of the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: `raised` is a valid `rlimit` on our stack; the kernel copies it.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    // RLIM_INFINITY reads as u64::MAX: no limit worth counting against. `rlim_t` is u64 on Linux but not on
+    // every platform, hence the cast.
+    #[allow(clippy::unnecessary_cast)]
+    Some(limit.rlim_cur as u64)
+}
+
+// zmq-sys declares `zmq_curve_public` but does not export it; libzmq (≥ 4.2) is linked through zmq-sys already.
+extern "C" {
+    fn zmq_curve_public(
+        z85_public_key: *mut std::os::raw::c_char,
+        z85_secret_key: *const std::os::raw::c_char,
+    ) -> c_int;
+}
+
+/// The CURVE public key (Z85, 40 characters) that belongs to a Z85 secret key (`zmq_curve_public`), so that the
+/// daemon can print the key its clients need. `None` when the secret is not 40 Z85 characters or libzmq was built
+/// without CURVE.
+pub fn curve_public_key(secret_z85: &str) -> Option<String> {
+    if secret_z85.len() != 40 || !secret_z85.is_ascii() {
+        return None;
+    }
+    let secret = std::ffi::CString::new(secret_z85).ok()?;
+    let mut public = [0u8; 41];
+    // SAFETY: `public` has room for 40 characters and the terminating NUL, as `zmq_curve_public` requires;
+    // `secret` is a NUL-terminated 40-character string; libzmq keeps neither pointer after the call.
+    let rc = unsafe { zmq_curve_public(public.as_mut_ptr().cast(), secret.as_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    String::from_utf8(public[..40].to_vec()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +315,28 @@ mod tests {
             frames.iter().any(|f| f.source_fd.is_some_and(|fd| fd >= 0)),
             "{frames:?}"
         );
+    }
+
+    #[test]
+    fn the_descriptor_limit_is_known_and_trimming_does_not_fail() {
+        let limit = raise_open_files_limit().expect("getrlimit works on Linux");
+        assert!(limit >= 64, "{limit}");
+        assert_eq!(
+            raise_open_files_limit(),
+            Some(limit),
+            "a second raise changes nothing"
+        );
+        // Whether anything was released depends on the heap; the call must simply be safe to make.
+        let _ = trim_heap();
+    }
+
+    #[test]
+    fn a_secret_key_gives_its_public_key() {
+        let pair = zmq::CurveKeyPair::new().expect("libzmq with CURVE");
+        let secret = zmq::z85_encode(&pair.secret_key).expect("z85");
+        let public = zmq::z85_encode(&pair.public_key).expect("z85");
+        assert_eq!(curve_public_key(&secret), Some(public));
+        assert_eq!(curve_public_key("too short"), None);
     }
 
     #[test]

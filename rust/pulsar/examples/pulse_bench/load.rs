@@ -71,6 +71,7 @@ pub(crate) fn drive_case(
         admission_timeout: Duration::from_secs(30),
         pulse_timeout: Duration::from_secs(30),
         send_timeout: Duration::from_secs(5),
+        curve_server_key: None,
     };
     let context = zmq::Context::new();
     let barrier = Arc::new(Barrier::new(case.performers + 1));

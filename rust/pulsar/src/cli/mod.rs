@@ -111,7 +111,7 @@ fn setting_arg(setting: &'static Setting) -> Option<Arg> {
     if let Some(alias) = setting.flag_alias {
         arg = arg.alias(alias);
     }
-    if setting.kind == Kind::TextList {
+    if matches!(setting.kind, Kind::TextList | Kind::Networks) {
         arg = arg.action(ArgAction::Append).value_delimiter(',');
     }
     Some(arg)
@@ -137,7 +137,7 @@ pub fn config_from(matches: &ArgMatches) -> Result<PulsarConfig, PulsarError> {
                     .map_err(|e| setting.invalid(format!("cannot read {path}: {e}")))?;
                 setting.set(&mut config, Value::Bytes(bytes))?;
             }
-            Kind::TextList => {
+            Kind::TextList | Kind::Networks => {
                 let items = values
                     .iter()
                     .map(|v| v.as_str())

@@ -44,6 +44,10 @@ pub enum Kind {
     OptionalText,
     /// A list of strings; on the command line and in the environment separated by commas.
     TextList,
+    /// A list of IP networks (`10.0.0.0/8`) or addresses, read like [`Kind::TextList`].
+    Networks,
+    /// An optional CURVE key in Z85 (40 characters), read like [`Kind::OptionalText`].
+    CurveKey,
 }
 
 /// A setting's value on its way between a front-end and a [`PulsarConfig`](super::PulsarConfig) field.
@@ -203,17 +207,19 @@ impl Kind {
                 .as_f64()
                 .map(Value::Seconds)
                 .ok_or_else(|| format!("must be a number of seconds (got {json})")),
-            Kind::Text | Kind::ZmqAddress | Kind::SocketAddress | Kind::OptionalText => {
-                match json {
-                    Json::String(s) => Ok(Value::Text(s.clone())),
-                    other => Err(format!("must be a string (got {other})")),
-                }
-            }
+            Kind::Text
+            | Kind::ZmqAddress
+            | Kind::SocketAddress
+            | Kind::OptionalText
+            | Kind::CurveKey => match json {
+                Json::String(s) => Ok(Value::Text(s.clone())),
+                other => Err(format!("must be a string (got {other})")),
+            },
             Kind::PhpObject => match json {
                 Json::String(s) => Ok(Value::Bytes(s.clone().into_bytes())),
                 other => Err(format!("must be a string (got {other})")),
             },
-            Kind::TextList => match json {
+            Kind::TextList | Kind::Networks => match json {
                 Json::Array(items) => items
                     .iter()
                     .map(|item| item.as_str().map(str::to_owned))
@@ -239,11 +245,13 @@ impl Kind {
                 .parse::<f64>()
                 .map(Value::Seconds)
                 .map_err(|_| format!("must be a number of seconds (got {text:?})")),
-            Kind::Text | Kind::ZmqAddress | Kind::SocketAddress | Kind::OptionalText => {
-                Ok(Value::Text(text.to_owned()))
-            }
+            Kind::Text
+            | Kind::ZmqAddress
+            | Kind::SocketAddress
+            | Kind::OptionalText
+            | Kind::CurveKey => Ok(Value::Text(text.to_owned())),
             Kind::PhpObject => Ok(Value::Bytes(text.as_bytes().to_vec())),
-            Kind::TextList => Ok(Value::List(
+            Kind::TextList | Kind::Networks => Ok(Value::List(
                 text.split(',')
                     .map(str::trim)
                     .filter(|item| !item.is_empty())
@@ -274,6 +282,10 @@ impl Kind {
                 .map_err(|_| {
                     format!("{address:?} is not IP:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)")
                 }),
+            (Kind::Networks, Value::List(items)) => {
+                crate::daemon::parse_allow_from(items).map(|_| ())
+            }
+            (Kind::CurveKey, Value::Text(key)) => crate::daemon::decode_curve_key(key).map(|_| ()),
             (Kind::PhpObject, Value::Bytes(bytes)) => Pulse::decode(bytes, &Limits::default())
                 .map(|_| ())
                 .map_err(|e| format!("not the serialize() text of one PHP object: {e}")),
@@ -290,8 +302,9 @@ impl Kind {
             Kind::ZmqAddress => "zmq-address",
             Kind::SocketAddress => "ip-port",
             Kind::PhpObject => "php-serialized",
-            Kind::OptionalText => "optional-string",
-            Kind::TextList => "string-list",
+            // The front-ends read these as their base types; the range text says what more is checked.
+            Kind::OptionalText | Kind::CurveKey => "optional-string",
+            Kind::TextList | Kind::Networks => "string-list",
         }
     }
 
@@ -305,6 +318,8 @@ impl Kind {
             Kind::SocketAddress => "IP:PORT",
             Kind::PhpObject => "FILE",
             Kind::TextList => "LIST",
+            Kind::Networks => "CIDR,...",
+            Kind::CurveKey => "Z85",
         }
     }
 
@@ -325,6 +340,8 @@ impl Kind {
             Kind::ZmqAddress => "tcp://HOST:PORT, ipc://PATH or inproc://NAME".into(),
             Kind::SocketAddress => "IP:PORT".into(),
             Kind::PhpObject => "one serialize()d object".into(),
+            Kind::Networks => "IP networks (10.0.0.0/8) or addresses".into(),
+            Kind::CurveKey => "40 Z85 characters".into(),
             Kind::Text | Kind::OptionalText | Kind::TextList => String::new(),
         }
     }

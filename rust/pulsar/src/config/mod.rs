@@ -42,8 +42,8 @@
 //! - `replyStackCommandName` is accepted (so that an existing configuration loads) and ignored.
 //! - `publisherToSubscribersDto` is the PHP `serialize()` text of the object to publish, carried byte for byte;
 //!   it is parsed once at start to be sure it is one object, and never instantiated.
-//! - `maxAdmissionQueue`, `maxActingPerformers`, `maxPauseForPeriod`, `pulseGuardInterval` and
-//!   `metricsAddress` are new (see their help texts).
+//! - `maxAdmissionQueue`, `maxActingPerformers`, `maxPauseForPeriod`, `pulseGuardInterval`, `metricsAddress`,
+//!   `allowFrom`, `maxConnections` and `curveSecretKey` are new (see their help texts).
 //! - Times have upper bounds (a period at most a day, waits and pauses at most a week), so that a typo such as
 //!   `1e300` is refused at start instead of freezing the daemon.
 //!
@@ -70,6 +70,9 @@ pub use json::SOCKETS_KEY;
 pub use kind::{Field, Kind, Value};
 pub use setting::Setting;
 pub use table::{by_key, PulsarConfig, PulsarSocketsParams, SETTINGS};
+
+/// Default `maxConnections`.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 1024;
 
 /// Default `replyToReplyStackSocketAddress` (validated, not bound: see [`crate::daemon`]).
 pub const DEFAULT_REPLY_TO_REPLY_STACK_ADDRESS: &str = "tcp://127.0.0.1:6271";

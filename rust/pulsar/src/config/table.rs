@@ -9,9 +9,9 @@
 use super::kind::{Field, Kind};
 use super::setting::{Setting, BASE};
 use super::{
-    DAY_SECS, DEFAULT_PUBLISH_ADDRESS, DEFAULT_PULL_ADDRESS, DEFAULT_PUSH_TO_REPLY_STACK_ADDRESS,
-    DEFAULT_REPLY_STACK_ADDRESS, DEFAULT_REPLY_TO_REPLY_STACK_ADDRESS,
-    MIN_ACTION_MAX_EXECUTION_SECS, WEEK_SECS,
+    DAY_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_PUBLISH_ADDRESS, DEFAULT_PULL_ADDRESS,
+    DEFAULT_PUSH_TO_REPLY_STACK_ADDRESS, DEFAULT_REPLY_STACK_ADDRESS,
+    DEFAULT_REPLY_TO_REPLY_STACK_ADDRESS, MIN_ACTION_MAX_EXECUTION_SECS, WEEK_SECS,
 };
 
 /// Defines [`PulsarConfig`], [`PulsarSocketsParams`], their `Default` and [`SETTINGS`] from one list of entries.
@@ -155,6 +155,26 @@ settings! {
     max_pause_for_period: f64 = DAY_SECS => {
         key: "maxPauseForPeriod", flag: Some("max-pause-for-period"), env: Some("PULSARD_MAX_PAUSE_FOR_PERIOD"),
         kind: Kind::Seconds { min: 0.0, max: WEEK_SECS, positive: true }, example: "60",
+    }
+    /// Networks (10.0.0.0/8) or addresses peers may connect from; none allows every address that reaches the
+    /// bound sockets (loopback only with the default addresses). Checked for each new connection, NULL
+    /// mechanism included.
+    allow_from: Vec<String> = Vec::new() => {
+        key: "allowFrom", flag: Some("allow-from"), env: Some("PULSARD_ALLOW_FROM"),
+        kind: Kind::Networks, default_text: Some("any"), example: "127.0.0.0/8,10.0.0.0/8",
+    }
+    /// Most connections open at once on the three sockets; beyond it new ones are refused (with a WARN line).
+    /// Lowered at start to fit the process's descriptor limit.
+    max_connections: u64 = DEFAULT_MAX_CONNECTIONS => {
+        key: "maxConnections", flag: Some("max-connections"), env: Some("PULSARD_MAX_CONNECTIONS"),
+        kind: Kind::Count { min: 1, max: u64::MAX }, example: "500",
+    }
+    /// The daemon's CURVE secret key (Z85): every socket becomes a CURVE server, which the original PHP
+    /// workers cannot use; its public key is logged at start. Prefer the environment or the JSON file to the
+    /// flag, which shows in ps.
+    curve_secret_key: Option<String> = None => {
+        key: "curveSecretKey", flag: Some("curve-secret-key"), env: Some("PULSARD_CURVE_SECRET_KEY"),
+        kind: Kind::CurveKey, default_text: Some("off"), example: "EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei",
     }
     /// IP:PORT where the daemon serves GET /metrics (Prometheus) and GET /healthz over HTTP; port 0 lets the
     /// system choose.

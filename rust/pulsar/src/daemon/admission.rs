@@ -1,8 +1,8 @@
 //! The admission desk's books: who waits for a reply, who was admitted and may be probed, and the framing of
 //! the ROUTER socket's messages.
 //!
-//! Performers' REQ sockets send `[identity, "", body]` (more envelope frames before the delimiter with
-//! `REQ_CORRELATE` or proxies); a reply must carry the same envelope. A peer that asks again while it waits (a
+//! Performers' REQ sockets send `[identity, "", body]` (one 4-byte request id before the delimiter with
+//! `REQ_CORRELATE`; nothing deeper is accepted); a reply must carry the same envelope. A peer that asks again while it waits (a
 //! relaxed REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest
 //! request. A peer that asks again after it was admitted has moved on: its old ticket is handed back to the
 //! engine as gone. The desk also knows which connection (file descriptor) each peer uses, so that when the
@@ -11,14 +11,15 @@
 //!
 //! It must never touch a socket or decide whom to admit: it keeps the books the driver and the engine need.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use pulsar_pulse::Ticket;
 
 use super::report::hex;
+use super::sockets::{MAX_ENVELOPE_FRAMES, MAX_ENVELOPE_ID};
 
 /// The frames a ROUTER reply must carry before the empty delimiter: the routing id first, then whatever
-/// envelope frames the peer's side added (a `REQ_CORRELATE` request id, proxies' routing ids).
+/// envelope frame the peer's side added (a `REQ_CORRELATE` request id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Envelope(pub(crate) Vec<Vec<u8>>);
 
@@ -35,10 +36,18 @@ impl Envelope {
 
 /// Splits `[envelope.., "", body]`: the envelope ends at the first empty frame, and exactly one body frame
 /// must follow it. Anything else (e.g. a DEALER without the delimiter) cannot be answered in a way the peer
-/// would understand.
+/// would understand. An envelope deeper than [`MAX_ENVELOPE_FRAMES`] or with an id longer than
+/// [`MAX_ENVELOPE_ID`] after the routing id is refused too: echoing it would let a peer make the daemon hold and
+/// send back whatever it likes.
 pub(crate) fn split_request(mut frames: Vec<Vec<u8>>) -> Option<(Envelope, Vec<u8>)> {
     let delimiter = frames.iter().position(Vec::is_empty)?;
-    if delimiter == 0 || frames.len() != delimiter + 2 {
+    if delimiter == 0 || frames.len() != delimiter + 2 || delimiter > MAX_ENVELOPE_FRAMES {
+        return None;
+    }
+    if frames[1..delimiter]
+        .iter()
+        .any(|f| f.len() > MAX_ENVELOPE_ID)
+    {
         return None;
     }
     let body = frames.pop()?;
@@ -58,7 +67,8 @@ pub(crate) enum Enqueued {
     },
 }
 
-/// The desk's books.
+/// The desk's books. Every map is bounded by the peers that hold a ticket or an open connection (at most
+/// `maxConnections` connections, one place each).
 #[derive(Debug, Default)]
 pub(crate) struct Desk {
     /// Envelopes of the requests that await their reply, by ticket.
@@ -71,6 +81,8 @@ pub(crate) struct Desk {
     admitted_peers: HashMap<Vec<u8>, u64>,
     /// The peer last seen on each connection, by file descriptor.
     connections: HashMap<i32, Vec<u8>>,
+    /// Peers (admission connections) that completed a protocol cycle: admitted, then asked again.
+    known: HashSet<Vec<u8>>,
     /// Connections known closed (their descriptor was reused) whose "disconnected" event has not arrived yet.
     stale_disconnects: HashMap<i32, u32>,
     next_ticket: u64,
@@ -80,6 +92,21 @@ impl Desk {
     /// Admission connections known now (by descriptor).
     pub(crate) fn connections(&self) -> usize {
         self.connections.len()
+    }
+
+    /// Whether `peer` completed a protocol cycle on its connection.
+    pub(crate) fn is_known(&self, peer: &[u8]) -> bool {
+        self.known.contains(peer)
+    }
+
+    /// Whether `peer` holds a place in the engine's queue.
+    pub(crate) fn is_waiting(&self, peer: &[u8]) -> bool {
+        self.waiting_peers.contains_key(peer)
+    }
+
+    /// Notes that `peer` completed a cycle (it was admitted and asked again on the same connection).
+    pub(crate) fn mark_known(&mut self, peer: Vec<u8>) {
+        self.known.insert(peer);
     }
 
     /// Books a valid request.
@@ -125,53 +152,59 @@ impl Desk {
         self.admitted.get(&ticket.0)
     }
 
-    /// Drops a tracked admitted worker.
-    pub(crate) fn forget(&mut self, ticket: Ticket) {
-        if let Some(envelope) = self.admitted.remove(&ticket.0) {
-            if self.admitted_peers.get(envelope.routing_id()) == Some(&ticket.0) {
-                self.admitted_peers.remove(envelope.routing_id());
-            }
+    /// Drops a tracked admitted worker; returns its routing id.
+    pub(crate) fn forget(&mut self, ticket: Ticket) -> Option<Vec<u8>> {
+        let envelope = self.admitted.remove(&ticket.0)?;
+        if self.admitted_peers.get(envelope.routing_id()) == Some(&ticket.0) {
+            self.admitted_peers.remove(envelope.routing_id());
         }
+        Some(envelope.routing_id().to_vec())
     }
 
     /// Notes that `peer` sent on connection `fd`. If another peer was last seen there, that one's connection
-    /// has closed (the descriptor was reused): its tickets are returned, to be handed back as gone.
-    pub(crate) fn connection(&mut self, fd: i32, peer: &[u8]) -> Vec<Ticket> {
+    /// has closed (the descriptor was reused): it and its tickets are returned, to be handed back as gone.
+    pub(crate) fn connection(&mut self, fd: i32, peer: &[u8]) -> (Option<Vec<u8>>, Vec<Ticket>) {
         match self.connections.get(&fd) {
-            Some(known) if known == peer => Vec::new(),
+            Some(known) if known == peer => (None, Vec::new()),
             Some(_) => {
                 let old = self
                     .connections
                     .insert(fd, peer.to_vec())
                     .unwrap_or_default();
                 *self.stale_disconnects.entry(fd).or_default() += 1;
-                self.peer_gone(&old)
+                let tickets = self.peer_gone(&old);
+                (Some(old), tickets)
             }
             None => {
                 self.connections.insert(fd, peer.to_vec());
-                Vec::new()
+                (None, Vec::new())
             }
         }
     }
 
-    /// The socket monitor reports connection `fd` closed: the tickets of the peer behind it, to be handed back.
-    pub(crate) fn disconnected(&mut self, fd: i32) -> Vec<Ticket> {
+    /// The socket monitor reports connection `fd` closed: the peer behind it (if known) and its tickets, to be
+    /// handed back.
+    pub(crate) fn disconnected(&mut self, fd: i32) -> (Option<Vec<u8>>, Vec<Ticket>) {
         if let Some(stale) = self.stale_disconnects.get_mut(&fd) {
             // This event is about the connection that used the descriptor before: already handled.
             *stale -= 1;
             if *stale == 0 {
                 self.stale_disconnects.remove(&fd);
             }
-            return Vec::new();
+            return (None, Vec::new());
         }
         match self.connections.remove(&fd) {
-            Some(peer) => self.peer_gone(&peer),
-            None => Vec::new(),
+            Some(peer) => {
+                let tickets = self.peer_gone(&peer);
+                (Some(peer), tickets)
+            }
+            None => (None, Vec::new()),
         }
     }
 
     /// Drops a peer's tracked and waiting tickets and returns them.
     fn peer_gone(&mut self, peer: &[u8]) -> Vec<Ticket> {
+        self.known.remove(peer);
         let mut gone = Vec::new();
         if let Some(t) = self.admitted_peers.remove(peer) {
             self.admitted.remove(&t);
@@ -212,6 +245,14 @@ mod tests {
         assert!(f(&[b"", b"body"]).is_none(), "no routing id");
         assert!(f(&[b"id", b"", b"body", b"more"]).is_none(), "two bodies");
         assert!(f(&[b"id", b""]).is_none(), "no body");
+        assert!(
+            f(&[b"id", b"12345", b"", b"body"]).is_none(),
+            "an id longer than 4 bytes"
+        );
+        assert!(
+            f(&[b"id", b"1", b"2", b"", b"body"]).is_none(),
+            "an envelope too deep"
+        );
         assert_eq!(
             f(&[b"id", b"", b""]).map(|(_, b)| b),
             Some(Vec::new()),
@@ -247,7 +288,7 @@ mod tests {
         else {
             panic!("request")
         };
-        assert!(desk.connection(7, b"a").is_empty());
+        assert!(desk.connection(7, b"a").1.is_empty());
         let envelope = desk.take_pending(admitted).expect("pending");
         desk.track(admitted, envelope);
         let Enqueued::New {
@@ -256,13 +297,16 @@ mod tests {
         else {
             panic!("request")
         };
-        assert!(desk.connection(8, b"b").is_empty());
-        assert_eq!(desk.disconnected(7), vec![admitted]);
-        assert!(desk.disconnected(7).is_empty());
+        assert!(desk.connection(8, b"b").1.is_empty());
+        assert_eq!(desk.disconnected(7).1, vec![admitted]);
+        assert!(desk.disconnected(7).1.is_empty());
         // Descriptor 8 is reused by peer c before its "disconnected" event is read: b is gone already, and the
         // late event must not touch c.
-        assert_eq!(desk.connection(8, b"c"), vec![waiting]);
-        assert!(desk.disconnected(8).is_empty());
+        assert_eq!(
+            desk.connection(8, b"c"),
+            (Some(b"b".to_vec()), vec![waiting])
+        );
+        assert!(desk.disconnected(8).1.is_empty());
         assert!(desk.drain_pending().is_empty());
     }
 }

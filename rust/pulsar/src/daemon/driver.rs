@@ -1,34 +1,29 @@
-//! The loop: polls the three sockets until the engine's next deadline, turns what arrives into engine events
-//! with the time since start, and carries out the engine's actions at once.
+//! The loop: polls the three sockets and their monitors until the engine's next deadline, has `intake` turn
+//! what arrives into engine events with the time since start, and carries out the engine's actions at once.
+//! After a burst of closed connections or dropped messages it gives the freed memory back to the system.
 //!
 //! It must never decide anything the engine decides, sleep or block outside `zmq::poll` (and the last
-//! fraction of a millisecond before a deadline), or panic on anything a peer sends. Malformed input is logged
-//! (rate-limited) and dropped; a malformed admission request is answered with `allowToStartSubscription = false`
-//! so that its REQ socket is not left waiting.
+//! fraction of a millisecond before a deadline), or panic on anything a peer sends.
 
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pulsar_pulse::{Action, Engine, Event, Nanos, Ticket};
-use pulsar_wire::{BecomeTheSubscriberReply, PerformerPush, PreparingRequest};
+use pulsar_wire::BecomeTheSubscriberReply;
 use tracing::{debug, info, warn};
 
 use super::LOG_TARGET;
 
-use super::admission::{split_request, Desk, Enqueued, Envelope};
-use super::report::{log_iteration, log_pause, reported_error, WarnGate};
-use super::stats::Rejection;
+use super::admission::{split_request, Desk, Envelope};
+use super::intake::DRAIN_BUDGET;
+use super::lobby::Lobby;
+use super::report::{log_iteration, log_pause, WarnGate};
+use super::subscribers::Subscribers;
 use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
 use crate::PulsarError;
 
-/// Most messages read from one socket in one loop turn, so that a flood on one socket cannot starve the others.
-const DRAIN_BUDGET: usize = 1024;
-
-/// `ZMQ_EVENT_DISCONNECTED` in a socket monitor's event frame.
-const EVENT_DISCONNECTED: u16 = 0x0200;
-
-/// One message read from the admission socket: its frames, and the connection it came in on, if known.
-type Arrival = (Vec<Vec<u8>>, Option<i32>);
+/// Closed connections and dropped messages are followed by a heap trim at most this often.
+const TRIM_INTERVAL: Duration = Duration::from_secs(2);
 
 /// What happened to one message sent on the admission desk.
 enum Delivery {
@@ -39,14 +34,23 @@ enum Delivery {
 
 /// The loop's state; lives only inside [`Daemon::run`].
 pub(super) struct Driver<'d> {
-    daemon: &'d mut Daemon,
+    pub(super) daemon: &'d mut Daemon,
     engine: Engine,
     started: Instant,
-    desk: Desk,
+    pub(super) desk: Desk,
+    /// Strangers' requests waiting for a place in the engine.
+    pub(super) lobby: Lobby,
+    /// Connections counted as subscribed.
+    pub(super) subscribers: Subscribers,
     pub(super) stats: DaemonStats,
-    admission_warnings: WarnGate,
-    subscription_warnings: WarnGate,
-    inbox_warnings: WarnGate,
+    pub(super) admission_warnings: WarnGate,
+    pub(super) subscription_warnings: WarnGate,
+    pub(super) inbox_warnings: WarnGate,
+    pub(super) lobby_warnings: WarnGate,
+    pub(super) accept_warnings: WarnGate,
+    /// Closed connections and dropped messages since the last heap trim.
+    pub(super) churn: u64,
+    last_trim: Instant,
     /// The engine asked to stop (`timerIterationsLimit`).
     stop_requested: bool,
     /// Events read since the engine last decided, in arrival order (see [`Driver::flush`]).
@@ -63,11 +67,28 @@ impl<'d> Driver<'d> {
     pub(super) fn new(daemon: &'d mut Daemon) -> Driver<'d> {
         let engine = Engine::new(daemon.config.to_pulse_config(), Nanos::ZERO);
         let configured_n = daemon.config.subscribers_per_iteration;
+        let daemon_max_connections = daemon.config.max_connections;
+        // An admitted stranger proves itself by asking again: after its subscription wait, its action and a period.
+        let pulse = daemon.config.to_pulse_config();
+        let proof_window = pulse
+            .max_wait_all_subscribers_ready
+            .saturating_add(pulse.performer_container_action_max_execution_time)
+            .saturating_add(pulse.pulsation_iteration_period);
+        let lobby = Lobby::new(
+            configured_n,
+            usize::try_from(daemon.config.max_admission_queue).unwrap_or(usize::MAX),
+            proof_window,
+        );
         Driver {
             daemon,
             engine,
             started: Instant::now(),
             desk: Desk::default(),
+            lobby,
+            // Twice the connections that may be open: room for those that ended while subscribed.
+            subscribers: Subscribers::new(
+                usize::try_from(daemon_max_connections.saturating_mul(2)).unwrap_or(usize::MAX),
+            ),
             stats: DaemonStats {
                 running: true,
                 started_unix: unix_now(),
@@ -77,6 +98,10 @@ impl<'d> Driver<'d> {
             admission_warnings: WarnGate::default(),
             subscription_warnings: WarnGate::default(),
             inbox_warnings: WarnGate::default(),
+            lobby_warnings: WarnGate::default(),
+            accept_warnings: WarnGate::default(),
+            churn: 0,
+            last_trim: Instant::now(),
             stop_requested: false,
             events: Vec::new(),
             requested_at: HashMap::new(),
@@ -85,10 +110,11 @@ impl<'d> Driver<'d> {
     }
 
     /// Notes one event for the engine; [`Driver::flush`] hands them over.
-    fn feed(&mut self, event: Event) {
+    pub(super) fn feed(&mut self, event: Event) {
         match &event {
             Event::AdmissionLost(ticket) | Event::AskedAgain(ticket) => {
                 self.requested_at.remove(ticket);
+                self.lobby.ticket_gone(*ticket);
             }
             _ => {}
         }
@@ -102,16 +128,24 @@ impl<'d> Driver<'d> {
     /// (the pulse would reach them too).
     fn flush(&mut self) {
         loop {
+            self.admit_strangers();
             let events = std::mem::take(&mut self.events);
             let now = self.now();
             self.engine.handle_all(now, events);
             if self.carry_out_actions() {
                 self.stop_requested = true;
             }
+            self.admit_strangers();
             if self.events.is_empty() {
                 return;
             }
         }
+    }
+
+    /// Notes when `ticket`'s request arrived, for the admission-wait histogram.
+    pub(super) fn note_requested(&mut self, ticket: Ticket) {
+        let now = self.now();
+        self.requested_at.insert(ticket, now);
     }
 
     fn now(&self) -> Nanos {
@@ -144,7 +178,9 @@ impl<'d> Driver<'d> {
                 self.daemon.admission.as_poll_item(zmq::POLLIN),
                 self.daemon.publisher.as_poll_item(zmq::POLLIN),
                 self.daemon.inbox.as_poll_item(zmq::POLLIN),
-                self.daemon.monitor.as_poll_item(zmq::POLLIN),
+                self.daemon.monitors[0].socket.as_poll_item(zmq::POLLIN),
+                self.daemon.monitors[1].socket.as_poll_item(zmq::POLLIN),
+                self.daemon.monitors[2].socket.as_poll_item(zmq::POLLIN),
             ];
             match zmq::poll(&mut items, timeout) {
                 Ok(_) => {}
@@ -156,11 +192,11 @@ impl<'d> Driver<'d> {
             let readable = [
                 items[0].is_readable(),
                 items[2].is_readable(),
-                items[3].is_readable(),
+                items[3].is_readable() || items[4].is_readable() || items[5].is_readable(),
             ];
             // Closed connections first, so that a descriptor reused by a new peer is seen in order.
             if readable[2] {
-                self.drain_monitor()?;
+                self.drain_monitors()?;
             }
             if readable[0] {
                 self.drain_admission()?;
@@ -171,7 +207,13 @@ impl<'d> Driver<'d> {
             // Always, and last: a subscription that reached libzmq since the poll is already in the publisher's
             // list, so the pulse decided next would reach it; it must be counted first.
             self.drain_subscriptions()?;
+            let now = self.now();
+            let expired = self.lobby.expire(now);
+            if expired > 0 {
+                debug!(target: LOG_TARGET, expired, cap = self.lobby.cap(), "admitted newcomers never asked again: fewer newcomers at once");
+            }
             self.flush();
+            self.trim_after_churn();
             let stop = self.stop_requested;
             self.publish_stats();
             if stop {
@@ -181,222 +223,16 @@ impl<'d> Driver<'d> {
         }
     }
 
-    /// Reads the admission socket's monitor: a closed connection hands its worker's tickets back to the engine.
-    fn drain_monitor(&mut self) -> Result<(), PulsarError> {
-        for _ in 0..DRAIN_BUDGET {
-            let frames = match self.daemon.monitor.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => frames,
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
-                Err(e) => return Err(PulsarError::zmq("reading the admission monitor")(e)),
-            };
-            // [event: u16 LE, value: u32 LE][endpoint]; the value of a disconnection is the descriptor.
-            let Some(head) = frames.first().and_then(|f| f.get(..6)) else {
-                continue;
-            };
-            let event = u16::from_le_bytes([head[0], head[1]]);
-            let fd = i32::from_le_bytes([head[2], head[3], head[4], head[5]]);
-            if event == EVENT_DISCONNECTED {
-                for ticket in self.desk.disconnected(fd) {
-                    debug!(
-                        target: LOG_TARGET,
-                        ticket = ticket.0,
-                        fd, "a worker's admission connection closed"
-                    );
-                    self.stats.disconnected_workers += 1;
-                    self.feed(Event::AdmissionLost(ticket));
-                }
-            }
+    /// Gives memory freed after closed connections or dropped messages back to the system (libzmq frees it,
+    /// the C heap keeps it mapped until asked), at most every [`TRIM_INTERVAL`].
+    fn trim_after_churn(&mut self) {
+        if self.churn == 0 || self.last_trim.elapsed() < TRIM_INTERVAL {
+            return;
         }
-        Ok(())
-    }
-
-    /// Reads one whole message from the admission socket with the connection it came in on.
-    fn recv_admission(&mut self) -> Result<Option<Arrival>, PulsarError> {
-        let first = match pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT) {
-            Ok(frame) => frame,
-            Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
-            Err(e) => return Err(PulsarError::zmq("receiving an admission request")(e)),
-        };
-        // libzmq 4.3 leaves the connection off the routing-id frame when the message was prefetched by a poll;
-        // the frames that came off the wire carry it.
-        let mut source = first.source_fd;
-        let mut more = first.more;
-        let mut frames = vec![first.bytes];
-        while more {
-            let frame = pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT)
-                .map_err(PulsarError::zmq("receiving an admission request"))?;
-            more = frame.more;
-            source = source.or(frame.source_fd);
-            frames.push(frame.bytes);
-        }
-        Ok(Some((frames, source)))
-    }
-
-    /// Reads admission requests: `[identity, "", body]` from performers' REQ sockets (more envelope frames
-    /// before the delimiter are kept and echoed).
-    fn drain_admission(&mut self) -> Result<(), PulsarError> {
-        for _ in 0..DRAIN_BUDGET {
-            let Some((frames, source)) = self.recv_admission()? else {
-                return Ok(());
-            };
-            if let (Some(fd), Some(peer)) = (source, frames.first()) {
-                for ticket in self.desk.connection(fd, peer) {
-                    self.stats.disconnected_workers += 1;
-                    self.feed(Event::AdmissionLost(ticket));
-                }
-            }
-            let count = frames.len();
-            let Some((envelope, body)) = split_request(frames) else {
-                self.dropped(
-                    Rejection::AdmissionFraming,
-                    &format!("an admission message of {count} frames"),
-                    "expected [identity, empty delimiter, body] from a REQ socket",
-                );
-                continue;
-            };
-            match PreparingRequest::decode(&body) {
-                Ok(request) if request.ready_to_act => self.enqueue(envelope),
-                Ok(_) => {
-                    self.stats.rejected_requests += 1;
-                    self.stats.rejected.add(Rejection::AdmissionNotReady);
-                    if let Some(held_back) = self.admission_warnings.admit() {
-                        warn!(
-                            target: LOG_TARGET,
-                            peer = %envelope.peer(),
-                            held_back,
-                            "refusing an admission request with readyToAct = false"
-                        );
-                    }
-                    self.reply_directly(&envelope, false);
-                }
-                Err(e) => {
-                    self.stats.rejected_requests += 1;
-                    self.stats.dropped_messages += 1;
-                    self.stats.rejected.add(Rejection::AdmissionMalformed);
-                    if let Some(held_back) = self.admission_warnings.admit() {
-                        warn!(
-                            target: LOG_TARGET,
-                            peer = %envelope.peer(),
-                            len = body.len(),
-                            error = %e,
-                            held_back,
-                            "refusing a malformed admission request"
-                        );
-                    }
-                    self.reply_directly(&envelope, false);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn enqueue(&mut self, envelope: Envelope) {
-        match self.desk.enqueue(envelope) {
-            Enqueued::AlreadyWaiting => {
-                debug!(target: LOG_TARGET, "a waiting peer asked again: it keeps its place");
-            }
-            Enqueued::New { ticket, moved_on } => {
-                if let Some(old) = moved_on {
-                    // Admitted before and asking again: it is not waiting for its old pulse any more.
-                    self.feed(Event::AskedAgain(old));
-                }
-                let now = self.now();
-                self.requested_at.insert(ticket, now);
-                self.feed(Event::AdmissionRequested(ticket));
-            }
-        }
-    }
-
-    /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes (explicitly or
-    /// because the connection ended), then the topic.
-    fn drain_subscriptions(&mut self) -> Result<(), PulsarError> {
-        for _ in 0..DRAIN_BUDGET {
-            let frames = match self.daemon.publisher.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => frames,
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
-                Err(e) => return Err(PulsarError::zmq("receiving a subscription")(e)),
-            };
-            let event = match frames.as_slice() {
-                [frame] => match frame.split_first() {
-                    Some((1, topic)) => Some((Event::Subscribed, topic)),
-                    Some((0, topic)) => Some((Event::Unsubscribed, topic)),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some((event, topic)) = event else {
-                self.dropped(
-                    Rejection::PublisherNotSubscription,
-                    "a message on the publisher that is not a subscription",
-                    "only SUB sockets' subscribe/unsubscribe messages are expected",
-                );
-                continue;
-            };
-            // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
-            if self.daemon.pulse.starts_with(topic) {
-                self.feed(event);
-            } else {
-                debug!(
-                    target: LOG_TARGET,
-                    topic_len = topic.len(),
-                    "ignoring a subscription that does not match the pulse"
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads performers' pushes: Ready, results, early terminations.
-    fn drain_inbox(&mut self) -> Result<(), PulsarError> {
-        for _ in 0..DRAIN_BUDGET {
-            let frames = match self.daemon.inbox.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => frames,
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
-                Err(e) => return Err(PulsarError::zmq("receiving a performer's push")(e)),
-            };
-            let [body] = frames.as_slice() else {
-                self.dropped(
-                    Rejection::InboxFraming,
-                    &format!("a push of {} frames", frames.len()),
-                    "performers push one frame per message",
-                );
-                continue;
-            };
-            let event = match PerformerPush::decode(body) {
-                Ok(PerformerPush::Ready) => Event::Ready,
-                Ok(PerformerPush::ActionResult(result)) => Event::Result(reported_error(result)),
-                Ok(PerformerPush::EarlyTerminated {
-                    stand_on_subscription,
-                }) => Event::EarlyTerminated {
-                    stand_on_subscription,
-                },
-                Err(e) => {
-                    self.dropped(
-                        Rejection::InboxMalformed,
-                        &format!("a malformed push of {} bytes", body.len()),
-                        &e.to_string(),
-                    );
-                    continue;
-                }
-            };
-            self.feed(event);
-        }
-        Ok(())
-    }
-
-    fn dropped(&mut self, kind: Rejection, what: &str, why: &str) {
-        self.stats.dropped_messages += 1;
-        self.stats.rejected.add(kind);
-        let warnings = match kind {
-            Rejection::AdmissionFraming
-            | Rejection::AdmissionMalformed
-            | Rejection::AdmissionNotReady => &mut self.admission_warnings,
-            Rejection::PublisherNotSubscription => &mut self.subscription_warnings,
-            Rejection::InboxFraming | Rejection::InboxMalformed => &mut self.inbox_warnings,
-        };
-        if let Some(held_back) = warnings.admit() {
-            warn!(target: LOG_TARGET, held_back, reason = why, "dropping {what}");
-        }
+        let churn = std::mem::take(&mut self.churn);
+        self.last_trim = Instant::now();
+        let released = pulsar_sockopt::trim_heap();
+        debug!(target: LOG_TARGET, churn, released, "heap trimmed after closed connections or dropped messages");
     }
 
     /// Carries out every pending action; true when the engine asked to stop.
@@ -410,12 +246,13 @@ impl<'d> Driver<'d> {
         let mut stop = false;
         while let Some(action) = self.engine.poll_action() {
             if !matches!(action, Action::Forget(_) | Action::Publish { .. }) {
-                self.forgotten.clear();
+                self.settle_unreleased();
             }
             match action {
                 Action::Admit(ticket) => self.answer(ticket, true),
                 Action::Refuse(ticket) => {
                     self.requested_at.remove(&ticket);
+                    self.lobby.ticket_gone(ticket);
                     self.answer(ticket, false)
                 }
                 Action::Forget(ticket) => {
@@ -449,11 +286,17 @@ impl<'d> Driver<'d> {
                 Action::Stop => stop = true,
             }
         }
-        // Forgets not followed by a publish released nobody.
+        self.settle_unreleased();
+        stop
+    }
+
+    /// Forgets not followed by a publish released nobody: their subscription wait ran out (or the engine
+    /// stopped tracking them otherwise).
+    fn settle_unreleased(&mut self) {
         for ticket in std::mem::take(&mut self.forgotten) {
             self.requested_at.remove(&ticket);
+            self.lobby.timed_out(ticket);
         }
-        stop
     }
 
     /// Records the admission wait of the workers a publish released (see [`Driver::carry_out_actions`]).
@@ -464,11 +307,14 @@ impl<'d> Driver<'d> {
         let (before, released) = forgotten.split_at(forgotten.len() - released);
         for ticket in before {
             self.requested_at.remove(ticket);
+            self.lobby.ticket_gone(*ticket);
         }
+        // Which admitted worker a pulse released is a guess: a stranger proves itself only by asking again.
         for ticket in released {
             if let Some(asked) = self.requested_at.remove(ticket) {
                 self.stats.admission_wait.observe(now.saturating_sub(asked));
             }
+            self.lobby.ticket_gone(*ticket);
         }
     }
 
@@ -486,6 +332,8 @@ impl<'d> Driver<'d> {
         match self.send_reply(&envelope, allow) {
             Delivery::Sent if allow => {
                 self.stats.admitted += 1;
+                let now = self.now();
+                self.lobby.admitted(ticket, now);
                 self.desk.track(ticket, envelope);
             }
             Delivery::Sent => {}
@@ -494,6 +342,7 @@ impl<'d> Driver<'d> {
                 if allow {
                     self.stats.lost_admissions += 1;
                     self.requested_at.remove(&ticket);
+                    self.lobby.ticket_gone(ticket);
                     let now = self.now();
                     self.engine.handle(now, Event::AdmissionLost(ticket));
                 }
@@ -501,8 +350,8 @@ impl<'d> Driver<'d> {
         }
     }
 
-    /// Answers a request that never became a ticket (malformed, or not ready to act).
-    fn reply_directly(&mut self, envelope: &Envelope, allow: bool) {
+    /// Answers a request that never became a ticket (malformed, not ready to act, or the lobby is full).
+    pub(super) fn reply_directly(&mut self, envelope: &Envelope, allow: bool) {
         if let Delivery::Lost(e) = self.send_reply(envelope, allow) {
             debug!(target: LOG_TARGET, peer = %envelope.peer(), error = %e, "refusal not delivered: the peer is gone");
         }
@@ -555,15 +404,19 @@ impl<'d> Driver<'d> {
         // Requests that had arrived but were not read yet are refused too, whatever they hold.
         let mut arrived = 0;
         while arrived < DRAIN_BUDGET {
-            let Ok(Some((frames, _))) = self.recv_admission() else {
+            let Ok(Some(arrival)) = self.recv_admission() else {
                 break;
             };
             arrived += 1;
-            if let Some((envelope, _)) = split_request(frames) {
+            if arrival.too_many_frames {
+                continue;
+            }
+            if let Some((envelope, _)) = split_request(arrival.frames) {
                 self.reply_directly(&envelope, false);
             }
         }
-        let waiting = self.desk.drain_pending();
+        let mut waiting = self.desk.drain_pending();
+        waiting.extend(self.lobby.drain());
         if !waiting.is_empty() {
             info!(
                 target: LOG_TARGET,
@@ -578,6 +431,8 @@ impl<'d> Driver<'d> {
 
     pub(super) fn publish_stats(&mut self) {
         self.stats.absorb(self.engine.stats());
+        // Newcomers waiting in the lobby wait for admission too.
+        self.stats.engine.queued += self.lobby.len() as u64;
         self.stats.admission_connections = self.desk.connections() as u64;
         self.daemon.stats.store(self.stats);
     }

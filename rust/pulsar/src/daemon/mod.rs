@@ -6,8 +6,9 @@
 //!   `PreparingRequestDto` (`[identity, "", body]` here); each valid request becomes a [`pulsar_pulse::Ticket`] in the engine's
 //!   FIFO queue, and the reply `BecomeTheSubscriberReplyDto` goes back when the engine admits or refuses it.
 //!   `ROUTER_MANDATORY` makes a reply to a vanished worker fail, which the engine hears as a lost admission.
-//!   The reply echoes the request's whole envelope (every frame before the empty delimiter), so REQ sockets
-//!   with `REQ_CORRELATE` and intermediate proxies work too. A peer that asks again while it waits (a relaxed
+//!   The reply echoes the request's envelope (the routing id and at most one 4-byte request id before the
+//!   empty delimiter), so REQ sockets with `REQ_CORRELATE` work too; deeper or larger envelopes are dropped.
+//!   Strangers' requests wait in a lobby first (see `lobby`). A peer that asks again while it waits (a relaxed
 //!   REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest request.
 //!   A socket monitor on it reports closed connections; the desk knows which connection each worker used
 //!   (`ZMQ_SRCFD`), so a worker that dies after its admission frees its slot at once, and a waiting one leaves the
@@ -25,27 +26,46 @@
 //!
 //! # Layout
 //! - this file: [`Daemon`] (binding, the socket set-up), [`ShutdownHandle`], [`Endpoints`];
-//! - `driver`: the loop that moves bytes and time between the sockets and the engine;
-//! - `admission`: the desk's books (envelopes, tickets, who may be probed) and the ROUTER framing;
+//! - `sockets`: each socket's limits (message sizes, queues, handshake time) and the monitors that count
+//!   connections;
+//! - `access`: the ZAP handler that checks every new connection (`allowFrom`, `maxConnections`);
+//! - `driver`: the loop that moves time between the sockets and the engine, and carries out the engine's actions;
+//! - `intake`: the driver's reading of the sockets (admission requests, subscriptions, pushes, monitors);
+//! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
+//! - `lobby`: strangers' requests, let into the engine's queue a few at a time until they prove a cycle;
+//! - `subscribers`: which connections count as subscribed, so that duplicates count once;
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
 //! - `report`: the log lines and the engine's view of a worker's result.
 //!
 //! It must never: decide anything the engine decides, sleep or block outside `zmq::poll`, panic on anything a
 //! peer sends, or instantiate PHP values (messages are decoded strictly into plain data by `pulsar_wire`).
 
+mod access;
 mod admission;
 mod driver;
+mod intake;
+mod lobby;
 mod report;
+mod sockets;
 mod stats;
+mod subscribers;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use pulsar_wire::{Limits, Pulse};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
+use access::{Access, Policy};
 use driver::Driver;
+use sockets::{bind, last_endpoint, new_socket, ConnectionGauge, Monitor, Role};
+
+pub use access::{decode_curve_key, parse_allow_from};
+pub use sockets::{
+    ADMISSION_MAX_MESSAGE, CURVE_SUBSCRIPTION_MAX_MESSAGE, INBOX_MAX_MESSAGE, MAX_ENVELOPE_FRAMES,
+    MAX_ENVELOPE_ID, SUBSCRIPTION_MAX_MESSAGE,
+};
 pub use stats::{
     DaemonStats, RejectedMessages, Rejection, StatsHandle, WaitHistogram, ADMISSION_WAIT_BUCKETS,
 };
@@ -56,18 +76,12 @@ use crate::{PulsarConfig, PulsarError};
 /// and the PHP logger bridge name it, so the module split must not change it.
 pub const LOG_TARGET: &str = "publisher_pulsar::daemon";
 
-/// Largest message the bound sockets accept; libzmq drops the connection of a peer that sends more, before
-/// the bytes reach us. Every protocol message is far smaller.
-pub const MAX_MESSAGE_SIZE: i64 = 1 << 20;
-
 /// Longest time the loop sleeps in `zmq::poll`, so that [`ShutdownHandle::shutdown`] takes effect promptly.
 pub const SHUTDOWN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
-/// How long closing a socket may wait to flush what is queued (the last refusals at shutdown).
-const LINGER_MS: i32 = 100;
-
-/// Queue bounds per peer; generous for the protocol (one message in flight per worker per step).
-const HIGH_WATER_MARK: i32 = 10_000;
+/// Descriptors kept free below the process's limit for everything that is not a peer's connection (the
+/// configuration file, the metrics listener and its clients, libzmq's own pipes and signalers).
+pub const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// The addresses the daemon is reachable at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +129,15 @@ pub struct Daemon {
     admission: zmq::Socket,
     publisher: zmq::Socket,
     inbox: zmq::Socket,
-    /// The admission socket's monitor (closed connections).
-    monitor: zmq::Socket,
+    /// The three sockets' monitors (accepted and closed connections), admission first.
+    monitors: Vec<Monitor>,
+    /// Connections open on the three sockets (shared with the access handler).
+    gauge: ConnectionGauge,
     endpoints: Endpoints,
     shutdown: ShutdownHandle,
     stats: StatsHandle,
+    /// The access handler; dropped (its thread joined) before the context.
+    _access: Access,
     // Sockets keep the context alive; held here as well so that it plainly outlives them.
     _context: zmq::Context,
 }
@@ -146,39 +164,60 @@ impl Daemon {
         }
         let addresses = &config.pulsar_sockets_params;
         let context = zmq::Context::new();
+        let curve = match &config.curve_secret_key {
+            Some(key) => {
+                if zmq::has("curve") != Some(true) {
+                    return Err(PulsarError::InvalidSetting {
+                        setting: "curveSecretKey".into(),
+                        message: "this libzmq was built without CURVE support".into(),
+                    });
+                }
+                Some(
+                    decode_curve_key(key).map_err(|message| PulsarError::InvalidSetting {
+                        setting: "curveSecretKey".into(),
+                        message,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let max_connections = connection_limit(config.max_connections);
+        let gauge = ConnectionGauge::default();
+        // The access handler must listen before any socket accepts a connection.
+        let access = Access::start(
+            &context,
+            Policy {
+                allow_from: parse_allow_from(&config.allow_from).map_err(|message| {
+                    PulsarError::InvalidSetting {
+                        setting: "allowFrom".into(),
+                        message,
+                    }
+                })?,
+                max_connections,
+            },
+            gauge.clone(),
+        )?;
 
-        let admission = new_socket(&context, zmq::ROUTER)?;
+        let admission = new_socket(&context, zmq::ROUTER, Role::Admission, curve.as_deref())?;
         admission
             .set_router_mandatory(true)
             .map_err(PulsarError::zmq("setting ROUTER_MANDATORY"))?;
-        bind(&admission, &addresses.reply_stack_socket_address)?;
-
-        let mut publisher = new_socket(&context, zmq::XPUB)?;
+        let mut publisher = new_socket(&context, zmq::XPUB, Role::Publisher, curve.as_deref())?;
         // Every subscribe and unsubscribe (including a connection's end) must reach the engine: it counts exactly
         // who the next pulse reaches.
         pulsar_sockopt::set_xpub_verboser(&mut publisher, true).map_err(PulsarError::zmq(
             "setting XPUB_VERBOSER (libzmq 4.2 or later is needed)",
         ))?;
+        let inbox = new_socket(&context, zmq::PULL, Role::Inbox, curve.as_deref())?;
+        // Monitors first, so that no connection goes uncounted.
+        let monitors = vec![
+            Monitor::start(&context, &admission, Role::Admission)?,
+            Monitor::start(&context, &publisher, Role::Publisher)?,
+            Monitor::start(&context, &inbox, Role::Inbox)?,
+        ];
+        bind(&admission, &addresses.reply_stack_socket_address)?;
         bind(&publisher, &addresses.publish_socket_address)?;
-
-        let inbox = new_socket(&context, zmq::PULL)?;
         bind(&inbox, &addresses.pull_socket_address)?;
-
-        // Each daemon in a process (tests, the C ABI) needs its own inproc name.
-        static MONITORS: AtomicU64 = AtomicU64::new(0);
-        let monitor_endpoint = format!(
-            "inproc://pulsar-admission-monitor-{}",
-            MONITORS.fetch_add(1, Ordering::Relaxed)
-        );
-        admission
-            .monitor(&monitor_endpoint, zmq::SocketEvent::DISCONNECTED as i32)
-            .map_err(PulsarError::zmq("monitoring the admission socket"))?;
-        let monitor = context
-            .socket(zmq::PAIR)
-            .map_err(PulsarError::zmq("creating the monitor socket"))?;
-        monitor
-            .connect(&monitor_endpoint)
-            .map_err(PulsarError::zmq("connecting the monitor socket"))?;
 
         let endpoints = Endpoints {
             reply_stack: last_endpoint(&admission, &addresses.reply_stack_socket_address)?,
@@ -187,6 +226,10 @@ impl Daemon {
             reply_to_reply_stack: addresses.reply_to_reply_stack_socket_address.clone(),
             push_to_reply_stack: addresses.push_to_reply_stack_socket_address.clone(),
         };
+        if let Some(key) = &config.curve_secret_key {
+            let public = pulsar_sockopt::curve_public_key(key).unwrap_or_default();
+            info!(target: LOG_TARGET, server_public_key = %public, "CURVE is on: clients need this public key (original workers cannot connect)");
+        }
         if let Some(command) = &config.reply_stack_command_name {
             debug!(target: LOG_TARGET, %command, "replyStackCommandName is ignored: the admission desk runs inside the daemon");
         }
@@ -205,10 +248,12 @@ impl Daemon {
             admission,
             publisher,
             inbox,
-            monitor,
+            monitors,
+            gauge,
             endpoints,
             shutdown: ShutdownHandle::new(),
             stats,
+            _access: access,
             _context: context,
         })
     }
@@ -271,37 +316,22 @@ pub fn run_until_shutdown(
     Ok(stats.snapshot())
 }
 
-fn new_socket(context: &zmq::Context, kind: zmq::SocketType) -> Result<zmq::Socket, PulsarError> {
-    let socket = context
-        .socket(kind)
-        .map_err(PulsarError::zmq("creating a socket"))?;
-    socket
-        .set_linger(LINGER_MS)
-        .map_err(PulsarError::zmq("setting LINGER"))?;
-    socket
-        .set_maxmsgsize(MAX_MESSAGE_SIZE)
-        .map_err(PulsarError::zmq("setting MAXMSGSIZE"))?;
-    socket
-        .set_sndhwm(HIGH_WATER_MARK)
-        .map_err(PulsarError::zmq("setting SNDHWM"))?;
-    socket
-        .set_rcvhwm(HIGH_WATER_MARK)
-        .map_err(PulsarError::zmq("setting RCVHWM"))?;
-    Ok(socket)
-}
-
-fn bind(socket: &zmq::Socket, address: &str) -> Result<(), PulsarError> {
-    socket.bind(address).map_err(|source| PulsarError::Bind {
-        address: address.to_string(),
-        source,
-    })
-}
-
-fn last_endpoint(socket: &zmq::Socket, configured: &str) -> Result<String, PulsarError> {
-    match socket.get_last_endpoint() {
-        Ok(Ok(endpoint)) => Ok(endpoint),
-        // Not UTF-8 (an odd ipc path): the configured address is the best description we have.
-        Ok(Err(_)) => Ok(configured.to_string()),
-        Err(e) => Err(PulsarError::zmq("reading the bound endpoint")(e)),
+/// `maxConnections`, lowered to fit the descriptors the process may open (raised to the hard limit first),
+/// with a warning when lowered.
+fn connection_limit(configured: u64) -> u64 {
+    let Some(descriptors) = pulsar_sockopt::raise_open_files_limit() else {
+        return configured;
+    };
+    let fits = descriptors.saturating_sub(RESERVED_DESCRIPTORS).max(1);
+    if configured > fits {
+        warn!(
+            target: LOG_TARGET,
+            configured,
+            applied = fits,
+            open_files_limit = descriptors,
+            "maxConnections is above what the descriptor limit allows: lowered"
+        );
+        return fits;
     }
+    configured
 }

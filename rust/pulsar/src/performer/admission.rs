@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::PulsarError;
 
-use super::socket::{connect, millis, LINGER};
+use super::socket::{connect, curve_client, millis, LINGER};
 use super::PerformerConfig;
 
 /// Makes each monitor's inproc endpoint unique within the process (inproc names live in a context, and
@@ -76,6 +76,7 @@ impl AdmissionLink {
         monitor
             .connect(&endpoint)
             .map_err(PulsarError::zmq("connecting the REQ socket's monitor"))?;
+        curve_client(&request, config)?;
         // Connected last, so that the monitor sees the first connection too.
         connect(&request, &config.request_pulsar_rs_address)?;
         Ok(AdmissionLink { request, monitor })

@@ -38,6 +38,10 @@ pub struct PerformerConfig {
     /// Longest wait for a message to be handed to ZeroMQ (readiness, results). Default 5 s; it only runs out
     /// when the daemon is unreachable.
     pub send_timeout: Duration,
+    /// The daemon's CURVE public key (Z85, 40 characters), when the daemon runs with `curveSecretKey`: the
+    /// three sockets then use CURVE (encrypted, and only a daemon holding the matching secret key can answer),
+    /// each with a fresh client key pair. `None` (the default): the NULL mechanism, as the original.
+    pub curve_server_key: Option<String>,
 }
 
 impl Default for PerformerConfig {
@@ -50,6 +54,7 @@ impl Default for PerformerConfig {
             admission_timeout: Duration::from_secs(60),
             pulse_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(5),
+            curve_server_key: None,
         }
     }
 }
@@ -96,6 +101,9 @@ impl PerformerConfig {
                 ));
             }
         }
+        if let Some(key) = &self.curve_server_key {
+            crate::daemon::decode_curve_key(key).map_err(|e| invalid("curveServerKey", &e))?;
+        }
         Ok(())
     }
 }
@@ -133,6 +141,7 @@ struct PerformerConfigJson {
     admission_timeout: f64,
     pulse_timeout: f64,
     send_timeout: f64,
+    curve_server_key: Option<String>,
 }
 
 impl Default for PerformerConfigJson {
@@ -151,6 +160,7 @@ impl From<PerformerConfig> for PerformerConfigJson {
             admission_timeout: c.admission_timeout.as_secs_f64(),
             pulse_timeout: c.pulse_timeout.as_secs_f64(),
             send_timeout: c.send_timeout.as_secs_f64(),
+            curve_server_key: c.curve_server_key,
         }
     }
 }
@@ -167,6 +177,7 @@ impl TryFrom<PerformerConfigJson> for PerformerConfig {
             admission_timeout: seconds("admissionTimeout", j.admission_timeout)?,
             pulse_timeout: seconds("pulseTimeout", j.pulse_timeout)?,
             send_timeout: seconds("sendTimeout", j.send_timeout)?,
+            curve_server_key: j.curve_server_key,
         };
         config.validate()?;
         Ok(config)

@@ -47,7 +47,7 @@ pub use pulsar_wire::{ActionResult, Pulse};
 use crate::error::PulsarError;
 use admission::AdmissionLink;
 use config::invalid;
-use socket::{connect, millis, one_frame, recv_within, LINGER};
+use socket::{connect, curve_client, millis, one_frame, recv_within, LINGER};
 
 /// Where the Performer is in its cycle; only guards the order of calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,7 @@ impl Performer {
         subscriber
             .set_immediate(true)
             .map_err(PulsarError::zmq("setting IMMEDIATE on the SUB socket"))?;
+        curve_client(&subscriber, &config)?;
         connect(&subscriber, &config.publisher_pulsar_address)?;
 
         let push = context
@@ -128,6 +129,7 @@ impl Performer {
         // belong to its iteration. While no connection is up, a send waits (up to send_timeout) for one.
         push.set_immediate(true)
             .map_err(PulsarError::zmq("setting IMMEDIATE on the PUSH socket"))?;
+        curve_client(&push, &config)?;
         connect(&push, &config.push_pulsar_address)?;
 
         tracing::debug!(module = %config.module_name, "performer sockets created");

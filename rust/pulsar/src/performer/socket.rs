@@ -22,6 +22,29 @@ pub(super) fn millis(d: Duration) -> i32 {
     i32::try_from(ms).unwrap_or(i32::MAX)
 }
 
+/// Makes `socket` a CURVE client of the daemon when `curve_server_key` is set, with a fresh key pair (the
+/// daemon does not check client keys; the pair only carries the encryption).
+pub(super) fn curve_client(
+    socket: &zmq::Socket,
+    config: &super::PerformerConfig,
+) -> Result<(), PulsarError> {
+    let Some(server) = &config.curve_server_key else {
+        return Ok(());
+    };
+    let server = crate::daemon::decode_curve_key(server)
+        .map_err(|e| super::config::invalid("curveServerKey", &e))?;
+    let pair = zmq::CurveKeyPair::new().map_err(PulsarError::zmq("making a CURVE key pair"))?;
+    socket
+        .set_curve_serverkey(&server)
+        .map_err(PulsarError::zmq("setting CURVE_SERVERKEY"))?;
+    socket
+        .set_curve_publickey(&pair.public_key)
+        .map_err(PulsarError::zmq("setting CURVE_PUBLICKEY"))?;
+    socket
+        .set_curve_secretkey(&pair.secret_key)
+        .map_err(PulsarError::zmq("setting CURVE_SECRETKEY"))
+}
+
 /// Connects `socket`; the error names the address.
 pub(super) fn connect(socket: &zmq::Socket, address: &str) -> Result<(), PulsarError> {
     socket

@@ -47,6 +47,7 @@ pub fn performer_config(publish: &str, pull: &str, admission: &str) -> Performer
         admission_timeout: Duration::from_secs(10),
         pulse_timeout: Duration::from_secs(10),
         send_timeout: Duration::from_secs(2),
+        curve_server_key: None,
     }
 }
 

@@ -1,0 +1,358 @@
+//! The driver's reading side: admission requests (through the lobby for strangers), subscriptions, performers'
+//! pushes, and the sockets' monitors, each turned into engine events.
+//!
+//! It must never decide anything the engine decides or panic on anything a peer sends. Malformed input is
+//! logged (rate-limited) and dropped; a malformed admission request is answered with
+//! `allowToStartSubscription = false` so that its REQ socket is not left waiting, unless its envelope is too
+//! deep or too large to echo (then it is dropped unanswered).
+
+use pulsar_pulse::Event;
+use pulsar_wire::{PerformerPush, PreparingRequest};
+use tracing::{debug, warn};
+
+use super::access::CONNECTION_PROPERTY;
+use super::admission::{split_request, Enqueued, Envelope};
+use super::driver::Driver;
+use super::lobby::Offer;
+use super::report::reported_error;
+use super::sockets::{Role, Seen, MAX_ENVELOPE_FRAMES};
+use super::stats::Rejection;
+use super::LOG_TARGET;
+use crate::PulsarError;
+
+/// Most messages read from one socket in one loop turn, so that a flood on one socket cannot starve the others.
+pub(super) const DRAIN_BUDGET: usize = 1024;
+
+/// One message read from the admission socket: its frames (cut short when too many), whether it had more
+/// frames than any protocol message, and the connection it came in on, if known.
+pub(super) struct Arrival {
+    pub(super) frames: Vec<Vec<u8>>,
+    pub(super) too_many_frames: bool,
+    pub(super) source: Option<i32>,
+}
+
+impl Driver<'_> {
+    /// Reads the sockets' monitors: connections counted, a closed admission connection hands its worker's
+    /// tickets back to the engine, a failed accept (descriptor limit) is reported.
+    pub(super) fn drain_monitors(&mut self) -> Result<(), PulsarError> {
+        for i in 0..self.daemon.monitors.len() {
+            for _ in 0..DRAIN_BUDGET {
+                let role = self.daemon.monitors[i].role;
+                let Some(seen) = self.daemon.monitors[i].next(&self.daemon.gauge)? else {
+                    break;
+                };
+                match seen {
+                    Seen::Accepted => {}
+                    Seen::AcceptFailed(errno) => {
+                        if let Some(held_back) = self.accept_warnings.admit() {
+                            warn!(
+                                target: LOG_TARGET,
+                                socket = role.name(),
+                                errno,
+                                open = self.daemon.gauge.open(),
+                                held_back,
+                                "cannot accept a connection (errno 24 is the descriptor limit): lower maxConnections or raise the limit"
+                            );
+                        }
+                    }
+                    Seen::Disconnected(fd) => {
+                        self.churn += 1;
+                        if role == Role::Admission {
+                            let (peer, tickets) = self.desk.disconnected(fd);
+                            self.peer_gone(peer, tickets, fd);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A peer's admission connection closed: it leaves the lobby, and its tickets go back to the engine.
+    fn peer_gone(&mut self, peer: Option<Vec<u8>>, tickets: Vec<pulsar_pulse::Ticket>, fd: i32) {
+        if let Some(peer) = peer {
+            self.lobby.gone(&peer);
+        }
+        for ticket in tickets {
+            debug!(
+                target: LOG_TARGET,
+                ticket = ticket.0,
+                fd, "a worker's admission connection closed"
+            );
+            self.stats.disconnected_workers += 1;
+            self.feed(Event::AdmissionLost(ticket));
+        }
+    }
+
+    /// Reads one whole message from the admission socket with the connection it came in on. Frames beyond what
+    /// any protocol message has are read and dropped (libzmq has already bounded each one's size).
+    pub(super) fn recv_admission(&mut self) -> Result<Option<Arrival>, PulsarError> {
+        let first = match pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT) {
+            Ok(frame) => frame,
+            Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
+            Err(e) => return Err(PulsarError::zmq("receiving an admission request")(e)),
+        };
+        // libzmq 4.3 leaves the connection off the routing-id frame when the message was prefetched by a poll;
+        // the frames that came off the wire carry it.
+        let mut source = first.source_fd;
+        let mut more = first.more;
+        let mut frames = vec![first.bytes];
+        let mut too_many_frames = false;
+        while more {
+            let frame = pulsar_sockopt::recv_frame(&mut self.daemon.admission, zmq::DONTWAIT)
+                .map_err(PulsarError::zmq("receiving an admission request"))?;
+            more = frame.more;
+            source = source.or(frame.source_fd);
+            if frames.len() < MAX_ENVELOPE_FRAMES + 2 {
+                frames.push(frame.bytes);
+            } else {
+                too_many_frames = true;
+            }
+        }
+        Ok(Some(Arrival {
+            frames,
+            too_many_frames,
+            source,
+        }))
+    }
+
+    /// Reads admission requests: `[identity, "", body]` from performers' REQ sockets (one 4-byte request id
+    /// before the delimiter from a `REQ_CORRELATE` socket is kept and echoed).
+    pub(super) fn drain_admission(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let Some(arrival) = self.recv_admission()? else {
+                return Ok(());
+            };
+            if let (Some(fd), Some(peer)) = (arrival.source, arrival.frames.first()) {
+                let peer = peer.clone();
+                let (old, tickets) = self.desk.connection(fd, &peer);
+                self.peer_gone(old, tickets, fd);
+            }
+            let count = arrival.frames.len();
+            let split = if arrival.too_many_frames {
+                None
+            } else {
+                split_request(arrival.frames)
+            };
+            let Some((envelope, body)) = split else {
+                self.dropped(
+                    Rejection::AdmissionFraming,
+                    &format!("an admission message of {count} frames or more"),
+                    "expected [identity, empty delimiter, body] from a REQ socket, at most one 4-byte request id before the delimiter",
+                );
+                continue;
+            };
+            match PreparingRequest::decode(&body) {
+                Ok(request) if request.ready_to_act => self.ask(envelope),
+                Ok(_) => {
+                    self.stats.rejected_requests += 1;
+                    self.stats.rejected.add(Rejection::AdmissionNotReady);
+                    if let Some(held_back) = self.admission_warnings.admit() {
+                        warn!(
+                            target: LOG_TARGET,
+                            peer = %envelope.peer(),
+                            held_back,
+                            "refusing an admission request with readyToAct = false"
+                        );
+                    }
+                    self.reply_directly(&envelope, false);
+                }
+                Err(e) => {
+                    self.stats.rejected_requests += 1;
+                    self.stats.dropped_messages += 1;
+                    self.churn += 1;
+                    self.stats.rejected.add(Rejection::AdmissionMalformed);
+                    if let Some(held_back) = self.admission_warnings.admit() {
+                        warn!(
+                            target: LOG_TARGET,
+                            peer = %envelope.peer(),
+                            len = body.len(),
+                            error = %e,
+                            held_back,
+                            "refusing a malformed admission request"
+                        );
+                    }
+                    self.reply_directly(&envelope, false);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A valid request: known peers (and peers already in the engine's queue) go to the engine, strangers to
+    /// the lobby.
+    fn ask(&mut self, envelope: Envelope) {
+        let peer = envelope.routing_id();
+        if self.desk.is_known(peer) || self.desk.is_waiting(peer) {
+            self.enqueue(envelope, false);
+            return;
+        }
+        if self.lobby.proven(peer) {
+            // Admitted as a stranger and asking again on the same connection: a whole cycle.
+            self.desk.mark_known(peer.to_vec());
+            self.enqueue(envelope, false);
+            return;
+        }
+        let peer = envelope.peer();
+        if let Offer::Full(envelope) = self.lobby.offer(envelope) {
+            self.stats.rejected_requests += 1;
+            if let Some(held_back) = self.lobby_warnings.admit() {
+                warn!(
+                    target: LOG_TARGET,
+                    peer = %envelope.peer(),
+                    waiting = self.lobby.len(),
+                            newcomers_in_engine = self.lobby.in_engine(),
+                    cap = self.lobby.cap(),
+                    held_back,
+                    "refusing a newcomer's admission request: the lobby is full (maxAdmissionQueue)"
+                );
+            }
+            self.reply_directly(&envelope, false);
+            return;
+        }
+        debug!(
+            target: LOG_TARGET,
+            %peer,
+            waiting = self.lobby.len(),
+            newcomers_in_engine = self.lobby.in_engine(),
+            cap = self.lobby.cap(),
+            "a newcomer waits in the lobby"
+        );
+    }
+
+    /// Books a request with the desk and gives the engine a new ticket for it (a `stranger`'s ticket is counted
+    /// against the lobby's cap).
+    fn enqueue(&mut self, envelope: Envelope, stranger: bool) {
+        let peer = envelope.routing_id().to_vec();
+        match self.desk.enqueue(envelope) {
+            Enqueued::AlreadyWaiting => {
+                debug!(target: LOG_TARGET, "a waiting peer asked again: it keeps its place");
+            }
+            Enqueued::New { ticket, moved_on } => {
+                if let Some(old) = moved_on {
+                    // Admitted before and asking again: it is not waiting for its old pulse any more.
+                    self.feed(Event::AskedAgain(old));
+                }
+                if stranger {
+                    self.lobby.entered(ticket, &peer);
+                }
+                self.note_requested(ticket);
+                self.feed(Event::AdmissionRequested(ticket));
+            }
+        }
+    }
+
+    /// Hands waiting strangers to the engine while the lobby's cap allows.
+    pub(super) fn admit_strangers(&mut self) {
+        while let Some(envelope) = self.lobby.next() {
+            self.enqueue(envelope, true);
+        }
+    }
+
+    /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes (explicitly or
+    /// because the connection ended). Topics are short (the socket's message limit); protocol workers use the
+    /// empty topic. A connection counts as subscribed once (see `subscribers`).
+    pub(super) fn drain_subscriptions(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let message = match pulsar_sockopt::recv_tagged(
+                &mut self.daemon.publisher,
+                zmq::DONTWAIT,
+                CONNECTION_PROPERTY,
+            ) {
+                Ok(message) => message,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(e) => return Err(PulsarError::zmq("receiving a subscription")(e)),
+            };
+            let event = match message.bytes.split_first() {
+                Some((1, topic)) if !message.more_frames => Some((true, topic)),
+                Some((0, topic)) if !message.more_frames => Some((false, topic)),
+                _ => None,
+            };
+            let Some((subscribe, topic)) = event else {
+                self.dropped(
+                    Rejection::PublisherNotSubscription,
+                    "a message on the publisher that is not a subscription",
+                    "only SUB sockets' subscribe/unsubscribe messages are expected",
+                );
+                continue;
+            };
+            // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
+            if !self.daemon.pulse.starts_with(topic) {
+                debug!(
+                    target: LOG_TARGET,
+                    topic_len = topic.len(),
+                    "ignoring a subscription that does not match the pulse"
+                );
+                continue;
+            }
+            let connection = message.property.and_then(|p| p.parse::<u64>().ok());
+            if !self.subscribers.passes(connection, subscribe) {
+                debug!(
+                    target: LOG_TARGET,
+                    connection, subscribe, "ignoring a repeated subscription or an unsubscription without one"
+                );
+                continue;
+            }
+            self.feed(if subscribe {
+                Event::Subscribed
+            } else {
+                Event::Unsubscribed
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads performers' pushes: Ready, results, early terminations.
+    pub(super) fn drain_inbox(&mut self) -> Result<(), PulsarError> {
+        for _ in 0..DRAIN_BUDGET {
+            let frames = match self.daemon.inbox.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => frames,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(e) => return Err(PulsarError::zmq("receiving a performer's push")(e)),
+            };
+            let [body] = frames.as_slice() else {
+                self.dropped(
+                    Rejection::InboxFraming,
+                    &format!("a push of {} frames", frames.len()),
+                    "performers push one frame per message",
+                );
+                continue;
+            };
+            let event = match PerformerPush::decode(body) {
+                Ok(PerformerPush::Ready) => Event::Ready,
+                Ok(PerformerPush::ActionResult(result)) => Event::Result(reported_error(result)),
+                Ok(PerformerPush::EarlyTerminated {
+                    stand_on_subscription,
+                }) => Event::EarlyTerminated {
+                    stand_on_subscription,
+                },
+                Err(e) => {
+                    self.dropped(
+                        Rejection::InboxMalformed,
+                        &format!("a malformed push of {} bytes", body.len()),
+                        &e.to_string(),
+                    );
+                    continue;
+                }
+            };
+            self.feed(event);
+        }
+        Ok(())
+    }
+
+    fn dropped(&mut self, kind: Rejection, what: &str, why: &str) {
+        self.stats.dropped_messages += 1;
+        self.churn += 1;
+        self.stats.rejected.add(kind);
+        let warnings = match kind {
+            Rejection::AdmissionFraming
+            | Rejection::AdmissionMalformed
+            | Rejection::AdmissionNotReady => &mut self.admission_warnings,
+            Rejection::PublisherNotSubscription => &mut self.subscription_warnings,
+            Rejection::InboxFraming | Rejection::InboxMalformed => &mut self.inbox_warnings,
+        };
+        if let Some(held_back) = warnings.admit() {
+            warn!(target: LOG_TARGET, held_back, reason = why, "dropping {what}");
+        }
+    }
+}
