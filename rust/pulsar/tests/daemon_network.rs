@@ -104,8 +104,13 @@ fn connections_beyond_max_connections_are_refused_until_some_close() {
     let daemon = TestDaemon::start(&config);
     // A worker's three sockets are three connections: the limit is reached.
     let first = RawWorker::connect(&daemon.endpoints);
-    first.ask();
-    assert_eq!(first.await_admission(STEP), Some(true));
+    // A whole cycle, so that all three of its connections are up (accepted) before the fourth one comes: a reply
+    // proves the admission connection, the pulse the subscriber's, the counted result the push connection.
+    first
+        .cycle(&success(), STEP)
+        .expect("the first worker is served");
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results >= 1);
+    assert!(ok, "{s:?}");
     let context = zmq::Context::new();
     let extra = dealer(&context, &daemon.endpoints.reply_stack);
     extra
