@@ -108,6 +108,8 @@ def test_reports_reach_the_daemon_and_a_custom_pulse_is_decoded():
             performer.report_pause_for(1000, "quota", "dailyLimitExceeded")
             performer.wait_permission()
             performer.report_early_termination(True)
-        wait_until(lambda: daemon.stats().errors == 2)
+        # The daemon publishes its figures after the loop turn that sent the pulse, which may be a moment after
+        # the worker has it: wait for both figures rather than read them in that window.
+        wait_until(lambda: daemon.stats().errors == 2 and daemon.stats().pulses >= 3)
         stats = daemon.stats()
         assert stats.pulses == 3 and stats.grants == 3, stats
