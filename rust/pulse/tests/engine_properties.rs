@@ -628,6 +628,7 @@ fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) 
         },
     );
     let mut now = Nanos::ZERO;
+    let trace = std::env::var_os("SIM_TRACE").is_some();
     while now < horizon {
         let next_event = agenda.peek().map(|Reverse((t, _, _))| *t);
         let next = match (next_event, engine.next_deadline()) {
@@ -657,8 +658,14 @@ fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) 
                 }
             }
         }
+        if trace {
+            eprintln!("{now} events {events:?}");
+        }
         engine.handle_all(now, events);
         while let Some(action) = engine.poll_action() {
+            if trace {
+                eprintln!("{now} action {action:?}");
+            }
             match action {
                 Action::Admit(_) => agenda.push(Reverse((now + ms(subscribe_ms), 2, 0))),
                 Action::Publish { receivers, .. } => {
@@ -739,5 +746,25 @@ fn regression_an_honest_worker_beside_stragglers_and_a_killed_worker_is_served()
         if p.alive && serviceable {
             assert!(p.grants >= 1, "process {i} ({b:?}) was never served: {p:?}");
         }
+    }
+}
+
+/// A case of the restart property CI found: three subscriptions left behind, sixteen asking at the start and two
+/// more just before the second pulse.
+#[test]
+fn regression_after_a_restart_late_askers_do_not_make_the_second_pulse_held() {
+    for (late, subscribe_ms) in [([2476, 2494, 0], 19), ([2494, 2494, 1495], 2)] {
+        let mut asks = vec![0; 18];
+        asks[8] = late[0];
+        asks[13] = late[1];
+        asks[15] = late[2];
+        let out = restart(config(10, 1261), &[0, 0, 0], &asks, subscribe_ms);
+        assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
+        for &(at, counted, present) in &out.publishes {
+            assert!(present <= 10, "pulse at {at} reached {present}");
+            assert_eq!(counted, present);
+        }
+        let served: u32 = out.publishes.iter().map(|p| p.2).sum();
+        assert_eq!(served, 21, "{:?}", out.publishes);
     }
 }
