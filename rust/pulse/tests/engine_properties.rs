@@ -768,3 +768,17 @@ fn regression_after_a_restart_late_askers_do_not_make_the_second_pulse_held() {
         assert_eq!(served, 21, "{:?}", out.publishes);
     }
 }
+
+/// Another case of the restart property: subscriptions left behind reconnecting one and two periods after the
+/// start, beside six workers asking at the start.
+#[test]
+fn regression_after_a_restart_stale_subscriptions_arriving_later_do_not_make_a_pulse_held() {
+    let out = restart(config(5, 164), &[0, 335, 168], &[0; 6], 19);
+    assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
+    for &(at, counted, present) in &out.publishes {
+        assert!(present <= 5, "pulse at {at} reached {present}");
+        assert_eq!(counted, present);
+    }
+    let served: u32 = out.publishes.iter().map(|p| p.2).sum();
+    assert_eq!(served, 9, "{:?}", out.publishes);
+}

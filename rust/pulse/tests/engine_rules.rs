@@ -390,6 +390,42 @@ fn more_subscriptions_than_n_hold_the_pulse_until_some_leave() {
 }
 
 #[test]
+fn a_pulse_that_reaches_only_a_stray_releases_no_admitted_worker() {
+    // A subscription nobody was admitted for (a stray: left behind, or a stranger) gets the next pulse. The
+    // admitted workers still on their way keep their places: none of them is taken for the stray's receiver,
+    // or admission would give that place a second time and the following pulse would be held.
+    let mut h = Harness::new(config(3, 1000));
+    h.request(1);
+    h.join(1);
+    assert_eq!(h.publishes, vec![(ms(0), 1)]);
+    h.leave_and_succeed(1);
+    h.advance_to(ms(100));
+    h.event(Event::Subscribed); // the stray
+    for id in 2..=5 {
+        h.request(id);
+    }
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
+    // Workers 2 and 3 are slow to subscribe: after the company wait the pulse goes to the stray alone.
+    h.advance_to(ms(1105));
+    assert_eq!(h.publishes, vec![(ms(0), 1), (ms(1105), 1)]);
+    assert!(
+        !h.forgotten.contains(&Ticket(2)) && !h.forgotten.contains(&Ticket(3)),
+        "{:?}",
+        h.forgotten
+    );
+    h.leave_and_succeed(1);
+    assert_eq!(
+        h.admitted,
+        vec![Ticket(1), Ticket(2), Ticket(3), Ticket(4)],
+        "one place was free, not two"
+    );
+    h.join(3);
+    h.advance_to(ms(2110));
+    assert_eq!(h.held, 0, "no pulse held");
+    assert_eq!(h.publishes.last(), Some(&(ms(2110), 3)));
+}
+
+#[test]
 fn anonymous_messages_beyond_what_is_outstanding_free_nothing() {
     let mut h = Harness::new(config(1, 1000));
     for _ in 0..5 {

@@ -15,8 +15,8 @@
 //!    pulses are always at least a period apart, so no period window on the daemon's clock holds more than N
 //!    grants. Subscriptions are counted exactly (the driver reports every subscribe and unsubscribe, including
 //!    a connection's end); one beyond what the tracked admitted workers owe (a stray) takes a place of the next
-//!    pulse, so that fewer are admitted; if more than N are present all the same the pulse is held, never sent
-//!    to more than N.
+//!    pulse, so that fewer are admitted, and that pulse releases no tracked worker for it; if more than N are
+//!    present all the same the pulse is held, never sent to more than N.
 //! 3. **Slots.** At most `maxActingPerformers` workers (by default the N in force: the original's meaning) hold a
 //!    slot at once. A worker takes a slot when admitted and gives it back with its result, its early
 //!    termination, or when its pulse's result timeout (`performerContainerActionMaxExecutionTime`) runs out. At
