@@ -36,8 +36,9 @@ enum Kind {
     Straggler,
     /// Gives its first permission back (`PerformerEarlyTerminated`, standOnSubscription true).
     GivesBack,
-    /// Sends random protocol messages at random times, asks for admission and never subscribes, subscribes
-    /// without admission and leaves again.
+    /// Sends random protocol messages at random times, asks for admission (on its one admission connection, so
+    /// it holds at most one place in the queue, as the driver's desk keeps one per peer) and never subscribes,
+    /// subscribes without admission and leaves again.
     Stranger,
 }
 
@@ -133,6 +134,54 @@ struct Outcome {
     behaviours: Vec<Behaviour>,
 }
 
+/// What the driver's admission desk knows: tickets, and the one admission connection each process asks on (a
+/// REQ socket; the desk keys peers by their connection).
+#[derive(Default)]
+struct Desk {
+    /// Every ticket's process.
+    tickets: HashMap<Ticket, usize>,
+    /// Tickets whose admission connection is still open (a process that exits closes its own).
+    open: HashSet<Ticket>,
+    /// Each process's admitted ticket while the engine tracks it, so that asking again hands it back as
+    /// `AskedAgain`.
+    tracked: HashMap<usize, Ticket>,
+    /// Each process's request still waiting for its reply (admission or refusal).
+    asking: HashMap<usize, Ticket>,
+    next_ticket: u64,
+}
+
+impl Desk {
+    /// Process `i` asks for admission, as the driver's desk sees it: a peer that asks again while its request
+    /// is still waiting keeps its one place in the queue (nothing reaches the engine); one that was admitted and
+    /// asks again has moved on from that admission (`AskedAgain`); otherwise a new ticket joins the queue.
+    fn ask(&mut self, engine: &mut Engine, now: Nanos, i: usize, trace: bool) {
+        if self.asking.contains_key(&i) {
+            return;
+        }
+        if let Some(old) = self.tracked.remove(&i) {
+            engine.handle(now, Event::AskedAgain(old));
+        }
+        self.next_ticket += 1;
+        let ticket = Ticket(self.next_ticket);
+        self.tickets.insert(ticket, i);
+        self.open.insert(ticket);
+        self.asking.insert(i, ticket);
+        if trace {
+            eprintln!("{now} ticket {} is process {i}'s", ticket.0);
+        }
+        engine.handle(now, Event::AdmissionRequested(ticket));
+    }
+
+    /// `ticket`'s request got its reply, or its connection closed: it waits no more.
+    fn answered(&mut self, ticket: Ticket) {
+        if let Some(&i) = self.tickets.get(&ticket) {
+            if self.asking.get(&i) == Some(&ticket) {
+                self.asking.remove(&i);
+            }
+        }
+    }
+}
+
 /// Runs the fleet until `horizon`. Honest workers give up waiting for a pulse after 3 s (as clients do: they
 /// unsubscribe, give the permission back and ask again).
 fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> Outcome {
@@ -159,15 +208,8 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
         };
         schedule(&mut queue, ms(b.think_ms), first);
     }
-    // Every ticket's process; a stranger's subscriptions without admission are counted here too.
-    let mut tickets: HashMap<Ticket, usize> = HashMap::new();
-    // Tickets whose admission connection is still open (a process that exits closes its own).
-    let mut open: HashSet<Ticket> = HashSet::new();
-    let mut next_ticket = 0u64;
+    let mut desk = Desk::default();
     let mut stranger_subs = 0u32;
-    // Like the driver's desk: each process's admitted ticket while the engine tracks it, so that asking again
-    // hands it back as `AskedAgain`.
-    let mut tracked: HashMap<usize, Ticket> = HashMap::new();
     let mut publishes = Vec::new();
     let trace = std::env::var_os("SIM_TRACE").is_some();
     loop {
@@ -177,27 +219,30 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
             }
             match action {
                 Action::Admit(t) => {
-                    let Some(&i) = tickets.get(&t) else { continue };
+                    desk.answered(t);
+                    let Some(&i) = desk.tickets.get(&t) else {
+                        continue;
+                    };
                     let b = behaviours[i].clone();
                     let p = &mut procs[i];
-                    if !p.alive || !open.contains(&t) {
+                    if !p.alive || !desk.open.contains(&t) {
                         // The reply goes nowhere: the driver learns it when sending fails.
                         engine.handle(now, Event::AdmissionLost(t));
                         continue;
                     }
                     p.admissions += 1;
-                    tracked.insert(i, t);
+                    desk.tracked.insert(i, t);
                     match b.kind {
                         Kind::Stranger => continue, // asked, never subscribes
                         Kind::Ghost => {
-                            open.remove(&t);
+                            desk.open.remove(&t);
                             schedule(&mut queue, now + ms(1), Happening::Disconnected(t));
                             schedule(&mut queue, now + ms(b.think_ms), Happening::Request(i));
                             continue;
                         }
                         Kind::KilledAfterAdmission if p.admissions == 1 => {
                             p.alive = false;
-                            open.remove(&t);
+                            desk.open.remove(&t);
                             schedule(&mut queue, now + ms(1), Happening::Disconnected(t));
                             continue;
                         }
@@ -214,7 +259,8 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     schedule(&mut queue, now + ms(b.ready_ms), Happening::Ready(i));
                 }
                 Action::Refuse(t) => {
-                    if let Some(&i) = tickets.get(&t) {
+                    desk.answered(t);
+                    if let Some(&i) = desk.tickets.get(&t) {
                         schedule(&mut queue, now + ms(100), Happening::Request(i));
                     }
                 }
@@ -246,9 +292,9 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     publishes.push((now, receivers, actual));
                 }
                 Action::Forget(t) => {
-                    if let Some(&i) = tickets.get(&t) {
-                        if tracked.get(&i) == Some(&t) {
-                            tracked.remove(&i);
+                    if let Some(&i) = desk.tickets.get(&t) {
+                        if desk.tracked.get(&i) == Some(&t) {
+                            desk.tracked.remove(&i);
                         }
                     }
                 }
@@ -284,13 +330,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
         match happening {
             Happening::Request(i) => {
                 if procs[i].alive {
-                    if let Some(old) = tracked.remove(&i) {
-                        engine.handle(now, Event::AskedAgain(old));
-                    }
-                    next_ticket += 1;
-                    tickets.insert(Ticket(next_ticket), i);
-                    open.insert(Ticket(next_ticket));
-                    engine.handle(now, Event::AdmissionRequested(Ticket(next_ticket)));
+                    desk.ask(&mut engine, now, i, trace);
                 }
             }
             Happening::Subscribe(i) => {
@@ -305,9 +345,10 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 }
             }
             Happening::Disconnected(t) => {
-                if let Some(&i) = tickets.get(&t) {
-                    if tracked.get(&i) == Some(&t) {
-                        tracked.remove(&i);
+                desk.answered(t);
+                if let Some(&i) = desk.tickets.get(&t) {
+                    if desk.tracked.get(&i) == Some(&t) {
+                        desk.tracked.remove(&i);
                     }
                 }
                 engine.handle(now, Event::AdmissionLost(t))
@@ -343,13 +384,14 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 let p = &mut procs[i];
                 if p.alive {
                     p.alive = false;
-                    let closed: Vec<Ticket> = open
+                    let closed: Vec<Ticket> = desk
+                        .open
                         .iter()
-                        .filter(|t| tickets.get(t) == Some(&i))
+                        .filter(|t| desk.tickets.get(t) == Some(&i))
                         .copied()
                         .collect();
                     for t in closed {
-                        open.remove(&t);
+                        desk.open.remove(&t);
                         schedule(&mut queue, now + ms(1), Happening::Disconnected(t));
                     }
                     if p.subscribed {
@@ -398,11 +440,9 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         stand_on_subscription: false,
                     }),
                     5 => {
-                        // Asks for admission on a connection that stays open, and never subscribes.
-                        next_ticket += 1;
-                        tickets.insert(Ticket(next_ticket), i);
-                        open.insert(Ticket(next_ticket));
-                        Some(Event::AdmissionRequested(Ticket(next_ticket)))
+                        // Asks for admission on its one connection, which stays open, and never subscribes.
+                        desk.ask(&mut engine, now, i, trace);
+                        None
                     }
                     6 if stranger_subs < 2 => {
                         stranger_subs += 1;
@@ -588,6 +628,7 @@ fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) 
         },
     );
     let mut now = Nanos::ZERO;
+    let trace = std::env::var_os("SIM_TRACE").is_some();
     while now < horizon {
         let next_event = agenda.peek().map(|Reverse((t, _, _))| *t);
         let next = match (next_event, engine.next_deadline()) {
@@ -617,8 +658,14 @@ fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) 
                 }
             }
         }
+        if trace {
+            eprintln!("{now} events {events:?}");
+        }
         engine.handle_all(now, events);
         while let Some(action) = engine.poll_action() {
+            if trace {
+                eprintln!("{now} action {action:?}");
+            }
             match action {
                 Action::Admit(_) => agenda.push(Reverse((now + ms(subscribe_ms), 2, 0))),
                 Action::Publish { receivers, .. } => {
@@ -660,4 +707,78 @@ proptest! {
         let served: u32 = out.publishes.iter().map(|p| p.2).sum();
         prop_assert_eq!(served as usize, stale.len() + asks_at.len(), "{:?}", out.publishes);
     }
+}
+
+/// The shrunk case of a liveness failure CI found (saved in `engine_properties.proptest-regressions`, which
+/// re-runs only the unshrunk case): one honest worker (process 7) was admitted twice and never served.
+#[test]
+fn regression_an_honest_worker_beside_stragglers_and_a_killed_worker_is_served() {
+    let b = |kind, subscribe_ms, act_ms, think_ms| Behaviour {
+        kind,
+        subscribe_ms,
+        ready_ms: 0,
+        act_ms,
+        think_ms,
+        slows_down: false,
+        pauses_ms: None,
+    };
+    use Kind::*;
+    let behaviours = vec![
+        b(Honest, 0, 0, 8),
+        b(Stranger, 0, 0, 50),
+        b(Straggler, 1040, 0, 87),
+        b(Honest, 0, 156, 60),
+        b(Honest, 0, 15, 8),
+        b(KilledAfterGrant, 0, 0, 8),
+        b(Straggler, 1000, 0, 8),
+        b(Honest, 0, 0, 96),
+        b(Honest, 0, 128, 31),
+        b(Honest, 0, 39, 8),
+        b(Stranger, 0, 0, 84),
+        b(Honest, 0, 82, 7),
+        b(Honest, 0, 161, 79),
+        b(Honest, 19, 13, 87),
+    ];
+    let out = simulate(config(1, 79), behaviours, Nanos::from_secs(120));
+    for (i, p) in out.processes.iter().enumerate() {
+        let b = &out.behaviours[i];
+        let serviceable = matches!(b.kind, Honest | GivesBack | KilledAfterGrant);
+        if p.alive && serviceable {
+            assert!(p.grants >= 1, "process {i} ({b:?}) was never served: {p:?}");
+        }
+    }
+}
+
+/// A case of the restart property CI found: three subscriptions left behind, sixteen asking at the start and two
+/// more just before the second pulse.
+#[test]
+fn regression_after_a_restart_late_askers_do_not_make_the_second_pulse_held() {
+    for (late, subscribe_ms) in [([2476, 2494, 0], 19), ([2494, 2494, 1495], 2)] {
+        let mut asks = vec![0; 18];
+        asks[8] = late[0];
+        asks[13] = late[1];
+        asks[15] = late[2];
+        let out = restart(config(10, 1261), &[0, 0, 0], &asks, subscribe_ms);
+        assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
+        for &(at, counted, present) in &out.publishes {
+            assert!(present <= 10, "pulse at {at} reached {present}");
+            assert_eq!(counted, present);
+        }
+        let served: u32 = out.publishes.iter().map(|p| p.2).sum();
+        assert_eq!(served, 21, "{:?}", out.publishes);
+    }
+}
+
+/// Another case of the restart property: subscriptions left behind reconnecting one and two periods after the
+/// start, beside six workers asking at the start.
+#[test]
+fn regression_after_a_restart_stale_subscriptions_arriving_later_do_not_make_a_pulse_held() {
+    let out = restart(config(5, 164), &[0, 335, 168], &[0; 6], 19);
+    assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
+    for &(at, counted, present) in &out.publishes {
+        assert!(present <= 5, "pulse at {at} reached {present}");
+        assert_eq!(counted, present);
+    }
+    let served: u32 = out.publishes.iter().map(|p| p.2).sum();
+    assert_eq!(served, 9, "{:?}", out.publishes);
 }

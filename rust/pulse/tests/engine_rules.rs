@@ -320,6 +320,36 @@ fn a_silent_admitted_worker_is_dropped_after_the_ready_wait() {
 }
 
 #[test]
+fn a_subscribed_worker_whose_ready_wait_runs_out_before_its_pulse_keeps_its_place() {
+    // A period longer than the ready wait (7 s): worker 3 subscribes at once, and its wait runs out before the
+    // pulse may go. Its ticket is forgotten, but its subscription is still there and the pulse will reach it:
+    // it keeps its place, so that only one more is admitted and the pulse goes to N instead of being held.
+    let mut h = Harness::new(config(2, 10_000));
+    h.request(1);
+    h.request(2);
+    h.join(2);
+    assert_eq!(h.publishes, vec![(ms(0), 2)]);
+    h.leave_and_succeed(2);
+    h.request(3);
+    h.join(1);
+    h.advance_to(ms(7001));
+    assert!(h.forgotten.contains(&Ticket(3)));
+    h.request(4);
+    h.request(5);
+    assert_eq!(
+        h.admitted,
+        vec![Ticket(1), Ticket(2), Ticket(3), Ticket(4)],
+        "worker 3's subscription still takes a place"
+    );
+    h.join(1);
+    h.advance_to(ms(10_005));
+    assert_eq!(h.held, 0, "no pulse held");
+    assert_eq!(h.publishes, vec![(ms(0), 2), (ms(10_005), 2)]);
+    h.leave_and_succeed(2);
+    assert_eq!(h.admitted.last(), Some(&Ticket(5)));
+}
+
+#[test]
 fn a_ready_worker_waits_for_admitted_company_at_most_a_tenth_of_the_period() {
     let mut h = Harness::new(config(3, 1000));
     h.request(1);
@@ -357,6 +387,42 @@ fn more_subscriptions_than_n_hold_the_pulse_until_some_leave() {
         h.event(Event::Unsubscribed);
         assert_eq!(h.publishes.len(), 1);
     }
+}
+
+#[test]
+fn a_pulse_that_reaches_only_a_stray_releases_no_admitted_worker() {
+    // A subscription nobody was admitted for (a stray: left behind, or a stranger) gets the next pulse. The
+    // admitted workers still on their way keep their places: none of them is taken for the stray's receiver,
+    // or admission would give that place a second time and the following pulse would be held.
+    let mut h = Harness::new(config(3, 1000));
+    h.request(1);
+    h.join(1);
+    assert_eq!(h.publishes, vec![(ms(0), 1)]);
+    h.leave_and_succeed(1);
+    h.advance_to(ms(100));
+    h.event(Event::Subscribed); // the stray
+    for id in 2..=5 {
+        h.request(id);
+    }
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
+    // Workers 2 and 3 are slow to subscribe: after the company wait the pulse goes to the stray alone.
+    h.advance_to(ms(1105));
+    assert_eq!(h.publishes, vec![(ms(0), 1), (ms(1105), 1)]);
+    assert!(
+        !h.forgotten.contains(&Ticket(2)) && !h.forgotten.contains(&Ticket(3)),
+        "{:?}",
+        h.forgotten
+    );
+    h.leave_and_succeed(1);
+    assert_eq!(
+        h.admitted,
+        vec![Ticket(1), Ticket(2), Ticket(3), Ticket(4)],
+        "one place was free, not two"
+    );
+    h.join(3);
+    h.advance_to(ms(2110));
+    assert_eq!(h.held, 0, "no pulse held");
+    assert_eq!(h.publishes.last(), Some(&(ms(2110), 3)));
 }
 
 #[test]

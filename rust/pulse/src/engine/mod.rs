@@ -15,8 +15,8 @@
 //!    pulses are always at least a period apart, so no period window on the daemon's clock holds more than N
 //!    grants. Subscriptions are counted exactly (the driver reports every subscribe and unsubscribe, including
 //!    a connection's end); one beyond what the tracked admitted workers owe (a stray) takes a place of the next
-//!    pulse, so that fewer are admitted; if more than N are present all the same the pulse is held, never sent
-//!    to more than N.
+//!    pulse, so that fewer are admitted, and that pulse releases no tracked worker for it; if more than N are
+//!    present all the same the pulse is held, never sent to more than N.
 //! 3. **Slots.** At most `maxActingPerformers` workers (by default the N in force: the original's meaning) hold a
 //!    slot at once. A worker takes a slot when admitted and gives it back with its result, its early
 //!    termination, or when its pulse's result timeout (`performerContainerActionMaxExecutionTime`) runs out. At
@@ -24,8 +24,10 @@
 //!    overlaps the current pulse's acting: a missing result holds one slot, never the fleet.
 //! 4. **The absent.** An admitted worker that never subscribes costs only its own slot: when the driver sees its
 //!    admission connection close it is dropped at once ([`Event::AdmissionLost`]); one still connected but
-//!    silent is dropped after `maxWaitAllSubscribersReadyBeforePublish`. Subscriptions carry no identity, so a
-//!    publish takes the oldest admitted workers for the ones it released; when a worker kept by that guess asks
+//!    silent is dropped after `maxWaitAllSubscribersReadyBeforePublish`; if it had subscribed all the same (a period
+//!    longer than that wait), its subscription keeps its place in the next pulse as a stray (rule 2), taking the
+//!    oldest tracked workers for the subscribed ones. Subscriptions carry no identity, so a publish takes the
+//!    oldest admitted workers for the ones it released; when a worker kept by that guess asks
 //!    again ([`Event::AskedAgain`]) its place stays, anonymous, for the subscription still owed by the worker
 //!    released in its stead, until a publish or the same wait takes it. Counting errs on the side of fewer
 //!    admissions, never more.
@@ -360,11 +362,19 @@ impl Engine {
             let join_wait = self.config.max_wait_all_subscribers_ready;
             if self.now >= join_wait {
                 let cutoff = self.now.saturating_sub(join_wait);
+                // Tracked workers whose subscription has arrived.
+                let subscribed = self.waiting.saturating_sub(self.strays);
                 let actions = &mut self.actions;
                 let expired = self
                     .roster
                     .expire(cutoff, |t| actions.push_back(Action::Forget(t)));
                 self.stats.subscription_timeouts += expired as u64;
+                // A worker whose wait runs out may have subscribed already (a period longer than the wait): its
+                // subscription keeps its place in the next pulse, as a stray, or admission would fill that place
+                // a second time and the pulse would be held. As at a publish, the oldest tracked workers are
+                // taken for the subscribed ones.
+                let expired = u32::try_from(expired).unwrap_or(u32::MAX);
+                self.strays = self.strays.saturating_add(expired.min(subscribed));
             }
             while let Some(flight) = self.flights.land(self.now) {
                 self.finish(flight);

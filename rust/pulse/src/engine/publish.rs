@@ -95,8 +95,11 @@ impl Engine {
                 .now
                 .saturating_add(self.config.performer_container_action_max_execution_time),
         });
+        // Strays are receivers no tracked worker owed: only the other subscriptions release tracked workers, or
+        // a worker still on its way would lose its place to a stray and admission would fill it a second time.
         let released = self
             .waiting
+            .saturating_sub(self.strays)
             .min(u32::try_from(self.roster.len()).unwrap_or(u32::MAX));
         let actions = &mut self.actions;
         self.roster
