@@ -362,7 +362,13 @@ fn check_seconds(secs: f64, min: f64, max: f64, positive: bool) -> Result<(), St
     }
     // Beyond the bound a value is a typo, and a typo must not freeze the daemon for centuries.
     if secs > max {
-        return Err(format!("must be at most {max} seconds (got {secs})"));
+        // A huge typo such as 1e300 is shown as written, not as three hundred digits.
+        let shown = if secs >= 1e15 {
+            format!("{secs:e}")
+        } else {
+            secs.to_string()
+        };
+        return Err(format!("must be at most {max} seconds (got {shown})"));
     }
     Ok(())
 }

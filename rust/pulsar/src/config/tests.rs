@@ -557,3 +557,13 @@ fn the_engines_defaults_are_the_tables() {
         PulseConfig::default()
     );
 }
+
+#[test]
+fn a_huge_time_is_shown_as_written_in_the_refusal() {
+    let config = PulsarConfig {
+        pulsation_iteration_period: 1e300,
+        ..PulsarConfig::default()
+    };
+    let message = config.validate().expect_err("refused").to_string();
+    assert!(message.contains("(got 1e300)"), "{message}");
+}
