@@ -149,7 +149,8 @@ pub fn setter_of(setting: &str) -> String {
     let class = match name {
         "publisherPulsarSocketAddress"
         | "pushPulsarSocketAddress"
-        | "requestPulsarRsSocketAddress" => "PerformerSocketsParamsDto::",
+        | "requestPulsarRsSocketAddress"
+        | "curveServerKey" => "PerformerSocketsParamsDto::",
         "admissionTimeout" | "pulseTimeout" | "sendTimeout" => "PerformerDto::",
         _ => "",
     };
