@@ -5,8 +5,11 @@ declare(strict_types=1);
 namespace PulsarTest;
 
 use PulsarTest\Support\Child;
+use PulsarTest\Support\Ports;
 use PulsarTest\Support\PulsarTestCase;
 use React\PublisherPulsar\Inventory\Exceptions\PublisherPulsarException;
+use React\PublisherPulsar\Inventory\PerformerDto;
+use React\PublisherPulsar\Inventory\PerformerSocketsParamsDto;
 use React\PublisherPulsar\Inventory\PublisherToSubscribersDto;
 use React\PublisherPulsar\Performer;
 
@@ -61,7 +64,7 @@ final class CurveTest extends PulsarTestCase
     public function testAMalformedKeyIsRefusedNamingItsSetter(): void
     {
         // Nothing listens on these ports: a key that passed the check would time out instead (DAEMON_UNREACHABLE).
-        $sockets = \PulsarTest\Support\Ports::pulsarAddresses();
+        $sockets = Ports::pulsarAddresses();
         $setter = 'PerformerSocketsParamsDto::setCurveServerKey()';
         foreach (['not a key', '', substr(self::PUBLIC, 0, 39), self::PUBLIC . 'x'] as $bad) {
             $performer = $this->curvePerformer($sockets, $bad, 0.5);
@@ -98,14 +101,26 @@ final class CurveTest extends PulsarTestCase
         ]);
     }
 
-    /** A Performer on $sockets with every wait bounded by $timeout and $key (anything) as its CURVE server key. */
+    /**
+     * A Performer on $sockets with every wait bounded by $timeout and $key (anything) as its CURVE server key.
+     *
+     * @param array<string,string> $sockets
+     */
     private function curvePerformer(array $sockets, mixed $key, float $timeout): Performer
     {
-        $performer = $this->newPerformer($sockets, $timeout);
-        $dto = $performer->getPerformerDto();
-        $params = $dto->getSocketsParams();
+        $params = new PerformerSocketsParamsDto();
+        $params->setPublisherPulsarSocketAddress($sockets['publishSocketAddress']);
+        $params->setPushPulsarSocketAddress($sockets['pullSocketAddress']);
+        $params->setRequestPulsarRsSocketAddress($sockets['replyStackSocketAddress']);
+        // On purpose: the tests give it wrong types too, as a user's code may.
+        // @mago-expect analysis:mixed-argument
         $params->setCurveServerKey($key);
-        $performer->setPerformerDto($dto);
-        return $performer;
+        $dto = new PerformerDto();
+        $dto->setModuleName('phpunit-curve');
+        $dto->setSocketsParams($params);
+        $dto->setAdmissionTimeout($timeout);
+        $dto->setPulseTimeout($timeout);
+        $dto->setSendTimeout($timeout);
+        return new Performer($dto);
     }
 }
