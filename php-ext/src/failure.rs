@@ -237,6 +237,10 @@ mod tests {
             "PulsarSocketsParamsDto::setPublishSocketAddress()"
         );
         assert_eq!(
+            setter_of("curveServerKey"),
+            "PerformerSocketsParamsDto::setCurveServerKey()"
+        );
+        assert_eq!(
             setter_of("pulse engine settings"),
             "'pulse engine settings'"
         );
