@@ -149,7 +149,8 @@ pub fn setter_of(setting: &str) -> String {
     let class = match name {
         "publisherPulsarSocketAddress"
         | "pushPulsarSocketAddress"
-        | "requestPulsarRsSocketAddress" => "PerformerSocketsParamsDto::",
+        | "requestPulsarRsSocketAddress"
+        | "curveServerKey" => "PerformerSocketsParamsDto::",
         "admissionTimeout" | "pulseTimeout" | "sendTimeout" => "PerformerDto::",
         _ => "",
     };
@@ -234,6 +235,10 @@ mod tests {
         assert_eq!(
             setter_of("pulsarSocketsParams.publishSocketAddress"),
             "PulsarSocketsParamsDto::setPublishSocketAddress()"
+        );
+        assert_eq!(
+            setter_of("curveServerKey"),
+            "PerformerSocketsParamsDto::setCurveServerKey()"
         );
         assert_eq!(
             setter_of("pulse engine settings"),

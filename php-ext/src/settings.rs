@@ -109,7 +109,7 @@ pub fn checked_config_json(dto: &Zval) -> Outcome<String> {
 }
 
 /// The Performer's settings and the logger object (null if none) of a `PerformerDto` (or the defaults without
-/// one).
+/// one), with the daemon's CURVE public key from its `PerformerSocketsParamsDto` (null: none).
 pub fn performer_config(dto: Option<&ZendObject>) -> Outcome<(PerformerConfig, Zval)> {
     let mut c = PerformerConfig::default();
     let mut logger = Zval::null();
@@ -141,6 +141,11 @@ pub fn performer_config(dto: Option<&ZendObject>) -> Outcome<(PerformerConfig, Z
                     *address = value;
                 }
             }
+            // New in the drop-in; null keeps the NULL mechanism. The key's form is the core's to check.
+            c.curve_server_key = convert::text(
+                &get(sockets, "getCurveServerKey")?,
+                "PerformerSocketsParamsDto::setCurveServerKey()",
+            )?;
         }
         for (timeout, name) in [
             (&mut c.admission_timeout, "AdmissionTimeout"),

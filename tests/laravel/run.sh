@@ -15,6 +15,9 @@
 #     (tests/laravel/check-queue.php). `vendor:publish --tag=pulsar-config` publishes config/pulsar.php.
 #
 #  3. WaitForPermission's reading of Retry-After (seconds, HTTP dates) (tests/laravel/check-retry-after.php).
+#  4. CURVE through the bridge: a `pulsard` with `curveSecretKey` (pulsar:serve has no CURVE setting); a
+#     queue:work without PULSAR_CURVE_SERVER_KEY is not admitted (its job is released, not run); one with the
+#     daemon's public key runs every job.
 #
 # Every wait is bounded; every process started here is stopped on exit. Usage: bash tests/laravel/run.sh
 set -euo pipefail
@@ -22,6 +25,8 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 
 cargo build -p pulsar-php -p pulsar-capi
+cargo build -p publisher-pulsar --bin pulsard
+pulsard="$root/target/debug/pulsard"
 extension="$root/target/debug/libpulsar_php.so"
 export PULSAR_LIB="$root/target/debug/libpulsar.so"
 
@@ -172,12 +177,52 @@ queue() {
   cd "$root"
 }
 
+curve() {
+  local app; app=$(new_app "curve-$impl")
+  local count=4
+  # A key pair made for the tests only (the same as tests/phpunit/CurveTest.php); never use it anywhere else.
+  local secret='EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei' public=':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)'
+  export PULSAR_PUBLISH_ADDRESS="tcp://127.0.0.1:$(free_port)" PULSAR_PULL_ADDRESS="tcp://127.0.0.1:$(free_port)"
+  export PULSAR_REPLY_STACK_ADDRESS="tcp://127.0.0.1:$(free_port)"
+  export PULSAR_ADMISSION_TIMEOUT=20 PULSAR_PULSE_TIMEOUT=20 PULSAR_SEND_TIMEOUT=5 PULSAR_UNREACHABLE_RELEASE_DELAY=0
+  cd "$app"
+  "${php[@]}" artisan test:dispatch "$count" "$app/records.txt" >/dev/null
+  PULSARD_CURVE_SECRET_KEY="$secret" "$pulsard" --publish-address "$PULSAR_PUBLISH_ADDRESS" \
+    --pull-address "$PULSAR_PULL_ADDRESS" --reply-stack-address "$PULSAR_REPLY_STACK_ADDRESS" \
+    --pulsation-iteration-period 0.2 --subscribers-per-iteration 2 > pulsard.out 2>&1 & local daemon=$!
+  pids+=("$daemon")
+  wait_for 20 grep -qs 'pulsard listening' pulsard.out || { cat pulsard.out >&2; fail "[$impl] pulsard did not start"; }
+  grep -qF "$public" pulsard.out || { cat pulsard.out >&2; fail "[$impl] pulsard does not log the test pair's public key"; }
+
+  # Without the key (the NULL mechanism): not admitted within its admission timeout; the job is released, not run.
+  PULSAR_CURVE_SERVER_KEY='' PULSAR_ADMISSION_TIMEOUT=1 "${php[@]}" artisan queue:work --once --sleep=0 --tries=5 \
+    --timeout=60 > worker-plain.out 2>&1 & local plain=$!; pids+=("$plain")
+  wait_exit "$plain" 30; [ "$status" = 0 ] || { cat worker-plain.out >&2; fail "[$impl] queue:work --once exited with $status"; }
+  grep -q 'pulsar: no permission, job released' storage/logs/laravel.log \
+    || { cat storage/logs/laravel.log >&2; fail "[$impl] a worker without the CURVE key was not refused"; }
+  ! grep -qs '^START ' "$app/records.txt" || fail "[$impl] a job ran in a worker without the CURVE key"
+
+  # With the daemon's public key: every job runs.
+  PULSAR_CURVE_SERVER_KEY="$public" "${php[@]}" artisan queue:work --stop-when-empty --sleep=0 --tries=5 \
+    --timeout=60 > worker-curve.out 2>&1 & local keyed=$!; pids+=("$keyed")
+  wait_exit "$keyed" 60; [ "$status" = 0 ] || { cat worker-curve.out >&2; fail "[$impl] queue:work exited with $status"; }
+  local finished; finished=$(grep -c '^DONE ' "$app/records.txt" || true)
+  [ "$finished" = "$count" ] || { cat worker-curve.out pulsard.out >&2; fail "[$impl] $finished of $count jobs done over CURVE"; }
+  kill -TERM "$daemon"
+  wait_exit "$daemon" 15; [ "$status" = 0 ] || { cat pulsard.out >&2; fail "[$impl] pulsard exited with $status on SIGTERM"; }
+  unset PULSAR_UNREACHABLE_RELEASE_DELAY
+  echo "[$impl] curve: a worker without PULSAR_CURVE_SERVER_KEY was not admitted (job released, not run);" \
+    "with the daemon's public key $finished of $count jobs ran against pulsard with curveSecretKey"
+  cd "$root"
+}
+
 php tests/laravel/check-retry-after.php
 
 for implementation in ext ffi; do
   set_impl "$implementation"
   seeds
   queue
+  curve
 done
 ok=1
 echo "tests/laravel: all passed"

@@ -212,6 +212,12 @@ final class DtoTest extends PulsarTestCase
         $this->assertSame('tcp://127.0.0.1:1', $params->getPublisherPulsarSocketAddress());
         $this->assertSame('tcp://127.0.0.1:2', $params->getPushPulsarSocketAddress());
         $this->assertSame('tcp://127.0.0.1:3', $params->getRequestPulsarRsSocketAddress());
+        // New in the drop-in: no CURVE key unless one is set (an original worker never sets it).
+        $this->assertNull($params->getCurveServerKey());
+        $params->setCurveServerKey(':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)');
+        $this->assertSame(':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)', $params->getCurveServerKey());
+        $params->setCurveServerKey(null);
+        $this->assertNull($params->getCurveServerKey());
 
         $dto = new PerformerDto();
         $dto->setModuleName('YourServiceNameContainingPerformer');

@@ -102,6 +102,7 @@ final class Failure
             case 'publisherPulsarSocketAddress':
             case 'pushPulsarSocketAddress':
             case 'requestPulsarRsSocketAddress':
+            case 'curveServerKey':
                 $class = 'PerformerSocketsParamsDto::';
                 break;
             case 'admissionTimeout':

@@ -274,8 +274,9 @@ final class PerformerClient
     }
 
     /**
-     * The libpulsar JSON settings of a PerformerDto (or the defaults without one), converted as the extension
-     * converts them (php-ext/src/settings.rs). Ranges are checked by libpulsar.
+     * The libpulsar JSON settings of a PerformerDto (or the defaults without one), with the daemon's CURVE public key
+     * of its PerformerSocketsParamsDto, converted as the extension converts them (php-ext/src/settings.rs). Ranges
+     * and the key's form are checked by libpulsar.
      */
     private static function settings(?PerformerDto $dto): string
     {
@@ -295,6 +296,11 @@ final class PerformerClient
                     if ($address !== null) {
                         $c[$setting] = $address;
                     }
+                }
+                // New in the drop-in; null keeps the NULL mechanism. The key's form is libpulsar's to check.
+                $key = Convert::text($sockets->getCurveServerKey(), 'PerformerSocketsParamsDto::setCurveServerKey()');
+                if ($key !== null) {
+                    $c['curveServerKey'] = $key;
                 }
             }
             foreach (['admissionTimeout', 'pulseTimeout', 'sendTimeout'] as $setting) {

@@ -34,6 +34,9 @@ return [
     'publish_address' => env('PULSAR_PUBLISH_ADDRESS', 'tcp://127.0.0.1:6273'),
     'pull_address' => env('PULSAR_PULL_ADDRESS', 'tcp://127.0.0.1:6274'),
     'reply_stack_address' => env('PULSAR_REPLY_STACK_ADDRESS', 'tcp://127.0.0.1:6275'),
+    // The CURVE public key (Z85) of a `pulsard` started with `curveSecretKey`; workers then connect over CURVE.
+    // Null or empty: no CURVE (pulsar:serve's daemon has no CURVE setting; run pulsard for it).
+    'curve_server_key' => env('PULSAR_CURVE_SERVER_KEY'),
 
     // Worker waits, in seconds (see php-ext/laravel/README.md for sizing them against queue:work --timeout and
     // the queue connection's retry_after).

@@ -5,6 +5,9 @@ namespace React\PublisherPulsar\Inventory;
 /**
  * The three Pulsar addresses a Performer connects to; each is the same as the Pulsar's matching setting in
  * `PulsarSocketsParamsDto` (publish ⇄ publisherPulsar, pull ⇄ pushPulsar, replyStack ⇄ requestPulsarRs).
+ *
+ * The daemon's CURVE public key is new in the drop-in (the original had only the NULL mechanism): null, the
+ * default, keeps the three sockets as the original's.
  */
 class PerformerSocketsParamsDto
 {
@@ -16,6 +19,9 @@ class PerformerSocketsParamsDto
 
     /** @var string */
     protected $requestPulsarRsSocketAddress;
+
+    /** @var string|null the daemon's CURVE public key (Z85); null: no CURVE, as the original */
+    protected $curveServerKey;
 
     /** @return string */
     public function getPublisherPulsarSocketAddress()
@@ -51,5 +57,22 @@ class PerformerSocketsParamsDto
     public function setRequestPulsarRsSocketAddress($requestPulsarRsSocketAddress)
     {
         $this->requestPulsarRsSocketAddress = $requestPulsarRsSocketAddress;
+    }
+
+    /** @return string|null */
+    public function getCurveServerKey()
+    {
+        return $this->curveServerKey;
+    }
+
+    /**
+     * @param string|null $curveServerKey the daemon's CURVE public key (40 Z85 characters, logged by a daemon
+     *        started with `curveSecretKey`): the three sockets then use CURVE (encrypted, and only the daemon that
+     *        holds the matching secret key can answer). Null (the default): the NULL mechanism, as the original;
+     *        a daemon with `curveSecretKey` does not serve such a Performer.
+     */
+    public function setCurveServerKey($curveServerKey)
+    {
+        $this->curveServerKey = $curveServerKey;
     }
 }

@@ -18,8 +18,8 @@ use React\PublisherPulsar\Performer;
 /**
  * Job middleware: `public function middleware() { return [new WaitForPermission]; }`.
  *
- * Before the job runs, the worker waits for the Pulsar's permission (config/pulsar.php's addresses and
- * timeouts); then the job runs and its outcome is reported once:
+ * Before the job runs, the worker waits for the Pulsar's permission (config/pulsar.php's addresses, timeouts and
+ * the daemon's CURVE public key, if any); then the job runs and its outcome is reported once:
  *  - it returned: success (no correction);
  *  - it threw SlowDown, or an HTTP 429 RequestException without a usable Retry-After: a rate-limit error (the
  *    daemon shrinks its pulses), and the job is released back to the queue (slow_down_release_delay);
@@ -150,6 +150,7 @@ class WaitForPermission
         $key = json_encode([
             $config['publish_address'] ?? null, $config['pull_address'] ?? null, $config['reply_stack_address'] ?? null,
             $config['admission_timeout'] ?? null, $config['pulse_timeout'] ?? null, $config['send_timeout'] ?? null,
+            $config['curve_server_key'] ?? null,
         ]);
         if (!isset(self::$performers[$key])) {
             $dto = new PerformerDto();
@@ -160,6 +161,11 @@ class WaitForPermission
             $sockets->setPublisherPulsarSocketAddress((string) $config['publish_address']);
             $sockets->setPushPulsarSocketAddress((string) $config['pull_address']);
             $sockets->setRequestPulsarRsSocketAddress((string) $config['reply_stack_address']);
+            // Unset or empty: no CURVE, as the original. A malformed key fails the wait with INVALID_SETTING.
+            $curveServerKey = (string) ($config['curve_server_key'] ?? '');
+            if ($curveServerKey !== '') {
+                $sockets->setCurveServerKey($curveServerKey);
+            }
             $dto->setSocketsParams($sockets);
             $dto->setAdmissionTimeout($config['admission_timeout'] ?? 60);
             $dto->setPulseTimeout($config['pulse_timeout'] ?? 30);
