@@ -427,6 +427,12 @@ fn a_full_cycle_through_the_abi_with_every_kind_of_report() {
         PulsarStatus::Ok,
     );
 
+    // The daemon publishes its figures after the loop turn that sent a pulse, which may be a moment after the
+    // worker holds it: wait (bounded) for the fifth pulse's figure instead of reading inside that window.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while daemon.stats().pulses < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let stats = daemon.stats();
     assert!(stats.running);
     assert_eq!(stats.pulses, 5, "{stats:?}");

@@ -49,6 +49,9 @@ def test_threads_share_an_in_process_daemon_stopped_from_the_main_thread():
     assert not errors, errors
     # See test_coordination.py for why the window is 0.8 x period.
     assert most_in_window(times, int(0.8 * period * 1e9)) <= n
+    # The last results were pushed a moment ago and the daemon publishes its figures after the loop turn that
+    # read them: wait (bounded) for them to show before reading every figure.
+    wait_until(lambda: daemon.stats().results >= workers * grants)
     stats = daemon.stats()
     assert stats.grants == workers * grants and stats.max_receivers <= n, stats
     # The figures pulsard's /metrics shows, through the in-process daemon too.
