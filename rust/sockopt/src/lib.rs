@@ -57,8 +57,16 @@ pub struct Frame {
     pub source_fd: Option<i32>,
 }
 
-/// Receives one frame with its source file descriptor (`zmq_msg_recv` and `zmq_msg_get(ZMQ_SRCFD)`).
-pub fn recv_frame(socket: &mut zmq::Socket, flags: i32) -> Result<Frame, zmq::Error> {
+/// Receives one frame into a libzmq message, hands it to `read` while it is alive, and closes it: the one place
+/// where a `zmq_msg_t` is initialised, received into and closed.
+///
+/// `read` gets a pointer to a received message; it may read the message (data, size, properties) and must not
+/// keep the pointer or anything borrowed from it.
+fn with_received<T>(
+    socket: &mut zmq::Socket,
+    flags: i32,
+    read: impl FnOnce(*mut zmq_sys::zmq_msg_t) -> T,
+) -> Result<T, zmq::Error> {
     let raw = socket.as_mut_ptr();
     let mut msg = std::mem::MaybeUninit::<zmq_sys::zmq_msg_t>::uninit();
     // SAFETY: `zmq_msg_init` initialises the message struct it is given; `msg` is ours and lives to the end.
@@ -70,33 +78,48 @@ pub fn recv_frame(socket: &mut zmq::Socket, flags: i32) -> Result<Frame, zmq::Er
         // SAFETY: reads the calling thread's errno only.
         Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
     } else {
-        // SAFETY: `msg` holds a received message: its data pointer is valid for its size until it is closed,
-        // and the bytes are copied out before that.
-        let bytes = unsafe {
-            let data = zmq_sys::zmq_msg_data(msg).cast::<u8>();
-            let size = zmq_sys::zmq_msg_size(msg);
-            if data.is_null() || size == 0 {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(data, size).to_vec()
-            }
-        };
-        // SAFETY: `msg` is a received message; both calls only read its properties.
-        let (more, fd) = unsafe {
+        Ok(read(msg))
+    };
+    // SAFETY: `msg` was initialised above and is closed exactly once; `read` kept nothing of it.
+    unsafe { zmq_sys::zmq_msg_close(msg) };
+    outcome
+}
+
+/// The bytes of a received message, copied out.
+///
+/// # Safety
+/// `msg` must point to a message that holds a received frame and has not been closed.
+unsafe fn copy_bytes(msg: *mut zmq_sys::zmq_msg_t) -> Vec<u8> {
+    // SAFETY: per the contract, the data pointer is valid for `size` bytes until the message is closed, and the
+    // bytes are copied before that.
+    unsafe {
+        let data = zmq_sys::zmq_msg_data(msg).cast::<u8>();
+        let size = zmq_sys::zmq_msg_size(msg);
+        if data.is_null() || size == 0 {
+            Vec::new()
+        } else {
+            std::slice::from_raw_parts(data, size).to_vec()
+        }
+    }
+}
+
+/// Receives one frame with its source file descriptor (`zmq_msg_recv` and `zmq_msg_get(ZMQ_SRCFD)`).
+pub fn recv_frame(socket: &mut zmq::Socket, flags: i32) -> Result<Frame, zmq::Error> {
+    with_received(socket, flags, |msg| {
+        // SAFETY: `with_received` hands over a received, open message; these calls only read it.
+        let (bytes, more, fd) = unsafe {
             (
+                copy_bytes(msg),
                 zmq_sys::zmq_msg_more(msg) != 0,
                 zmq_sys::zmq_msg_get(msg, ZMQ_SRCFD),
             )
         };
-        Ok(Frame {
+        Frame {
             bytes,
             more,
             source_fd: (fd >= 0).then_some(fd),
-        })
-    };
-    // SAFETY: `msg` was initialised above and is closed exactly once; nothing refers to it afterwards.
-    unsafe { zmq_sys::zmq_msg_close(msg) };
-    outcome
+        }
+    })
 }
 
 /// One single-frame message received from `socket` with the value of one of its metadata properties
@@ -115,28 +138,11 @@ pub struct Tagged {
 /// Receives one message and reads the metadata property `name` of its first frame.
 pub fn recv_tagged(socket: &mut zmq::Socket, flags: i32, name: &str) -> Result<Tagged, zmq::Error> {
     let name = std::ffi::CString::new(name).map_err(|_| zmq::Error::EINVAL)?;
-    let raw = socket.as_mut_ptr();
-    let mut msg = std::mem::MaybeUninit::<zmq_sys::zmq_msg_t>::uninit();
-    // SAFETY: `zmq_msg_init` initialises the message struct it is given; `msg` is ours and lives to the end.
-    unsafe { zmq_sys::zmq_msg_init(msg.as_mut_ptr()) };
-    let msg = msg.as_mut_ptr();
-    // SAFETY: `raw` is the live socket behind the mutable borrow, `msg` an initialised message.
-    let rc = unsafe { zmq_sys::zmq_msg_recv(msg, raw, flags) };
-    let outcome = if rc < 0 {
-        // SAFETY: reads the calling thread's errno only.
-        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
-    } else {
-        // SAFETY: `msg` holds a received message: its data pointer is valid for its size until it is closed,
-        // and the bytes are copied out before that. `zmq_msg_gets` returns NULL or a NUL-terminated string owned
-        // by the message's metadata, which lives as long as the message; it is copied before the close.
-        let (bytes, more, property) = unsafe {
-            let data = zmq_sys::zmq_msg_data(msg).cast::<u8>();
-            let size = zmq_sys::zmq_msg_size(msg);
-            let bytes = if data.is_null() || size == 0 {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(data, size).to_vec()
-            };
+    let outcome = with_received(socket, flags, |msg| {
+        // SAFETY: `with_received` hands over a received, open message. `zmq_msg_gets` returns NULL or a
+        // NUL-terminated string owned by the message's metadata, which lives as long as the message; it is copied
+        // before the close.
+        unsafe {
             let value = zmq_sys::zmq_msg_gets(msg, name.as_ptr());
             let property = if value.is_null() {
                 None
@@ -147,16 +153,13 @@ pub fn recv_tagged(socket: &mut zmq::Socket, flags: i32, name: &str) -> Result<T
                         .into_owned(),
                 )
             };
-            (bytes, zmq_sys::zmq_msg_more(msg) != 0, property)
-        };
-        Ok(Tagged {
-            bytes,
-            more_frames: more,
-            property,
-        })
-    };
-    // SAFETY: `msg` was initialised above and is closed exactly once; nothing refers to it afterwards.
-    unsafe { zmq_sys::zmq_msg_close(msg) };
+            Tagged {
+                bytes: copy_bytes(msg),
+                more_frames: zmq_sys::zmq_msg_more(msg) != 0,
+                property,
+            }
+        }
+    });
     let mut tagged = outcome?;
     let mut more = tagged.more_frames;
     while more {
