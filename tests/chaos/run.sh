@@ -15,6 +15,14 @@ export CHAOS_MODE=${CHAOS_MODE:-ci}
 cargo build -p publisher-pulsar --bin pulsard --example chaos_worker
 cargo build -p pulsar-capi -p pulsar-php
 
+# Every scenario is bounded: a hung one fails the suite instead of holding CI (the longest, the soak, takes about
+# 100 s in ci mode and CHAOS_SOAK_SECONDS, 600 by default, in full mode). CHAOS_SCENARIO_TIMEOUT overrides.
+if [ "$CHAOS_MODE" = full ]; then
+  limit=${CHAOS_SCENARIO_TIMEOUT:-$(( ${CHAOS_SOAK_SECONDS:-600} + 900 ))}
+else
+  limit=${CHAOS_SCENARIO_TIMEOUT:-300}
+fi
+
 failed=()
 for scenario in tests/chaos/[0-9][0-9]-*.sh; do
   name=$(basename "$scenario" .sh)
@@ -25,10 +33,10 @@ for scenario in tests/chaos/[0-9][0-9]-*.sh; do
   fi
   printf '\n---- chaos %s (%s) ----\n' "$name" "$CHAOS_MODE"
   started=$SECONDS
-  if bash "$scenario"; then
+  if timeout --kill-after=10 "$limit" bash "$scenario"; then
     echo "---- $name passed in $((SECONDS - started)) s"
   else
-    echo "---- $name FAILED in $((SECONDS - started)) s"
+    echo "---- $name FAILED in $((SECONDS - started)) s (bound ${limit} s)"
     failed+=("$name")
   fi
 done
