@@ -14,6 +14,9 @@ use std::os::raw::{c_int, c_void};
 /// `ZMQ_XPUB_VERBOSER` from `zmq.h` (stable since libzmq 4.2).
 pub const ZMQ_XPUB_VERBOSER: c_int = 78;
 
+/// `ZMQ_XPUB_MANUAL` from `zmq.h` (stable since libzmq 4.2).
+pub const ZMQ_XPUB_MANUAL: c_int = 71;
+
 /// Sets an integer socket option by number.
 fn set_int(socket: &mut zmq::Socket, option: c_int, value: c_int) -> Result<(), zmq::Error> {
     let raw = socket.as_mut_ptr();
@@ -40,6 +43,69 @@ fn set_int(socket: &mut zmq::Socket, option: c_int, value: c_int) -> Result<(), 
 /// that end (`ZMQ_XPUB_VERBOSER`; it implies `ZMQ_XPUB_VERBOSE`).
 pub fn set_xpub_verboser(socket: &mut zmq::Socket, on: bool) -> Result<(), zmq::Error> {
     set_int(socket, ZMQ_XPUB_VERBOSER, c_int::from(on))
+}
+
+/// Puts an XPUB socket in manual mode (`ZMQ_XPUB_MANUAL`): subscription messages still reach the application
+/// (every one, as with `XPUB_VERBOSER`, and one unsubscription per topic when a connection ends), but none takes
+/// effect by itself. A subscriber receives what the socket sends only after the application applied its
+/// subscription with `set_subscribe(topic)` right after reading it (`set_unsubscribe` undoes it); libzmq applies
+/// that to the connection of the subscription message read last. So a pulse reaches exactly the subscriptions
+/// the daemon has counted, never one that reached the socket in the instant before a send.
+pub fn set_xpub_manual(socket: &mut zmq::Socket, on: bool) -> Result<(), zmq::Error> {
+    set_int(socket, ZMQ_XPUB_MANUAL, c_int::from(on))
+}
+
+/// Waits until one of `fds` is readable or `timeout` has passed (`None`: without end) and marks in `readable`
+/// (as long as `fds`) which are. Unlike `zmq_poll`, whose timeout counts whole milliseconds and which asks every
+/// socket for its events twice per call, this is one `ppoll` with nanosecond timeouts: the daemon polls the
+/// sockets' `ZMQ_FD` descriptors with it and reads the sockets that signalled. A signal ends the wait early with
+/// nothing readable (`Ok(0)`). Returns how many descriptors are readable.
+pub fn wait_readable(
+    fds: &[std::os::fd::RawFd],
+    timeout: Option<std::time::Duration>,
+    readable: &mut [bool],
+) -> std::io::Result<usize> {
+    let mut polled: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let spec = timeout.map(|t| libc::timespec {
+        tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+        // Below 10^9: fits a c_long on every target.
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let spec_ptr = spec
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `polled` is a valid array of `polled.len()` pollfd structs that lives across the call and that
+    // ppoll only writes `revents` of; `spec_ptr` is null or points at `spec` on our stack, alive for the call; a
+    // null signal mask leaves the thread's mask as it is.
+    let rc = unsafe {
+        libc::ppoll(
+            polled.as_mut_ptr(),
+            polled.len() as libc::nfds_t,
+            spec_ptr,
+            std::ptr::null(),
+        )
+    };
+    if rc < 0 {
+        let error = std::io::Error::last_os_error();
+        if error.kind() == std::io::ErrorKind::Interrupted {
+            readable.iter_mut().for_each(|r| *r = false);
+            return Ok(0);
+        }
+        return Err(error);
+    }
+    let mut count = 0;
+    for (flag, p) in readable.iter_mut().zip(&polled) {
+        *flag = p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0;
+        count += usize::from(*flag);
+    }
+    Ok(count)
 }
 
 /// `ZMQ_SRCFD` from `zmq.h`: the file descriptor of the connection a message was read from.
@@ -268,6 +334,48 @@ mod tests {
         assert_eq!(xpub.recv_bytes(0).expect("unsubscribe message"), vec![0]);
         drop(subs);
         assert_eq!(xpub.recv_bytes(0).expect("end of a connection"), vec![0]);
+    }
+
+    /// In manual mode a subscription that reached the publisher takes no effect until the application read and
+    /// applied it: what is sent before reaches nobody, what is sent after reaches the subscriber; an applied
+    /// unsubscription stops it again, and a connection's end is still reported.
+    #[test]
+    fn a_manual_subscription_takes_effect_only_once_applied() {
+        let ctx = zmq::Context::new();
+        let mut xpub = ctx.socket(zmq::XPUB).expect("xpub");
+        set_xpub_verboser(&mut xpub, true).expect("verboser");
+        set_xpub_manual(&mut xpub, true).expect("libzmq >= 4.2 knows ZMQ_XPUB_MANUAL");
+        xpub.bind("inproc://manual").expect("bind");
+        let sub = ctx.socket(zmq::SUB).expect("sub");
+        sub.connect("inproc://manual").expect("connect");
+        sub.set_subscribe(b"").expect("subscribe");
+        sub.set_rcvtimeo(200).expect("rcvtimeo");
+        xpub.set_rcvtimeo(2000).expect("rcvtimeo");
+        // Wait (without reading) until the subscription has reached the publisher.
+        let mut items = [xpub.as_poll_item(zmq::POLLIN)];
+        assert_eq!(zmq::poll(&mut items, 2000).expect("poll"), 1);
+        xpub.send(&b"before"[..], 0).expect("send");
+        assert!(
+            sub.recv_bytes(0).is_err(),
+            "not applied yet: nothing arrives"
+        );
+
+        assert_eq!(xpub.recv_bytes(0).expect("subscribe message"), vec![1]);
+        xpub.set_subscribe(b"").expect("apply");
+        xpub.send(&b"after"[..], 0).expect("send");
+        assert_eq!(sub.recv_bytes(0).expect("applied: it arrives"), b"after");
+
+        sub.set_unsubscribe(b"").expect("unsubscribe");
+        assert_eq!(xpub.recv_bytes(0).expect("unsubscribe message"), vec![0]);
+        xpub.set_unsubscribe(b"").expect("apply");
+        xpub.send(&b"gone"[..], 0).expect("send");
+        assert!(sub.recv_bytes(0).is_err(), "unsubscribed: nothing arrives");
+
+        sub.set_subscribe(b"").expect("subscribe again");
+        assert_eq!(xpub.recv_bytes(0).expect("subscribe message"), vec![1]);
+        xpub.set_subscribe(b"").expect("apply");
+        drop(sub);
+        assert_eq!(xpub.recv_bytes(0).expect("end of the connection"), vec![0]);
     }
 
     /// A ROUTER on a loopback port with one REQ peer whose "hello" is on its way (the REQ must outlive the test's

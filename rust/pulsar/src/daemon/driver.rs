@@ -1,9 +1,9 @@
-//! The loop: polls the three sockets and their monitors until the engine's next deadline, has `intake` turn
-//! what arrives into engine events with the time since start, and carries out the engine's actions at once.
-//! After a burst of closed connections or dropped messages it gives the freed memory back to the system.
+//! The loop: waits on the sockets (see `wakeup`) until the engine's next deadline, has `intake` turn what
+//! arrives into engine events with the time since start, and carries out the engine's actions at once. After a
+//! burst of closed connections or dropped messages it gives the freed memory back to the system.
 //!
-//! It must never decide anything the engine decides, sleep or block outside `zmq::poll` (and the last
-//! fraction of a millisecond before a deadline), or panic on anything a peer sends.
+//! It must never decide anything the engine decides, sleep or block anywhere but in `Wakeup::wait`, or panic on
+//! anything a peer sends.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,6 +19,7 @@ use super::intake::DRAIN_BUDGET;
 use super::lobby::Lobby;
 use super::report::{log_iteration, log_pause, WarnGate};
 use super::subscribers::Subscribers;
+use super::wakeup::{Source, Wakeup};
 use super::{Daemon, DaemonStats, SHUTDOWN_POLL_INTERVAL};
 use crate::PulsarError;
 
@@ -58,6 +59,10 @@ pub(super) struct Driver<'d> {
     /// When each ticket's admission request arrived, until the engine refuses, loses or forgets it (bounded by
     /// the tickets the engine holds: the queue and the admitted workers).
     requested_at: HashMap<Ticket, Nanos>,
+    /// An admission reply was sent since the loop last looked (see [`Wakeup`]).
+    replied: bool,
+    /// A pulse was sent since the loop last looked.
+    published: bool,
     /// Tickets forgotten since the last action that was not a [`Action::Forget`]: a publish right after them
     /// released them (see [`Driver::carry_out_actions`]).
     forgotten: Vec<Ticket>,
@@ -106,6 +111,8 @@ impl<'d> Driver<'d> {
             events: Vec::new(),
             requested_at: HashMap::new(),
             forgotten: Vec::new(),
+            replied: false,
+            published: false,
         }
     }
 
@@ -153,66 +160,41 @@ impl<'d> Driver<'d> {
         Nanos::from_nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
     }
 
-    /// `zmq::poll` counts whole milliseconds: when less than one is left before the engine's deadline, sleep
-    /// exactly that long instead, so that a pulse is not up to a millisecond late (10 % of a 10 ms period).
-    /// Messages arriving meanwhile wait in libzmq's queues for a fraction of a millisecond.
-    fn close_last_millisecond(&self) {
-        let Some(deadline) = self.engine.next_deadline() else {
-            return;
-        };
-        let left = deadline.saturating_sub(self.now());
-        if left > Nanos::ZERO && left < Nanos::from_millis(1) {
-            std::thread::sleep(std::time::Duration::from_nanos(left.as_nanos()));
-        }
-    }
-
     pub(super) fn run_loop(&mut self) -> Result<(), PulsarError> {
+        let mut wakeup = Wakeup::new(self.daemon.wakeup_fds()?);
         loop {
             if self.daemon.shutdown.is_shutdown() {
                 info!(target: LOG_TARGET, "shutdown requested");
                 return Ok(());
             }
-            self.close_last_millisecond();
-            let timeout = poll_timeout_ms(self.engine.next_deadline(), self.now());
-            let mut items = [
-                self.daemon.admission.as_poll_item(zmq::POLLIN),
-                self.daemon.publisher.as_poll_item(zmq::POLLIN),
-                self.daemon.inbox.as_poll_item(zmq::POLLIN),
-                self.daemon.monitors[0].socket.as_poll_item(zmq::POLLIN),
-                self.daemon.monitors[1].socket.as_poll_item(zmq::POLLIN),
-                self.daemon.monitors[2].socket.as_poll_item(zmq::POLLIN),
-            ];
-            match zmq::poll(&mut items, timeout) {
-                Ok(_) => {}
-                // A signal interrupted the wait: look at the shutdown flag and go on.
-                Err(zmq::Error::EINTR) => continue,
-                Err(e) => return Err(PulsarError::zmq("polling the sockets")(e)),
+            if wakeup.is_due(Source::Monitors) {
+                let more = self.drain_monitors()?;
+                wakeup.read(Source::Monitors, more);
             }
-            // The publisher (item 1) is drained on every turn, readable or not (see below).
-            let readable = [
-                items[0].is_readable(),
-                items[2].is_readable(),
-                items[3].is_readable() || items[4].is_readable() || items[5].is_readable(),
-            ];
-            // Closed connections first, so that a descriptor reused by a new peer is seen in order.
-            if readable[2] {
-                self.drain_monitors()?;
+            if wakeup.is_due(Source::Admission) {
+                let more = self.drain_admission()?;
+                wakeup.read(Source::Admission, more);
             }
-            if readable[0] {
-                self.drain_admission()?;
+            if wakeup.is_due(Source::Inbox) {
+                let more = self.drain_inbox()?;
+                wakeup.read(Source::Inbox, more);
             }
-            if readable[1] {
-                self.drain_inbox()?;
+            if wakeup.is_due(Source::Publisher) {
+                let more = self.drain_subscriptions()?;
+                wakeup.read(Source::Publisher, more);
             }
-            // Always, and last: a subscription that reached libzmq since the poll is already in the publisher's
-            // list, so the pulse decided next would reach it; it must be counted first.
-            self.drain_subscriptions()?;
             let now = self.now();
             let expired = self.lobby.expire(now);
             if expired > 0 {
                 debug!(target: LOG_TARGET, expired, cap = self.lobby.cap(), "admitted newcomers never asked again: fewer newcomers at once");
             }
             self.flush();
+            if std::mem::take(&mut self.replied) {
+                wakeup.sent_on(Source::Admission);
+            }
+            if std::mem::take(&mut self.published) {
+                wakeup.sent_on(Source::Publisher);
+            }
             self.trim_after_churn();
             let stop = self.stop_requested;
             self.publish_stats();
@@ -220,6 +202,8 @@ impl<'d> Driver<'d> {
                 info!(target: LOG_TARGET, "timerIterationsLimit reached");
                 return Ok(());
             }
+            let timeout = wait_timeout(self.engine.next_deadline(), self.now());
+            wakeup.wait(timeout)?;
         }
     }
 
@@ -357,7 +341,8 @@ impl<'d> Driver<'d> {
         }
     }
 
-    fn send_reply(&self, envelope: &Envelope, allow: bool) -> Delivery {
+    fn send_reply(&mut self, envelope: &Envelope, allow: bool) -> Delivery {
+        self.replied = true;
         let body = BecomeTheSubscriberReply {
             allow_to_start_subscription: allow,
         }
@@ -375,6 +360,7 @@ impl<'d> Driver<'d> {
 
     fn publish(&mut self, iteration: u64, receivers: u32, decided_at: Nanos) {
         self.stats.max_receivers = self.stats.max_receivers.max(receivers);
+        self.published = true;
         // XPUB never blocks (a subscriber whose queue is full misses the message); DONTWAIT makes that explicit.
         match self
             .daemon
@@ -446,15 +432,13 @@ fn unix_now() -> Nanos {
     Nanos::from_nanos(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
 }
 
-/// Milliseconds to wait in `zmq::poll`: the whole milliseconds until the deadline (the fraction left over is
-/// slept precisely by `close_last_millisecond`), never more than [`SHUTDOWN_POLL_INTERVAL`].
-fn poll_timeout_ms(deadline: Option<Nanos>, now: Nanos) -> i64 {
-    let cap = SHUTDOWN_POLL_INTERVAL.as_millis() as u64;
-    let wait_ms = match deadline {
-        Some(deadline) => (deadline.saturating_sub(now).as_nanos() / 1_000_000).min(cap),
-        None => cap,
-    };
-    i64::try_from(wait_ms).unwrap_or(0)
+/// How long to wait for the sockets: until the engine's deadline, to the nanosecond (a pulse due in 10.2 ms
+/// leaves then, not at 10 or 11 ms), never more than [`SHUTDOWN_POLL_INTERVAL`] so that a shutdown is seen.
+fn wait_timeout(deadline: Option<Nanos>, now: Nanos) -> Duration {
+    let left = deadline.map_or(SHUTDOWN_POLL_INTERVAL, |deadline| {
+        Duration::from_nanos(deadline.saturating_sub(now).as_nanos())
+    });
+    left.min(SHUTDOWN_POLL_INTERVAL)
 }
 
 #[cfg(test)]
@@ -462,20 +446,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn poll_timeout_rounds_down_and_is_capped() {
+    fn the_wait_ends_at_the_deadline_to_the_nanosecond_and_is_capped() {
         let now = Nanos::from_millis(1000);
-        assert_eq!(poll_timeout_ms(None, now), 100);
-        assert_eq!(poll_timeout_ms(Some(Nanos::from_secs(60)), now), 100);
+        assert_eq!(wait_timeout(None, now), SHUTDOWN_POLL_INTERVAL);
         assert_eq!(
-            poll_timeout_ms(Some(Nanos::from_nanos(now.as_nanos() + 1)), now),
-            0
+            wait_timeout(Some(Nanos::from_secs(60)), now),
+            SHUTDOWN_POLL_INTERVAL
         );
         assert_eq!(
-            poll_timeout_ms(Some(Nanos::from_nanos(now.as_nanos() + 1_999_999)), now),
-            1
+            wait_timeout(Some(Nanos::from_nanos(now.as_nanos() + 1)), now),
+            Duration::from_nanos(1)
         );
-        assert_eq!(poll_timeout_ms(Some(Nanos::from_millis(1020)), now), 20);
-        assert_eq!(poll_timeout_ms(Some(now), now), 0);
-        assert_eq!(poll_timeout_ms(Some(Nanos::ZERO), now), 0);
+        assert_eq!(
+            wait_timeout(Some(Nanos::from_nanos(now.as_nanos() + 10_200_000)), now),
+            Duration::from_micros(10_200)
+        );
+        assert_eq!(wait_timeout(Some(now), now), Duration::ZERO);
+        assert_eq!(wait_timeout(Some(Nanos::ZERO), now), Duration::ZERO);
     }
 }

@@ -34,9 +34,17 @@ pub(super) struct Arrival {
 impl Driver<'_> {
     /// Reads the sockets' monitors: connections counted, a closed admission connection hands its worker's
     /// tickets back to the engine, a failed accept (descriptor limit) is reported.
-    pub(super) fn drain_monitors(&mut self) -> Result<(), PulsarError> {
+    /// True when a monitor had more than one turn's budget: the rest is read on the next turn.
+    pub(super) fn drain_monitors(&mut self) -> Result<bool, PulsarError> {
+        let mut more_left = false;
         for i in 0..self.daemon.monitors.len() {
-            for _ in 0..DRAIN_BUDGET {
+            let mut read = 0;
+            loop {
+                if read == DRAIN_BUDGET {
+                    more_left = true;
+                    break;
+                }
+                read += 1;
                 let role = self.daemon.monitors[i].role;
                 let Some(seen) = self.daemon.monitors[i].next(&self.daemon.gauge)? else {
                     break;
@@ -65,7 +73,7 @@ impl Driver<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(more_left)
     }
 
     /// A peer's admission connection closed: it leaves the lobby, and its tickets go back to the engine.
@@ -118,10 +126,11 @@ impl Driver<'_> {
 
     /// Reads admission requests: `[identity, "", body]` from performers' REQ sockets (one 4-byte request id
     /// before the delimiter from a `REQ_CORRELATE` socket is kept and echoed).
-    pub(super) fn drain_admission(&mut self) -> Result<(), PulsarError> {
+    /// True when the turn's budget ran out before the socket did.
+    pub(super) fn drain_admission(&mut self) -> Result<bool, PulsarError> {
         for _ in 0..DRAIN_BUDGET {
             let Some(arrival) = self.recv_admission()? else {
-                return Ok(());
+                return Ok(false);
             };
             if let (Some(fd), Some(peer)) = (arrival.source, arrival.frames.first()) {
                 let peer = peer.clone();
@@ -176,7 +185,7 @@ impl Driver<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// A valid request: known peers (and peers already in the engine's queue) go to the engine, strangers to
@@ -252,7 +261,7 @@ impl Driver<'_> {
     /// Reads subscription messages from the XPUB socket: byte 1 subscribes, byte 0 unsubscribes (explicitly or
     /// because the connection ended). Topics are short (the socket's message limit); protocol workers use the
     /// empty topic. A connection counts as subscribed once (see `subscribers`).
-    pub(super) fn drain_subscriptions(&mut self) -> Result<(), PulsarError> {
+    pub(super) fn drain_subscriptions(&mut self) -> Result<bool, PulsarError> {
         for _ in 0..DRAIN_BUDGET {
             let message = match pulsar_sockopt::recv_tagged(
                 &mut self.daemon.publisher,
@@ -260,7 +269,8 @@ impl Driver<'_> {
                 CONNECTION_PROPERTY,
             ) {
                 Ok(message) => message,
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(zmq::Error::EAGAIN) => return Ok(false),
+                Err(zmq::Error::EINTR) => return Ok(true),
                 Err(e) => return Err(PulsarError::zmq("receiving a subscription")(e)),
             };
             let event = match message.bytes.split_first() {
@@ -276,15 +286,24 @@ impl Driver<'_> {
                 );
                 continue;
             };
-            // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
-            if !self.daemon.pulse.starts_with(topic) {
+            // The publisher is in manual mode: a subscription takes effect only when applied here, right after it was
+            // read (libzmq applies it to the connection of the message read last, and no other call on the socket
+            // comes in between). Only the empty topic, the one protocol workers use, is ever applied and counted: a
+            // connection then receives a pulse exactly when it is counted, once, however many topics it names.
+            if !topic.is_empty() {
                 debug!(
                     target: LOG_TARGET,
                     topic_len = topic.len(),
-                    "ignoring a subscription that does not match the pulse"
+                    "ignoring a subscription to a topic other than the empty one: it receives no pulse"
                 );
                 continue;
             }
+            let applied = if subscribe {
+                self.daemon.publisher.set_subscribe(b"")
+            } else {
+                self.daemon.publisher.set_unsubscribe(b"")
+            };
+            applied.map_err(PulsarError::zmq("applying a subscription"))?;
             let connection = message.property.and_then(|p| p.parse::<u64>().ok());
             if !self.subscribers.passes(connection, subscribe) {
                 debug!(
@@ -299,15 +318,17 @@ impl Driver<'_> {
                 Event::Unsubscribed
             });
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Reads performers' pushes: Ready, results, early terminations.
-    pub(super) fn drain_inbox(&mut self) -> Result<(), PulsarError> {
+    /// True when the turn's budget ran out before the socket did.
+    pub(super) fn drain_inbox(&mut self) -> Result<bool, PulsarError> {
         for _ in 0..DRAIN_BUDGET {
             let frames = match self.daemon.inbox.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => frames,
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(()),
+                Err(zmq::Error::EAGAIN) => return Ok(false),
+                Err(zmq::Error::EINTR) => return Ok(true),
                 Err(e) => return Err(PulsarError::zmq("receiving a performer's push")(e)),
             };
             let [body] = frames.as_slice() else {
@@ -337,7 +358,7 @@ impl Driver<'_> {
             };
             self.feed(event);
         }
-        Ok(())
+        Ok(true)
     }
 
     fn dropped(&mut self, kind: Rejection, what: &str, why: &str) {

@@ -13,9 +13,10 @@
 //!   A socket monitor on it reports closed connections; the desk knows which connection each worker used
 //!   (`ZMQ_SRCFD`), so a worker that dies after its admission frees its slot at once, and a waiting one leaves the
 //!   queue. A worker that asks again after its admission has moved on.
-//! - **publisher**, an XPUB bound at `publishSocketAddress` with `XPUB_VERBOSER`, so that every subscribe and
-//!   every unsubscribe (including the end of a subscriber's connection) reaches the engine, which counts exactly
-//!   who the next pulse reaches. The pulse is one frame, no topic.
+//! - **publisher**, an XPUB bound at `publishSocketAddress` in manual mode (`XPUB_MANUAL`, with
+//!   `XPUB_VERBOSER`): every subscribe and every unsubscribe (including the end of a subscriber's connection)
+//!   reaches the engine, and a subscription takes effect only once the driver has counted it, so the engine knows
+//!   exactly who the next pulse reaches. Only the empty topic is applied. The pulse is one frame, no topic.
 //! - **inbox**, a PULL bound at `pullSocketAddress`: `ReadyToGetSubscriptionMsg`, `ActionResultingPushDto` and
 //!   `PerformerEarlyTerminated`, one frame each.
 //!
@@ -34,10 +35,11 @@
 //! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
 //! - `lobby`: strangers' requests, let into the engine's queue a few at a time until they prove a cycle;
 //! - `subscribers`: which connections count as subscribed, so that duplicates count once;
+//! - `wakeup`: when the loop wakes and which sockets it reads then (`ZMQ_FD` and one `ppoll`);
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
 //! - `report`: the log lines and the engine's view of a worker's result.
 //!
-//! It must never: decide anything the engine decides, sleep or block outside `zmq::poll`, panic on anything a
+//! It must never: decide anything the engine decides, sleep or block outside the loop's one wait, panic on anything a
 //! peer sends, or instantiate PHP values (messages are decoded strictly into plain data by `pulsar_wire`).
 
 mod access;
@@ -49,6 +51,7 @@ mod report;
 mod sockets;
 mod stats;
 mod subscribers;
+mod wakeup;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,6 +63,7 @@ use tracing::{debug, info, warn};
 use access::{Access, Policy};
 use driver::Driver;
 use sockets::{bind, last_endpoint, new_socket, ConnectionGauge, Monitor, Role};
+use wakeup::Source;
 
 pub use access::{decode_curve_key, parse_allow_from};
 pub use sockets::{
@@ -76,7 +80,7 @@ use crate::{PulsarConfig, PulsarError};
 /// and the PHP logger bridge name it, so the module split must not change it.
 pub const LOG_TARGET: &str = "publisher_pulsar::daemon";
 
-/// Longest time the loop sleeps in `zmq::poll`, so that [`ShutdownHandle::shutdown`] takes effect promptly.
+/// Longest time the loop waits on its sockets, so that [`ShutdownHandle::shutdown`] takes effect promptly.
 pub const SHUTDOWN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Descriptors kept free below the process's limit for everything that is not a peer's connection (the
@@ -208,6 +212,11 @@ impl Daemon {
         pulsar_sockopt::set_xpub_verboser(&mut publisher, true).map_err(PulsarError::zmq(
             "setting XPUB_VERBOSER (libzmq 4.2 or later is needed)",
         ))?;
+        // ... and none takes effect until the driver has counted it (see `intake`): a pulse reaches exactly the
+        // subscriptions counted, never one that reached libzmq in the instant before the send.
+        pulsar_sockopt::set_xpub_manual(&mut publisher, true).map_err(PulsarError::zmq(
+            "setting XPUB_MANUAL (libzmq 4.2 or later is needed)",
+        ))?;
         let inbox = new_socket(&context, zmq::PULL, Role::Inbox, curve.as_deref())?;
         // Monitors first, so that no connection goes uncounted.
         let monitors = vec![
@@ -282,6 +291,19 @@ impl Daemon {
     /// The settings in force.
     pub fn config(&self) -> &PulsarConfig {
         &self.config
+    }
+
+    /// The descriptors the loop waits on (`ZMQ_FD` of each socket and monitor), with what each signals.
+    fn wakeup_fds(&self) -> Result<Vec<(std::os::fd::RawFd, Source)>, PulsarError> {
+        let fd = |socket: &zmq::Socket| socket.get_fd().map_err(PulsarError::zmq("reading ZMQ_FD"));
+        let mut fds = Vec::with_capacity(6);
+        for monitor in &self.monitors {
+            fds.push((fd(&monitor.socket)?, Source::Monitors));
+        }
+        fds.push((fd(&self.admission)?, Source::Admission));
+        fds.push((fd(&self.inbox)?, Source::Inbox));
+        fds.push((fd(&self.publisher)?, Source::Publisher));
+        Ok(fds)
     }
 
     /// Runs the loop until the shutdown handle is triggered or `timerIterationsLimit` is reached. Workers
