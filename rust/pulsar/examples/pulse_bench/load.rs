@@ -40,6 +40,8 @@ pub(crate) struct Summary {
     pub(crate) errors: Vec<String>,
     pub(crate) cpu_span_ms: u64,
     pub(crate) cpu_total_ms: u64,
+    /// CPU time of this process (the performer threads and their libzmq I/O thread) during the span.
+    pub(crate) clients_cpu_span_ms: u64,
     pub(crate) peak_rss_kib: u64,
 }
 
@@ -142,8 +144,10 @@ pub(crate) fn drive_case(
     let span_end = span_start + measured;
     thread::sleep(span_start.saturating_duration_since(Instant::now()));
     let cpu_at_start = cpu_ticks(pid)?;
+    let clients_at_start = cpu_ticks(std::process::id())?;
     thread::sleep(span_end.saturating_duration_since(Instant::now()));
     let cpu_at_end = cpu_ticks(pid)?;
+    let clients_at_end = cpu_ticks(std::process::id())?;
     stop_misfits.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut misfit_admissions = 0;
     for misfit in misfits {
@@ -169,6 +173,7 @@ pub(crate) fn drive_case(
         errors,
         cpu_span_ms: to_ms(cpu_at_end.saturating_sub(cpu_at_start)),
         cpu_total_ms: to_ms(cpu_total),
+        clients_cpu_span_ms: to_ms(clients_at_end.saturating_sub(clients_at_start)),
         peak_rss_kib,
     })
 }
