@@ -19,5 +19,6 @@ pub mod time;
 
 pub use adapt::{Adaptation, AdaptationState};
 pub use config::{ConfigError, PulseConfig};
+pub use engine::restart::Predecessor;
 pub use engine::{Action, Engine, Event, IterationReport, PauseCause, Stats, Ticket};
 pub use time::Nanos;

@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use proptest::prelude::*;
 use pulsar_pulse::adapt::ReportedError;
-use pulsar_pulse::{Action, Engine, Event, Nanos, PulseConfig, Ticket};
+use pulsar_pulse::{Action, Engine, Event, Nanos, Predecessor, PulseConfig, Ticket};
 
 fn ms(v: u64) -> Nanos {
     Nanos::from_millis(v)
@@ -605,13 +605,22 @@ struct Restart {
 /// new engine at the given times (ZeroMQ reconnecting), and `asks` workers ask for admission at the given times.
 /// Admitted workers subscribe `subscribe_ms` later; every receiver unsubscribes and reports success 1 ms after
 /// its pulse, and does not ask again.
-fn restart(config: PulseConfig, stale: &[u64], asks: &[u64], subscribe_ms: u64) -> Restart {
+fn restart(
+    config: PulseConfig,
+    stale: &[u64],
+    asks: &[u64],
+    subscribe_ms: u64,
+    quiet_for_ms: u64,
+) -> Restart {
     // Long enough for everyone at N per period, twice over.
     let rounds =
         (stale.len() + asks.len()) as u64 / u64::from(config.subscribers_per_iteration) + 2;
     let horizon = Nanos::from_secs(5)
         + Nanos::from_nanos(config.pulsation_iteration_period.as_nanos() * rounds * 2);
-    let mut engine = Engine::new(config, Nanos::ZERO);
+    let predecessor = Predecessor::Ran {
+        quiet_for: ms(quiet_for_ms),
+    };
+    let mut engine = Engine::after(config, Nanos::ZERO, predecessor);
     // (time, what): 0 = a stale subscription, 1 = an admission request, 2 = a subscription, 3 = receivers leave.
     let mut agenda: BinaryHeap<Reverse<(Nanos, u8, u64)>> = BinaryHeap::new();
     for &t in stale {
@@ -695,7 +704,7 @@ proptest! {
         subscribe_ms in 1u64..50,
     ) {
         let stale: Vec<u64> = stale_at.into_iter().take(n as usize).collect();
-        let out = restart(config(n, period_ms), &stale, &asks_at, subscribe_ms);
+        let out = restart(config(n, period_ms), &stale, &asks_at, subscribe_ms, 0);
         prop_assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
         for &(at, counted, present) in &out.publishes {
             prop_assert!(present <= n, "pulse at {} reached {} with N = {}", at, present, n);
@@ -703,6 +712,40 @@ proptest! {
         }
         if let Some(&(first, _, _)) = out.publishes.first() {
             prop_assert!(first >= ms(period_ms), "first pulse at {} with a {} ms period", first, period_ms);
+        }
+        let served: u32 = out.publishes.iter().map(|p| p.2).sum();
+        prop_assert_eq!(served as usize, stale.len() + asks_at.len(), "{:?}", out.publishes);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A predecessor whose last pulse of N went out `quiet_for` before the start: the first pulse of the new
+    /// engine leaves at least a period after it, so no period window spanning the restart holds more than N;
+    /// nothing is held and everyone is served.
+    #[test]
+    fn after_a_predecessor_quiet_for_a_while_no_window_across_the_restart_holds_more_than_n(
+        n in 1u32..12,
+        period_ms in 20u64..1500,
+        quiet_for_ms in 0u64..3000,
+        stale_at in prop::collection::vec(0u64..450, 0..12),
+        asks_at in prop::collection::vec(0u64..3000, 0..30),
+        subscribe_ms in 1u64..50,
+    ) {
+        let stale: Vec<u64> = stale_at.into_iter().take(n as usize).collect();
+        let out = restart(config(n, period_ms), &stale, &asks_at, subscribe_ms, quiet_for_ms);
+        prop_assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
+        if let Some(&(first, _, _)) = out.publishes.first() {
+            let since_predecessor = first + ms(quiet_for_ms);
+            prop_assert!(
+                since_predecessor >= ms(period_ms),
+                "first pulse at {} after a predecessor quiet for {} ms, period {} ms", first, quiet_for_ms, period_ms
+            );
+        }
+        for &(at, counted, present) in &out.publishes {
+            prop_assert!(present <= n, "pulse at {} reached {} with N = {}", at, present, n);
+            prop_assert_eq!(counted, present);
         }
         let served: u32 = out.publishes.iter().map(|p| p.2).sum();
         prop_assert_eq!(served as usize, stale.len() + asks_at.len(), "{:?}", out.publishes);
@@ -758,7 +801,7 @@ fn regression_after_a_restart_late_askers_do_not_make_the_second_pulse_held() {
         asks[8] = late[0];
         asks[13] = late[1];
         asks[15] = late[2];
-        let out = restart(config(10, 1261), &[0, 0, 0], &asks, subscribe_ms);
+        let out = restart(config(10, 1261), &[0, 0, 0], &asks, subscribe_ms, 0);
         assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
         for &(at, counted, present) in &out.publishes {
             assert!(present <= 10, "pulse at {at} reached {present}");
@@ -773,7 +816,7 @@ fn regression_after_a_restart_late_askers_do_not_make_the_second_pulse_held() {
 /// start, beside six workers asking at the start.
 #[test]
 fn regression_after_a_restart_stale_subscriptions_arriving_later_do_not_make_a_pulse_held() {
-    let out = restart(config(5, 164), &[0, 335, 168], &[0; 6], 19);
+    let out = restart(config(5, 164), &[0, 335, 168], &[0; 6], 19, 0);
     assert_eq!(out.held, 0, "held a pulse: {:?}", out.publishes);
     for &(at, counted, present) in &out.publishes {
         assert!(present <= 5, "pulse at {at} reached {present}");

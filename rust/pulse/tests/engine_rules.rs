@@ -3,7 +3,7 @@
 
 use pulsar_pulse::adapt::{Adaptation, ReportedError};
 use pulsar_pulse::{
-    Action, Engine, Event, IterationReport, Nanos, PauseCause, PulseConfig, Ticket,
+    Action, Engine, Event, IterationReport, Nanos, PauseCause, Predecessor, PulseConfig, Ticket,
 };
 
 fn ms(v: u64) -> Nanos {
@@ -764,6 +764,59 @@ fn after_a_restart_the_first_pulse_waits_a_period_and_admission_waits_the_settle
     h.advance_to(ms(1010));
     // A period and the guard (5 ms) after the start, as if the predecessor had just published.
     assert_eq!(h.publishes, vec![(ms(1005), 10)]);
+}
+
+/// A predecessor known to have last pulsed 700 ms before the start (it stopped cleanly, or its heartbeat says it
+/// died that long ago): the first pulse waits only for the rest of the spacing, admission waits the settle.
+#[test]
+fn after_a_known_predecessor_the_first_pulse_waits_only_the_rest_of_its_period() {
+    let mut h = Harness::new(config(10, 1000));
+    h.engine = Engine::after(
+        config(10, 1000),
+        Nanos::ZERO,
+        Predecessor::Ran { quiet_for: ms(700) },
+    );
+    for id in 0..10 {
+        h.request(id);
+    }
+    h.advance_to(ms(499));
+    assert!(h.admitted.is_empty(), "admitted during the settle");
+    h.advance_to(ms(500));
+    h.join(10);
+    h.advance_to(ms(1010));
+    // 1005 ms of spacing, 700 of which had passed before the start.
+    assert_eq!(h.publishes, vec![(ms(500), 10)]);
+}
+
+/// Long quiet: the spacing is over before the start; only the settle remains.
+#[test]
+fn after_a_predecessor_quiet_for_longer_than_a_period_only_the_settle_remains() {
+    let mut h = Harness::new(config(10, 1000));
+    h.engine = Engine::after(
+        config(10, 1000),
+        Nanos::ZERO,
+        Predecessor::Ran {
+            quiet_for: Nanos::from_secs(3600),
+        },
+    );
+    h.request(0);
+    h.advance_to(ms(500));
+    assert_eq!(h.admitted.len(), 1);
+    h.join(1);
+    h.advance_to(ms(600));
+    assert_eq!(h.publishes, vec![(ms(500), 1)]);
+}
+
+/// No predecessor: a lone worker asking a freshly started daemon is admitted and pulsed at once.
+#[test]
+fn without_a_predecessor_a_lone_worker_is_served_at_once() {
+    let mut h = Harness::new(config(10, 1000));
+    h.engine = Engine::after(config(10, 1000), Nanos::ZERO, Predecessor::None);
+    h.advance_to(ms(3));
+    h.request(0);
+    assert_eq!(h.admitted.len(), 1);
+    h.join(1);
+    assert_eq!(h.publishes, vec![(ms(3), 1)]);
 }
 
 #[test]

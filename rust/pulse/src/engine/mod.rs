@@ -45,8 +45,10 @@
 //! 8. **Pause-for-period** closes admission and stops pulses until it ends; waiting workers keep their places.
 //!    One pause never lasts longer than `maxPauseForPeriod` (24 h by default): its length comes from a peer.
 //! 9. **`timerIterationsLimit`** stops the engine once that many pulses went out and their results are in.
-//! 10. **Restarts.** Every start is treated as a restart ([`restart`]): the first pulse waits a period, and
-//!     admission opens only after subscriptions left behind by a previous incarnation had time to be counted.
+//! 10. **Restarts.** A start after a predecessor on the same sockets ([`restart`]): the first pulse waits until a
+//!     period has passed since the predecessor's last pulse could have gone out (a whole period when that is
+//!     unknown), and admission opens only after subscriptions it left behind had time to be counted. Without a
+//!     predecessor the first pulse may go at once.
 //!
 //! It must never read a clock, sleep, or do I/O: time comes in with every call.
 
@@ -58,7 +60,7 @@
 //! - `verdict`: what results change, and the report of a finished pulse;
 //! - `stats`: [`Stats`];
 //! - `roster`, `flights`: admitted workers not yet released, and pulses whose results are owed;
-//! - [`restart`]: how a start guards against what a killed predecessor did and left behind.
+//! - [`restart`]: how a start guards against what a predecessor did and left behind.
 
 mod events;
 mod flights;
@@ -104,6 +106,8 @@ pub struct Engine {
     paused_until: Option<Nanos>,
     /// Admission stays closed until then after the start (see [`restart`]).
     admission_opens: Nanos,
+    /// No pulse before then after the start (see [`restart`]).
+    first_pulse_at: Nanos,
     /// Since when the next pulse has been allowed by time and had a receiver (reset at each pulse).
     due_since: Option<Nanos>,
     /// A hold because of excess subscriptions is under way.
@@ -117,20 +121,25 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A new engine starting at `now`, as after a restart: its first pulse waits a period and admission opens
-    /// [`restart::RESTART_SETTLE`] after `now` (see [`restart`]); the daemon always starts this way. The config
-    /// must have passed [`PulseConfig::validate`]; out-of-range values are clamped to something usable rather
-    /// than trusted.
+    /// A new engine starting at `now` after a predecessor about which nothing is known
+    /// ([`restart::Predecessor::UNKNOWN`]): its first pulse waits a period and admission opens
+    /// [`restart::RESTART_SETTLE`] after `now`. The config must have passed [`PulseConfig::validate`];
+    /// out-of-range values are clamped to something usable rather than trusted.
     pub fn new(config: PulseConfig, now: Nanos) -> Engine {
+        Engine::after(config, now, restart::Predecessor::UNKNOWN)
+    }
+
+    /// A new engine starting at `now`, guarding against what `predecessor` may have done (see [`restart`]).
+    pub fn after(config: PulseConfig, now: Nanos, predecessor: restart::Predecessor) -> Engine {
         let mut engine = Engine::without_predecessor(config, now);
-        engine.last_sent = restart::assumed_last_pulse(now);
-        engine.admission_opens = restart::admission_opens(now);
+        let spacing = engine.period().saturating_add(engine.guard());
+        engine.first_pulse_at = restart::first_pulse_at(predecessor, now, spacing);
+        engine.admission_opens = restart::admission_opens(predecessor, now);
         engine
     }
 
-    /// A new engine that no earlier one can have preceded on these workers: its first pulse may go at once and
-    /// admission is open from the start. For tests of the other rules, and for callers that know there was no
-    /// predecessor.
+    /// A new engine that no earlier one can have preceded on these workers ([`restart::Predecessor::None`]):
+    /// its first pulse may go at once and admission is open from the start.
     pub fn without_predecessor(config: PulseConfig, now: Nanos) -> Engine {
         let adapt = AdaptationState::new(
             config.subscribers_per_iteration,
@@ -152,6 +161,7 @@ impl Engine {
             pulses: 0,
             last_sent: None,
             admission_opens: now,
+            first_pulse_at: now,
             paused_until: None,
             due_since: None,
             holding: false,

@@ -12,12 +12,12 @@ use crate::time::Nanos;
 
 impl Engine {
     /// `pulsationIterationPeriod`.
-    fn period(&self) -> Nanos {
+    pub(super) fn period(&self) -> Nanos {
         self.config.pulsation_iteration_period
     }
 
     /// The guard added to the period: `min(pulseGuardInterval, period / 50)`.
-    fn guard(&self) -> Nanos {
+    pub(super) fn guard(&self) -> Nanos {
         let cap = Nanos(self.period().0 / MAX_GUARD_SHARE_OF_PERIOD);
         self.config.pulse_guard_interval.min(cap)
     }
@@ -29,14 +29,15 @@ impl Engine {
             .min(Nanos(self.period().0 / 10))
     }
 
-    /// The earliest moment the period, the guard and the slow-down pause allow the next pulse.
+    /// The earliest moment the period, the guard and the slow-down pause allow the next pulse (and, before the
+    /// first one, what a predecessor may have sent: see `restart`).
     pub(super) fn earliest_publish(&self) -> Nanos {
         match self.last_sent {
             Some(t) => t
                 .saturating_add(self.period())
                 .saturating_add(self.guard())
                 .saturating_add(self.adapt.pause),
-            None => Nanos::ZERO,
+            None => self.first_pulse_at,
         }
     }
 
