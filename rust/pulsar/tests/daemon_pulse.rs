@@ -426,3 +426,88 @@ fn run_until_shutdown_binds_runs_and_returns_the_final_counters() {
     bad.pulsation_iteration_period = f64::NAN;
     assert!(publisher_pulsar::daemon::run_until_shutdown(&bad, Default::default()).is_err());
 }
+
+/// One worker's whole way to a pulse: ask, admission, subscription; the instant it received the pulse.
+fn pulse_received(daemon: &TestDaemon) -> Instant {
+    let worker = RawWorker::connect(&daemon.endpoints);
+    worker.ask();
+    assert_eq!(worker.await_admission(STEP), Some(true));
+    worker.join_pulse();
+    assert!(
+        worker.await_pulse(STEP).is_some(),
+        "{:?}",
+        daemon.snapshot()
+    );
+    let at = Instant::now();
+    worker.leave_pulse();
+    worker.report(&success());
+    at
+}
+
+/// No daemon ran on these sockets before (its state file does not exist): nothing to guard against, so a lone
+/// worker is admitted and pulsed at once, not a period after the start.
+#[test]
+fn a_first_daemon_serves_a_lone_worker_at_once() {
+    let mut config = test_config();
+    config.pulsation_iteration_period = 3.0;
+    let started = Instant::now();
+    let daemon = TestDaemon::start(&config);
+    let served = pulse_received(&daemon);
+    assert!(
+        served - started < Duration::from_millis(1500),
+        "served {:?} after the start, with a 3 s period",
+        served - started
+    );
+}
+
+/// A daemon stopped right after a pulse and a new one started with the same state file at once: the new one's
+/// first pulse still leaves a whole period after the old one's last, so no period window holds both.
+#[test]
+fn a_daemon_after_one_that_just_pulsed_waits_out_the_period() {
+    let mut config = test_config();
+    config.pulsation_iteration_period = 2.0;
+    let first = TestDaemon::start(&config);
+    let last_pulse = pulse_received(&first);
+    first.shutdown.shutdown();
+    first
+        .wait_stopped(STEP)
+        .expect("stopped in time")
+        .expect("a clean stop");
+    let second = TestDaemon::start(&config);
+    let served = pulse_received(&second);
+    // The pulse left before the worker woke with it: allow its wake-up delay.
+    assert!(
+        served - last_pulse >= Duration::from_millis(1900),
+        "the predecessor's last pulse and the first new one were {:?} apart, with a 2 s period",
+        served - last_pulse
+    );
+}
+
+/// The state file says a daemon was running a moment ago (it died without a word): the new one assumes it may
+/// have pulsed just before and waits a whole period after its own start.
+#[test]
+fn a_daemon_after_one_that_died_waits_a_whole_period() {
+    let mut config = test_config();
+    config.pulsation_iteration_period = 2.0;
+    let path = config
+        .state_file
+        .clone()
+        .expect("test configs name a state file");
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos();
+    std::fs::write(
+        &path,
+        format!(r#"{{"state":"running","pid":1,"heartbeat_unix_ns":{now_ns}}}"#),
+    )
+    .expect("write the record");
+    let started = Instant::now();
+    let daemon = TestDaemon::start(&config);
+    let served = pulse_received(&daemon);
+    assert!(
+        served - started >= Duration::from_secs(2),
+        "served {:?} after the start",
+        served - started
+    );
+}

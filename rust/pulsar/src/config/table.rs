@@ -176,6 +176,14 @@ settings! {
         key: "curveSecretKey", flag: Some("curve-secret-key"), env: Some("PULSARD_CURVE_SECRET_KEY"),
         kind: Kind::CurveKey, default_text: Some("off"), example: "EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei",
     }
+    /// The file where the daemon records whether it runs and when it last pulsed, for the next daemon on the same
+    /// sockets: a restart then waits only what the limit needs (a whole period after a crash, nothing after a
+    /// long stop, no settle on a first start). One file per daemon; the directory must be writable.
+    state_file: Option<String> = None => {
+        key: "stateFile", flag: Some("state-file"), env: Some("PULSARD_STATE_FILE"),
+        kind: Kind::OptionalText, default_text: Some("pulsard-ENDPOINT.state in the temporary folder"),
+        example: "/var/lib/pulsard/state.json",
+    }
     /// IP:PORT where the daemon serves GET /metrics (Prometheus) and GET /healthz over HTTP; port 0 lets the
     /// system choose.
     metrics_address: Option<String> = None => {

@@ -70,7 +70,11 @@ pub(super) struct Driver<'d> {
 
 impl<'d> Driver<'d> {
     pub(super) fn new(daemon: &'d mut Daemon) -> Driver<'d> {
-        let engine = Engine::new(daemon.config.to_pulse_config(), Nanos::ZERO);
+        let engine = Engine::after(
+            daemon.config.to_pulse_config(),
+            Nanos::ZERO,
+            daemon.succession.predecessor(),
+        );
         let configured_n = daemon.config.subscribers_per_iteration;
         let daemon_max_connections = daemon.config.max_connections;
         // An admitted stranger proves itself by asking again: after its subscription wait, its action and a period.
@@ -196,6 +200,7 @@ impl<'d> Driver<'d> {
                 wakeup.sent_on(Source::Publisher);
             }
             self.trim_after_churn();
+            self.daemon.succession.heartbeat(Instant::now());
             let stop = self.stop_requested;
             self.publish_stats();
             if stop {
@@ -369,6 +374,7 @@ impl<'d> Driver<'d> {
         {
             Ok(()) => {
                 let sent_at = self.now();
+                self.daemon.succession.pulsed();
                 self.engine.handle(sent_at, Event::PulseSent);
                 debug!(
                     target: LOG_TARGET,

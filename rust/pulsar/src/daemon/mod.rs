@@ -35,6 +35,7 @@
 //! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
 //! - `lobby`: strangers' requests, let into the engine's queue a few at a time until they prove a cycle;
 //! - `subscribers`: which connections count as subscribed, so that duplicates count once;
+//! - `succession`: the record a daemon keeps for the next one on the same sockets (when it last pulsed);
 //! - `wakeup`: when the loop wakes and which sockets it reads then (`ZMQ_FD` and one `ppoll`);
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
 //! - `report`: the log lines and the engine's view of a worker's result.
@@ -51,6 +52,7 @@ mod report;
 mod sockets;
 mod stats;
 mod subscribers;
+mod succession;
 mod wakeup;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -140,6 +142,8 @@ pub struct Daemon {
     endpoints: Endpoints,
     shutdown: ShutdownHandle,
     stats: StatsHandle,
+    /// What the daemon that ran before left, and this one's own record for the next.
+    succession: succession::Succession,
     /// The access handler; dropped (its thread joined) before the context.
     _access: Access,
     // Sockets keep the context alive; held here as well so that it plainly outlives them.
@@ -235,6 +239,12 @@ impl Daemon {
             reply_to_reply_stack: addresses.reply_to_reply_stack_socket_address.clone(),
             push_to_reply_stack: addresses.push_to_reply_stack_socket_address.clone(),
         };
+        let state_path = config
+            .state_file
+            .as_ref()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| succession::default_path(&endpoints.publish));
+        let succession = succession::Succession::begin(state_path);
         if let Some(key) = &config.curve_secret_key {
             let public = pulsar_sockopt::curve_public_key(key).unwrap_or_default();
             info!(target: LOG_TARGET, server_public_key = %public, "CURVE is on: clients need this public key (original workers cannot connect)");
@@ -262,6 +272,7 @@ impl Daemon {
             endpoints,
             shutdown: ShutdownHandle::new(),
             stats,
+            succession,
             _access: access,
             _context: context,
         })
@@ -316,8 +327,9 @@ impl Daemon {
         let mut driver = Driver::new(&mut self);
         // Readers (the health check) see the loop as running from now on.
         driver.publish_stats();
-        debug!(target: LOG_TARGET, ?endpoints, "pulse loop started");
+        debug!(target: LOG_TARGET, ?endpoints, state_file = %driver.daemon.succession.path().display(), predecessor = ?driver.daemon.succession.predecessor(), "pulse loop started");
         let outcome = driver.run_loop();
+        driver.daemon.succession.stopped();
         driver.refuse_waiting();
         driver.stats.running = false;
         driver.publish_stats();

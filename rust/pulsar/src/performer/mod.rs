@@ -29,7 +29,7 @@
 //! A daemon that restarts while the worker waits for admission gets the request again as soon as the
 //! connection is back (well within a second). One that restarts while the worker waits for its pulse gets the
 //! worker's live subscription from the reconnecting SUB socket; the new daemon counts it before it admits
-//! anyone and serves it with its first pulse (`docs/protocol.md` §4, rule 13).
+//! anyone and serves it with its first pulse (`docs/protocol.md` §4, rule 14).
 //!
 //! # Modules
 //! `config` holds the settings and their JSON form, `admission` the REQ link that resends after a restart,

@@ -1,0 +1,306 @@
+//! What a daemon leaves for the next daemon on the same sockets, and what it reads of the last one.
+//!
+//! The engine must not put more than N pulses' worth of grants in one period window across a restart, so a new
+//! daemon must know when its predecessor could last have pulsed (see `pulsar_pulse::engine::restart`). The
+//! predecessor tells it through a small record file (`stateFile`; by default `pulsard-<publish endpoint>.state`
+//! in the temporary folder, so that each daemon address has its own), one JSON object:
+//!
+//! - `{"state":"running","pid":P,"heartbeat_unix_ns":T}` from the start, rewritten every [`HEARTBEAT`];
+//! - `{"state":"stopped","pid":P,"last_pulse_unix_ns":T}` (or `null` when it never pulsed) after a stop.
+//!
+//! At start the daemon reads it and tells the engine:
+//!
+//! | record | predecessor |
+//! |---|---|
+//! | none (the file does not exist) | none: the first pulse may go at once, admission open at once |
+//! | stopped, last pulse at T | ran, quiet since T |
+//! | running, last heartbeat at T (it died without a word) | ran, quiet at least since T + [`HEARTBEAT`] (it may have pulsed until its next heartbeat) |
+//! | unreadable, malformed, or dated in the future (clock set back) | ran, quiet for an unknown time: the first pulse waits a period |
+//!
+//! Times are wall-clock (the record outlives the process). Files are replaced by rename, so a reader never sees
+//! half a record.
+//!
+//! It must never decide anything about pulses (the engine does, from the [`Predecessor`]), and a failure to
+//! write must never stop the daemon: it is logged once, and a successor that then finds an older record or none
+//! assumes what that record says.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use pulsar_pulse::{Nanos, Predecessor};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, warn};
+
+use super::LOG_TARGET;
+
+/// How often a running daemon rewrites its record.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// The record file, as written and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+enum Record {
+    /// A daemon runs (or died without a word).
+    Running {
+        /// Its process id (for people reading the file).
+        pid: u32,
+        /// When it last wrote the record.
+        heartbeat_unix_ns: u64,
+    },
+    /// A daemon stopped.
+    Stopped {
+        /// Its process id (for people reading the file).
+        pid: u32,
+        /// When its last pulse went out; `None` when it never pulsed.
+        last_pulse_unix_ns: Option<u64>,
+    },
+}
+
+/// The record file a daemon bound at `publish_endpoint` uses by default: in the temporary folder, named after
+/// the endpoint (every character other than ASCII letters, digits, `.` and `-` becomes `-`).
+pub(crate) fn default_path(publish_endpoint: &str) -> PathBuf {
+    let name: String = publish_endpoint
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    std::env::temp_dir().join(format!("pulsard-{name}.state"))
+}
+
+/// What `text` (the record file's content, `None` when there is no file) says about the predecessor, at wall
+/// time `now_unix_ns`.
+fn predecessor_from(text: Option<&str>, now_unix_ns: u64) -> Result<Predecessor, String> {
+    let Some(text) = text else {
+        return Ok(Predecessor::None);
+    };
+    let record: Record =
+        serde_json::from_str(text).map_err(|e| format!("the record cannot be read: {e}"))?;
+    let quiet_since = match record {
+        Record::Stopped {
+            last_pulse_unix_ns: None,
+            ..
+        } => {
+            return Ok(Predecessor::Ran {
+                quiet_for: Nanos::from_nanos(u64::MAX),
+            })
+        }
+        Record::Stopped {
+            last_pulse_unix_ns: Some(t),
+            ..
+        } => t,
+        Record::Running {
+            heartbeat_unix_ns, ..
+        } => heartbeat_unix_ns.saturating_add(nanos(HEARTBEAT)),
+    };
+    if quiet_since > now_unix_ns.saturating_add(nanos(HEARTBEAT)) {
+        return Err("the record is dated in the future (was the clock set back?)".into());
+    }
+    Ok(Predecessor::Ran {
+        quiet_for: Nanos::from_nanos(now_unix_ns.saturating_sub(quiet_since)),
+    })
+}
+
+/// The daemon's side of the succession: reads the predecessor's record once, then keeps its own.
+#[derive(Debug)]
+pub(crate) struct Succession {
+    path: PathBuf,
+    predecessor: Predecessor,
+    last_pulse_unix_ns: Option<u64>,
+    last_write: Option<Instant>,
+    /// A write failed and was logged; later failures are logged at debug level only.
+    write_failed: bool,
+}
+
+impl Succession {
+    /// Reads what the daemon that ran before on `path` left, and records this one as running. Nothing here
+    /// fails the start: an unreadable record means a predecessor about which nothing is known.
+    pub(crate) fn begin(path: PathBuf) -> Succession {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("the record cannot be read: {e}")),
+        };
+        let predecessor = text
+            .and_then(|text| predecessor_from(text.as_deref(), unix_now_ns()))
+            .unwrap_or_else(|why| {
+                warn!(target: LOG_TARGET, path = %path.display(), reason = %why, "the previous daemon's state file is unusable: the first pulse waits a whole period");
+                Predecessor::UNKNOWN
+            });
+        debug!(target: LOG_TARGET, path = %path.display(), ?predecessor, "read the previous daemon's state");
+        let mut succession = Succession {
+            path,
+            predecessor,
+            last_pulse_unix_ns: None,
+            last_write: None,
+            write_failed: false,
+        };
+        succession.heartbeat(Instant::now());
+        succession
+    }
+
+    /// What the engine is to guard against.
+    pub(crate) fn predecessor(&self) -> Predecessor {
+        self.predecessor
+    }
+
+    /// The record file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A pulse went out now.
+    pub(crate) fn pulsed(&mut self) {
+        self.last_pulse_unix_ns = Some(unix_now_ns());
+    }
+
+    /// Rewrites the running record when [`HEARTBEAT`] has passed since the last write (call often).
+    pub(crate) fn heartbeat(&mut self, now: Instant) {
+        if self
+            .last_write
+            .is_some_and(|last| now.saturating_duration_since(last) < HEARTBEAT)
+        {
+            return;
+        }
+        self.last_write = Some(now);
+        self.write(Record::Running {
+            pid: std::process::id(),
+            heartbeat_unix_ns: unix_now_ns(),
+        });
+    }
+
+    /// Records the stop, with the last pulse, for the next daemon.
+    pub(crate) fn stopped(&mut self) {
+        self.write(Record::Stopped {
+            pid: std::process::id(),
+            last_pulse_unix_ns: self.last_pulse_unix_ns,
+        });
+    }
+
+    fn write(&mut self, record: Record) {
+        let outcome = serde_json::to_vec(&record)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| replace_file(&self.path, &bytes));
+        if let Err(e) = outcome {
+            if std::mem::replace(&mut self.write_failed, true) {
+                debug!(target: LOG_TARGET, path = %self.path.display(), error = %e, "cannot write the state file");
+            } else {
+                warn!(target: LOG_TARGET, path = %self.path.display(), error = %e, "cannot write the state file: a daemon started on these sockets after this one will not know when it last pulsed (set stateFile to a writable path)");
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to a file beside `path`, then renames it over `path`: a reader sees the old record or the new.
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Now as nanoseconds since the Unix epoch (zero if the system clock is before it).
+fn unix_now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(nanos)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn no_record_means_no_predecessor() {
+        assert_eq!(predecessor_from(None, 100 * S), Ok(Predecessor::None));
+    }
+
+    #[test]
+    fn a_stopped_record_gives_the_time_since_its_last_pulse() {
+        let text = r#"{"state":"stopped","pid":7,"last_pulse_unix_ns":97000000000}"#;
+        assert_eq!(
+            predecessor_from(Some(text), 100 * S),
+            Ok(Predecessor::Ran {
+                quiet_for: Nanos::from_secs(3)
+            })
+        );
+        let never = r#"{"state":"stopped","pid":7,"last_pulse_unix_ns":null}"#;
+        assert_eq!(
+            predecessor_from(Some(never), 100 * S),
+            Ok(Predecessor::Ran {
+                quiet_for: Nanos::from_nanos(u64::MAX)
+            })
+        );
+    }
+
+    #[test]
+    fn a_running_record_allows_for_pulses_until_the_next_heartbeat() {
+        let text = r#"{"state":"running","pid":7,"heartbeat_unix_ns":95000000000}"#;
+        assert_eq!(
+            predecessor_from(Some(text), 100 * S),
+            Ok(Predecessor::Ran {
+                quiet_for: Nanos::from_secs(4)
+            })
+        );
+        // Its last heartbeat half a second ago: it may have pulsed just now.
+        let fresh = r#"{"state":"running","pid":7,"heartbeat_unix_ns":99500000000}"#;
+        assert_eq!(
+            predecessor_from(Some(fresh), 100 * S),
+            Ok(Predecessor::UNKNOWN)
+        );
+    }
+
+    #[test]
+    fn a_malformed_or_future_record_is_refused() {
+        assert!(predecessor_from(Some("{"), 100 * S).is_err());
+        assert!(predecessor_from(Some(r#"{"state":"paused"}"#), 100 * S).is_err());
+        let future = r#"{"state":"stopped","pid":7,"last_pulse_unix_ns":200000000000}"#;
+        assert!(predecessor_from(Some(future), 100 * S).is_err());
+    }
+
+    #[test]
+    fn the_default_path_is_named_after_the_publish_endpoint() {
+        let path = default_path("tcp://127.0.0.1:6273");
+        assert_eq!(
+            path.file_name().and_then(|n| n.to_str()),
+            Some("pulsard-tcp---127.0.0.1-6273.state")
+        );
+        assert_eq!(path.parent(), Some(std::env::temp_dir().as_path()));
+    }
+
+    /// The records a daemon writes are what the next one reads: running, then stopped with its last pulse.
+    #[test]
+    fn a_daemon_s_records_are_read_by_the_next() {
+        let path = std::env::temp_dir().join(format!(
+            "pulsar-succession-test-{}.state",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let first = Succession::begin(path.clone());
+        assert_eq!(first.predecessor(), Predecessor::None);
+        let text = std::fs::read_to_string(&path).expect("a running record");
+        assert!(text.contains(r#""state":"running""#), "{text}");
+        let mut second = Succession::begin(path.clone());
+        assert_eq!(second.predecessor(), Predecessor::UNKNOWN, "it just ran");
+        second.pulsed();
+        second.stopped();
+        let third = Succession::begin(path.clone());
+        match third.predecessor() {
+            Predecessor::Ran { quiet_for } => assert!(quiet_for < Nanos::from_secs(60)),
+            other => panic!("{other:?}"),
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
