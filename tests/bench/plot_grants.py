@@ -5,7 +5,7 @@ A bin is 100 ms, or the case's period when that is longer (pulses of a 1 s perio
 full bin and nine empty ones): the dashed line is the limit for one bin, N x bin / period.
 
     pulse_bench --case all --dump-dir DIR_AFTER [--pulsard OLD --dump-dir DIR_BEFORE]
-    /usr/bin/python3 tests/bench/plot_grants.py OUT.png DIR_AFTER [DIR_BEFORE]
+    /usr/bin/python3 tests/bench/plot_grants.py OUT.png DIR_AFTER [DIR_BEFORE] [LABEL_AFTER LABEL_BEFORE]
 
 Needs matplotlib (Debian: python3-matplotlib, for /usr/bin/python3). A figure, not a test: it asserts nothing.
 Each panel is one case: grants received per bin over the measured span (after, and before when given). A bin
@@ -61,6 +61,8 @@ def main():
         return 2
     out, after = Path(sys.argv[1]), Path(sys.argv[2])
     before = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    label_after = sys.argv[4] if len(sys.argv) > 4 else "after (engine v2)"
+    label_before = sys.argv[5] if len(sys.argv) > 5 else "before"
     cases = sorted(after.glob("case*.csv"), key=lambda p: int(p.stem[4:]))
     if not cases:
         print(f"no case*.csv in {after}", file=sys.stderr)
@@ -71,11 +73,11 @@ def main():
         n, period, times = read(path)
         width = max(BIN, period)
         x, y = bins(times, width)
-        ax.step(x, y, where="post", label="after (engine v2)", color="tab:blue")
+        ax.step(x, y, where="post", label=label_after, color="tab:blue")
         if before and (before / path.name).is_file():
             _, _, old = read(before / path.name)
             bx, by = bins(old, width)
-            ax.step(bx, by, where="post", label="before", color="tab:orange", alpha=0.7)
+            ax.step(bx, by, where="post", label=label_before, color="tab:orange", alpha=0.7)
         ax.axhline(n * width / period, color="black", linestyle="--", linewidth=1, label="limit per bin")
         ax.set_title(f"{TITLES.get(k, f'case {k}')}  (bin {width * 1000:g} ms)", fontsize=9, loc="left")
         ax.set_ylabel("grants / bin", fontsize=8)

@@ -97,35 +97,6 @@ fn a_subscription_with_a_long_topic_loses_its_connection_and_is_never_counted() 
     assert_eq!(s.max_receivers, 1, "{s:?}");
 }
 
-/// Only the empty topic counts and only it is served: a SUB on a topic that prefixes the pulse ("O", the start of
-/// every serialized object) is never counted and never receives a pulse (the publisher applies no subscription
-/// the daemon did not count).
-#[test]
-fn a_subscription_to_another_topic_is_neither_counted_nor_served() {
-    let mut config = test_config();
-    config.subscribers_per_iteration = 1;
-    let daemon = TestDaemon::start(&config);
-    let context = zmq::Context::new();
-    let other = context.socket(zmq::SUB).expect("SUB");
-    other.set_linger(0).expect("LINGER");
-    other.connect(&daemon.endpoints.publish).expect("connect");
-    other.set_subscribe(b"O").expect("subscribe");
-    std::thread::sleep(Duration::from_millis(200));
-    let worker = RawWorker::connect(&daemon.endpoints);
-    worker.ask();
-    assert_eq!(worker.await_admission(STEP), Some(true));
-    worker.join_pulse();
-    assert!(worker.await_pulse(STEP).is_some());
-    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.pulses >= 1);
-    assert!(ok, "{s:?}");
-    assert_eq!(s.max_receivers, 1, "{s:?}");
-    other.set_rcvtimeo(300).expect("RCVTIMEO");
-    assert!(
-        other.recv_bytes(0).is_err(),
-        "a subscriber to another topic received a pulse"
-    );
-}
-
 #[test]
 fn connections_beyond_max_connections_are_refused_until_some_close() {
     let mut config = test_config();

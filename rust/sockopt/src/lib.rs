@@ -14,9 +14,6 @@ use std::os::raw::{c_int, c_void};
 /// `ZMQ_XPUB_VERBOSER` from `zmq.h` (stable since libzmq 4.2).
 pub const ZMQ_XPUB_VERBOSER: c_int = 78;
 
-/// `ZMQ_XPUB_MANUAL` from `zmq.h` (stable since libzmq 4.2).
-pub const ZMQ_XPUB_MANUAL: c_int = 71;
-
 /// Sets an integer socket option by number.
 fn set_int(socket: &mut zmq::Socket, option: c_int, value: c_int) -> Result<(), zmq::Error> {
     let raw = socket.as_mut_ptr();
@@ -43,16 +40,6 @@ fn set_int(socket: &mut zmq::Socket, option: c_int, value: c_int) -> Result<(), 
 /// that end (`ZMQ_XPUB_VERBOSER`; it implies `ZMQ_XPUB_VERBOSE`).
 pub fn set_xpub_verboser(socket: &mut zmq::Socket, on: bool) -> Result<(), zmq::Error> {
     set_int(socket, ZMQ_XPUB_VERBOSER, c_int::from(on))
-}
-
-/// Puts an XPUB socket in manual mode (`ZMQ_XPUB_MANUAL`): subscription messages still reach the application
-/// (every one, as with `XPUB_VERBOSER`, and one unsubscription per topic when a connection ends), but none takes
-/// effect by itself. A subscriber receives what the socket sends only after the application applied its
-/// subscription with `set_subscribe(topic)` right after reading it (`set_unsubscribe` undoes it); libzmq applies
-/// that to the connection of the subscription message read last. So a pulse reaches exactly the subscriptions
-/// the daemon has counted, never one that reached the socket in the instant before a send.
-pub fn set_xpub_manual(socket: &mut zmq::Socket, on: bool) -> Result<(), zmq::Error> {
-    set_int(socket, ZMQ_XPUB_MANUAL, c_int::from(on))
 }
 
 /// Waits until one of `fds` is readable or `timeout` has passed (`None`: without end) and marks in `readable`
@@ -252,6 +239,12 @@ pub fn trim_heap() -> bool {
     }
 }
 
+/// The process's effective user id (`geteuid`): the daemon trusts a state file only when it owns it.
+pub fn effective_uid() -> u32 {
+    // SAFETY: `geteuid` takes no arguments, touches no memory of ours and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Raises the soft limit on open file descriptors to the hard limit and returns the soft limit now in force
 /// (`None` when it cannot be read). Every connection costs one descriptor; at the limit libzmq's listener cannot
 /// accept and retries without pause, so the daemon keeps its own connection limit below this figure.
@@ -336,48 +329,6 @@ mod tests {
         assert_eq!(xpub.recv_bytes(0).expect("end of a connection"), vec![0]);
     }
 
-    /// In manual mode a subscription that reached the publisher takes no effect until the application read and
-    /// applied it: what is sent before reaches nobody, what is sent after reaches the subscriber; an applied
-    /// unsubscription stops it again, and a connection's end is still reported.
-    #[test]
-    fn a_manual_subscription_takes_effect_only_once_applied() {
-        let ctx = zmq::Context::new();
-        let mut xpub = ctx.socket(zmq::XPUB).expect("xpub");
-        set_xpub_verboser(&mut xpub, true).expect("verboser");
-        set_xpub_manual(&mut xpub, true).expect("libzmq >= 4.2 knows ZMQ_XPUB_MANUAL");
-        xpub.bind("inproc://manual").expect("bind");
-        let sub = ctx.socket(zmq::SUB).expect("sub");
-        sub.connect("inproc://manual").expect("connect");
-        sub.set_subscribe(b"").expect("subscribe");
-        sub.set_rcvtimeo(200).expect("rcvtimeo");
-        xpub.set_rcvtimeo(2000).expect("rcvtimeo");
-        // Wait (without reading) until the subscription has reached the publisher.
-        let mut items = [xpub.as_poll_item(zmq::POLLIN)];
-        assert_eq!(zmq::poll(&mut items, 2000).expect("poll"), 1);
-        xpub.send(&b"before"[..], 0).expect("send");
-        assert!(
-            sub.recv_bytes(0).is_err(),
-            "not applied yet: nothing arrives"
-        );
-
-        assert_eq!(xpub.recv_bytes(0).expect("subscribe message"), vec![1]);
-        xpub.set_subscribe(b"").expect("apply");
-        xpub.send(&b"after"[..], 0).expect("send");
-        assert_eq!(sub.recv_bytes(0).expect("applied: it arrives"), b"after");
-
-        sub.set_unsubscribe(b"").expect("unsubscribe");
-        assert_eq!(xpub.recv_bytes(0).expect("unsubscribe message"), vec![0]);
-        xpub.set_unsubscribe(b"").expect("apply");
-        xpub.send(&b"gone"[..], 0).expect("send");
-        assert!(sub.recv_bytes(0).is_err(), "unsubscribed: nothing arrives");
-
-        sub.set_subscribe(b"").expect("subscribe again");
-        assert_eq!(xpub.recv_bytes(0).expect("subscribe message"), vec![1]);
-        xpub.set_subscribe(b"").expect("apply");
-        drop(sub);
-        assert_eq!(xpub.recv_bytes(0).expect("end of the connection"), vec![0]);
-    }
-
     /// A ROUTER on a loopback port with one REQ peer whose "hello" is on its way (the REQ must outlive the test's
     /// reads: it is returned).
     fn router_with_a_request(ctx: &zmq::Context) -> (zmq::Socket, zmq::Socket) {
@@ -426,6 +377,16 @@ mod tests {
             frames.iter().any(|f| f.source_fd.is_some_and(|fd| fd >= 0)),
             "{frames:?}"
         );
+    }
+
+    #[test]
+    fn the_effective_uid_owns_what_this_process_creates() {
+        use std::os::unix::fs::MetadataExt;
+        let path = std::env::temp_dir().join(format!("pulsar-sockopt-uid-{}", std::process::id()));
+        std::fs::write(&path, b"x").expect("write");
+        let owner = std::fs::metadata(&path).expect("metadata").uid();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(owner, effective_uid());
     }
 
     #[test]

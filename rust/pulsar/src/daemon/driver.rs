@@ -183,10 +183,11 @@ impl<'d> Driver<'d> {
                 let more = self.drain_inbox()?;
                 wakeup.read(Source::Inbox, more);
             }
-            if wakeup.is_due(Source::Publisher) {
-                let more = self.drain_subscriptions()?;
-                wakeup.read(Source::Publisher, more);
-            }
+            // Always, and last, signalled or not: a subscription libzmq has queued for the publisher joins its list
+            // as soon as any call on that socket processes its commands, the pulse's send included, and would then
+            // receive the pulse decided next; read now, it is counted first.
+            let more = self.drain_subscriptions()?;
+            wakeup.read(Source::Publisher, more);
             let now = self.now();
             let expired = self.lobby.expire(now);
             if expired > 0 {

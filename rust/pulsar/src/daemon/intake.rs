@@ -286,24 +286,15 @@ impl Driver<'_> {
                 );
                 continue;
             };
-            // The publisher is in manual mode: a subscription takes effect only when applied here, right after it was
-            // read (libzmq applies it to the connection of the message read last, and no other call on the socket
-            // comes in between). Only the empty topic, the one protocol workers use, is ever applied and counted: a
-            // connection then receives a pulse exactly when it is counted, once, however many topics it names.
-            if !topic.is_empty() {
+            // Only a subscription whose topic prefixes the pulse receives it; protocol workers use "".
+            if !self.daemon.pulse.starts_with(topic) {
                 debug!(
                     target: LOG_TARGET,
                     topic_len = topic.len(),
-                    "ignoring a subscription to a topic other than the empty one: it receives no pulse"
+                    "ignoring a subscription that does not match the pulse"
                 );
                 continue;
             }
-            let applied = if subscribe {
-                self.daemon.publisher.set_subscribe(b"")
-            } else {
-                self.daemon.publisher.set_unsubscribe(b"")
-            };
-            applied.map_err(PulsarError::zmq("applying a subscription"))?;
             let connection = message.property.and_then(|p| p.parse::<u64>().ok());
             if !self.subscribers.passes(connection, subscribe) {
                 debug!(

@@ -13,10 +13,11 @@
 //!   A socket monitor on it reports closed connections; the desk knows which connection each worker used
 //!   (`ZMQ_SRCFD`), so a worker that dies after its admission frees its slot at once, and a waiting one leaves the
 //!   queue. A worker that asks again after its admission has moved on.
-//! - **publisher**, an XPUB bound at `publishSocketAddress` in manual mode (`XPUB_MANUAL`, with
-//!   `XPUB_VERBOSER`): every subscribe and every unsubscribe (including the end of a subscriber's connection)
-//!   reaches the engine, and a subscription takes effect only once the driver has counted it, so the engine knows
-//!   exactly who the next pulse reaches. Only the empty topic is applied. The pulse is one frame, no topic.
+//! - **publisher**, an XPUB bound at `publishSocketAddress` with `XPUB_VERBOSER`, so that every subscribe and
+//!   every unsubscribe (including the end of a subscriber's connection) reaches the engine, which counts exactly
+//!   who the next pulse reaches. The pulse is one frame, no topic. (libzmq's manual mode, `XPUB_MANUAL`, would
+//!   let a subscription take effect only once counted, but libzmq 4.3.4 can then apply a subscription to a
+//!   connection that has already closed and freed its pipe, a use after free, fixed only in later releases.)
 //! - **inbox**, a PULL bound at `pullSocketAddress`: `ReadyToGetSubscriptionMsg`, `ActionResultingPushDto` and
 //!   `PerformerEarlyTerminated`, one frame each.
 //!
@@ -216,11 +217,7 @@ impl Daemon {
         pulsar_sockopt::set_xpub_verboser(&mut publisher, true).map_err(PulsarError::zmq(
             "setting XPUB_VERBOSER (libzmq 4.2 or later is needed)",
         ))?;
-        // ... and none takes effect until the driver has counted it (see `intake`): a pulse reaches exactly the
-        // subscriptions counted, never one that reached libzmq in the instant before the send.
-        pulsar_sockopt::set_xpub_manual(&mut publisher, true).map_err(PulsarError::zmq(
-            "setting XPUB_MANUAL (libzmq 4.2 or later is needed)",
-        ))?;
+
         let inbox = new_socket(&context, zmq::PULL, Role::Inbox, curve.as_deref())?;
         // Monitors first, so that no connection goes uncounted.
         let monitors = vec![

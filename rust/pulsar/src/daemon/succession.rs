@@ -18,7 +18,10 @@
 //! | unreadable, malformed, or dated in the future (clock set back) | ran, quiet for an unknown time: the first pulse waits a period |
 //!
 //! Times are wall-clock (the record outlives the process). Files are replaced by rename, so a reader never sees
-//! half a record.
+//! half a record. The default folder is shared (`/tmp`), so a record is trusted only when it is a regular file
+//! (not a link) owned by the daemon's own user and writable by no one else; any other is unusable (a whole
+//! period's wait), and the file beside it that becomes the next record is created new, never opened through a
+//! link someone left there.
 //!
 //! It must never decide anything about pulses (the engine does, from the [`Predecessor`]), and a failure to
 //! write must never stop the daemon: it is logged once, and a successor that then finds an older record or none
@@ -120,11 +123,7 @@ impl Succession {
     /// Reads what the daemon that ran before on `path` left, and records this one as running. Nothing here
     /// fails the start: an unreadable record means a predecessor about which nothing is known.
     pub(crate) fn begin(path: PathBuf) -> Succession {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("the record cannot be read: {e}")),
-        };
+        let text = read_trusted(&path);
         let predecessor = text
             .and_then(|text| predecessor_from(text.as_deref(), unix_now_ns()))
             .unwrap_or_else(|why| {
@@ -195,12 +194,47 @@ impl Succession {
     }
 }
 
-/// Writes `bytes` to a file beside `path`, then renames it over `path`: a reader sees the old record or the new.
+/// The record at `path`: `Ok(None)` when there is none, an error when it cannot be read or is not to be trusted
+/// (not a regular file, owned by another user, or writable by others: someone else could have written it).
+fn read_trusted(path: &Path) -> Result<Option<String>, String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("the record cannot be read: {e}")),
+    };
+    if !meta.file_type().is_file() {
+        return Err("the record is not a regular file".into());
+    }
+    if meta.uid() != pulsar_sockopt::effective_uid() || meta.mode() & 0o022 != 0 {
+        return Err("the record belongs to another user or others may write it".into());
+    }
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|e| format!("the record cannot be read: {e}"))
+}
+
+/// Writes `bytes` to a new file beside `path` (mode 0600, created afresh so that no link left there is followed),
+/// then renames it over `path`: a reader sees the old record or the new.
 fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)?;
+    // Left over from a write that died halfway; removing a link removes the link, not what it points to.
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
+    drop(file);
     std::fs::rename(&tmp, path)
 }
 
@@ -268,6 +302,33 @@ mod tests {
         assert!(predecessor_from(Some(r#"{"state":"paused"}"#), 100 * S).is_err());
         let future = r#"{"state":"stopped","pid":7,"last_pulse_unix_ns":200000000000}"#;
         assert!(predecessor_from(Some(future), 100 * S).is_err());
+    }
+
+    /// A record others could have written is not trusted: a link, or one writable by others.
+    #[test]
+    fn a_record_others_could_write_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir();
+        let pid = std::process::id();
+        let target = dir.join(format!("pulsar-succession-target-{pid}"));
+        let link = dir.join(format!("pulsar-succession-link-{pid}.state"));
+        let open = dir.join(format!("pulsar-succession-open-{pid}.state"));
+        let record = r#"{"state":"stopped","pid":7,"last_pulse_unix_ns":null}"#;
+        std::fs::write(&target, record).expect("write");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert!(read_trusted(&link).is_err(), "a link");
+        std::fs::write(&open, record).expect("write");
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        assert!(read_trusted(&open).is_err(), "writable by others");
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(read_trusted(&open), Ok(Some(record.to_string())));
+        // Writing over the link replaces the link, and the file it pointed to is left as it was.
+        replace_file(&link, b"{}").expect("replace");
+        assert_eq!(std::fs::read_to_string(&target).expect("target"), record);
+        for path in [&target, &link, &open] {
+            let _ = std::fs::remove_file(path);
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! - the driver sent on it (an admission reply, a pulse): sending processes the socket's commands too, which can
 //!   consume the signal of messages that arrived meanwhile.
 //!
+//! (The driver reads the publisher on every turn all the same, signalled or not: see `driver`.)
+//!
 //! It must never read or send on a socket itself, nor decide anything: it only keeps the flags and waits.
 
 use std::os::fd::RawFd;

@@ -38,14 +38,17 @@ pub fn test_config() -> PulsarConfig {
         *a = "tcp://127.0.0.1:*".into();
     }
     // Each test daemon keeps its record for a successor in the build's temporary folder; a test that restarts a
-    // daemon with the same config finds it.
+    // daemon with the same config finds it. A record left by an earlier run whose process had the same id is
+    // removed: a new config has no predecessor.
     static NEXT_STATE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    c.state_file = Some(format!(
+    let state = format!(
         "{}/pulsard-{}-{}.state",
         env!("CARGO_TARGET_TMPDIR"),
         std::process::id(),
         NEXT_STATE.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    ));
+    );
+    let _ = std::fs::remove_file(&state);
+    c.state_file = Some(state);
     c
 }
 
