@@ -766,6 +766,52 @@ fn after_a_restart_the_first_pulse_waits_a_period_and_admission_waits_the_settle
     assert_eq!(h.publishes, vec![(ms(1005), 10)]);
 }
 
+/// A first daemon with a fleet starting with it: the first pulse waits for the admitted workers still setting up
+/// (up to a period, not a tenth), so a burst is served in full pulses; once they are in, it goes at once.
+#[test]
+fn without_a_predecessor_the_first_pulse_gathers_the_admitted_on_their_way() {
+    let mut h = Harness::new(config(10, 1000));
+    h.engine = Engine::after(config(10, 1000), Nanos::ZERO, Predecessor::None);
+    for id in 0..10 {
+        h.request(id);
+    }
+    assert_eq!(h.admitted.len(), 10);
+    h.advance_to(ms(5));
+    h.join(4);
+    // Well past a tenth of the period (100 ms): still waiting for the six on their way.
+    h.advance_to(ms(300));
+    assert!(h.publishes.is_empty(), "{:?}", h.publishes);
+    h.join(6);
+    assert_eq!(h.publishes, vec![(ms(300), 10)]);
+    // Later pulses wait a tenth of the period for company, as always.
+    h.leave_and_succeed(10);
+    for id in 10..20 {
+        h.request(id);
+    }
+    h.advance_to(ms(1305));
+    h.join(4);
+    h.advance_to(ms(1404));
+    assert_eq!(h.publishes.len(), 1);
+    h.advance_to(ms(1406));
+    assert_eq!(h.publishes.last(), Some(&(ms(1405), 4)));
+}
+
+/// ... and at most a period: a first pulse whose company never comes goes with those present.
+#[test]
+fn without_a_predecessor_the_first_pulse_waits_for_company_at_most_a_period() {
+    let mut h = Harness::new(config(10, 1000));
+    h.engine = Engine::after(config(10, 1000), Nanos::ZERO, Predecessor::None);
+    for id in 0..3 {
+        h.request(id);
+    }
+    h.advance_to(ms(10));
+    h.join(1);
+    h.advance_to(ms(1009));
+    assert!(h.publishes.is_empty());
+    h.advance_to(ms(1011));
+    assert_eq!(h.publishes, vec![(ms(1010), 1)]);
+}
+
 /// A predecessor known to have last pulsed 700 ms before the start (it stopped cleanly, or its heartbeat says it
 /// died that long ago): the first pulse waits only for the rest of the spacing, admission waits the settle.
 #[test]

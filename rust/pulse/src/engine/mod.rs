@@ -108,6 +108,8 @@ pub struct Engine {
     admission_opens: Nanos,
     /// No pulse before then after the start (see [`restart`]).
     first_pulse_at: Nanos,
+    /// The first pulse waits up to a period for admitted company, not a tenth (a first daemon, see [`restart`]).
+    first_gathers: bool,
     /// Since when the next pulse has been allowed by time and had a receiver (reset at each pulse).
     due_since: Option<Nanos>,
     /// A hold because of excess subscriptions is under way.
@@ -135,6 +137,7 @@ impl Engine {
         let spacing = engine.period().saturating_add(engine.guard());
         engine.first_pulse_at = restart::first_pulse_at(predecessor, now, spacing);
         engine.admission_opens = restart::admission_opens(predecessor, now);
+        engine.first_gathers = predecessor == restart::Predecessor::None;
         engine
     }
 
@@ -162,6 +165,7 @@ impl Engine {
             last_sent: None,
             admission_opens: now,
             first_pulse_at: now,
+            first_gathers: false,
             paused_until: None,
             due_since: None,
             holding: false,

@@ -22,11 +22,15 @@ impl Engine {
         self.config.pulse_guard_interval.min(cap)
     }
 
-    /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`.
+    /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`; for
+    /// the first pulse of a first daemon, `min(maxWaitReplyStackResult, period)` (see `restart`).
     pub(super) fn company_wait(&self) -> Nanos {
-        self.config
-            .max_wait_reply_stack_result
-            .min(Nanos(self.period().0 / 10))
+        let share = if self.first_gathers && self.last_sent.is_none() {
+            self.period()
+        } else {
+            Nanos(self.period().0 / 10)
+        };
+        self.config.max_wait_reply_stack_result.min(share)
     }
 
     /// The earliest moment the period, the guard and the slow-down pause allow the next pulse (and, before the

@@ -14,7 +14,11 @@
 //!   counts as an admitted worker, rule 4), so that they and the newly admitted together stay within N and the
 //!   first pulse serves them instead of being held. The workers asking meanwhile keep their places in the queue.
 //! - **No predecessor.** Nothing to guard against: the first pulse may go at once and admission is open, so a
-//!   lone worker asking a freshly started daemon is served in a few round trips.
+//!   lone worker asking a freshly started daemon is served in a few round trips. When admitted workers are on
+//!   their way to that first pulse, it waits for them up to `min(maxWaitReplyStackResult, period)` rather than
+//!   the tenth of a period of later pulses: a fleet that starts with the daemon is still setting up its
+//!   connections, and a first pulse of half of it would cost a whole period at the end of a burst. (The old rule
+//!   waited a whole period before the first pulse whatever came.)
 //!
 //! It must never read a clock or a file: the start instant comes from [`super::Engine::after`], and what is known
 //! of the predecessor from the driver.
