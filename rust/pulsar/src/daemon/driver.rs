@@ -367,6 +367,9 @@ impl<'d> Driver<'d> {
     fn publish(&mut self, iteration: u64, receivers: u32, decided_at: Nanos) {
         self.stats.max_receivers = self.stats.max_receivers.max(receivers);
         self.published = true;
+        // The state file's promise to a successor: no pulse leaves more than a heartbeat after the last one written
+        // (a daemon that dies may have pulsed until its next heartbeat was due, and no later).
+        self.daemon.succession.heartbeat(Instant::now());
         // XPUB never blocks (a subscriber whose queue is full misses the message); DONTWAIT makes that explicit.
         match self
             .daemon

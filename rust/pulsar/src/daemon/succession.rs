@@ -157,7 +157,8 @@ impl Succession {
         self.last_pulse_unix_ns = Some(unix_now_ns());
     }
 
-    /// Rewrites the running record when [`HEARTBEAT`] has passed since the last write (call often).
+    /// Rewrites the running record when [`HEARTBEAT`] has passed since the last write (call often, and right before
+    /// every pulse: a successor assumes no pulse left more than a heartbeat after the last record).
     pub(crate) fn heartbeat(&mut self, now: Instant) {
         if self
             .last_write
@@ -302,6 +303,33 @@ mod tests {
         assert!(predecessor_from(Some(r#"{"state":"paused"}"#), 100 * S).is_err());
         let future = r#"{"state":"stopped","pid":7,"last_pulse_unix_ns":200000000000}"#;
         assert!(predecessor_from(Some(future), 100 * S).is_err());
+    }
+
+    /// The running record is rewritten once a heartbeat has passed, not before.
+    #[test]
+    fn the_running_record_is_rewritten_every_heartbeat() {
+        let path = std::env::temp_dir().join(format!(
+            "pulsar-succession-heartbeat-{}.state",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let mut succession = Succession::begin(path.clone());
+        let started = Instant::now();
+        let first = std::fs::read_to_string(&path).expect("a running record");
+        std::thread::sleep(Duration::from_millis(2));
+        succession.heartbeat(started + HEARTBEAT / 2);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("record"),
+            first,
+            "rewritten within a heartbeat"
+        );
+        succession.heartbeat(started + HEARTBEAT * 2);
+        assert_ne!(
+            std::fs::read_to_string(&path).expect("record"),
+            first,
+            "not rewritten after a heartbeat"
+        );
+        let _ = std::fs::remove_file(&path);
     }
 
     /// A record others could have written is not trusted: a link, or one writable by others.

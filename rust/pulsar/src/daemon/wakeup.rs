@@ -57,6 +57,8 @@ impl Source {
 pub(super) struct Wakeup {
     /// `ZMQ_FD` of each descriptor waited on, with the source it belongs to.
     fds: Vec<(RawFd, Source)>,
+    /// The same descriptors alone, as the wait takes them.
+    raw_fds: Vec<RawFd>,
     /// Sources to read on the next turn: signalled, left over, or sent on.
     due: [bool; 4],
     /// Scratch space for the wait's result, one flag per descriptor.
@@ -67,8 +69,10 @@ impl Wakeup {
     /// Waits on `fds`; every source is due on the first turn (commands may have arrived before the loop began).
     pub(super) fn new(fds: Vec<(RawFd, Source)>) -> Wakeup {
         let readable = vec![false; fds.len()];
+        let raw_fds = fds.iter().map(|(fd, _)| *fd).collect();
         Wakeup {
             fds,
+            raw_fds,
             due: [true; 4],
             readable,
         }
@@ -89,13 +93,12 @@ impl Wakeup {
         self.due[source.index()] = true;
     }
 
-    /// Waits until a descriptor signals or `timeout` passes (`None`: the caller's cap applies), without waiting
-    /// at all while a source is already due. Afterwards, the sources due are those signalled or due before.
+    /// Waits until a descriptor signals or `timeout` passes, without waiting at all while a source is already
+    /// due. Afterwards, the sources due are those signalled or due before.
     pub(super) fn wait(&mut self, timeout: Duration) -> std::io::Result<()> {
         let pending = self.due.iter().any(|d| *d);
-        let fds: Vec<RawFd> = self.fds.iter().map(|(fd, _)| *fd).collect();
         let timeout = if pending { Duration::ZERO } else { timeout };
-        pulsar_sockopt::wait_readable(&fds, Some(timeout), &mut self.readable)?;
+        pulsar_sockopt::wait_readable(&self.raw_fds, Some(timeout), &mut self.readable)?;
         for ((_, source), readable) in self.fds.iter().zip(&self.readable) {
             if *readable {
                 self.due[source.index()] = true;
