@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark (prints figures, asserts nothing): one worker asking every 1.1 s at N=10 per 1 s with the daemon's
 # defaults, from each kind of client: the original-protocol PHP worker (a new process per ask, as from cron),
-# the Python module over libpulsar (C ABI), and the Rust Performer (pulse_bench case 5). Prints the wait from
-# asking to permission for every ask, then min/p50/max per client.
+# the Python module over libpulsar (C ABI), the PHP extension and the PHP FFI package (when built), and the Rust
+# Performer (pulse_bench case 5). Prints the wait from asking to permission for every ask, then min/p50/max per
+# client.
 #
 # Usage: bash tests/bench/lone_worker.sh [ASKS] [PULSARD]    (defaults: 8 asks, target/release/pulsard)
-# Needs: cargo build --release -p publisher-pulsar --bins --examples && cargo build --release -p pulsar-capi
+# Needs: cargo build --release -p publisher-pulsar --bins --examples && cargo build --release -p pulsar-capi -p pulsar-php
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 asks=${1:-8}
@@ -50,3 +51,37 @@ with publisher_pulsar.Performer(config) as p:
         p.report_success()
         time.sleep(1.1)
 PY
+
+# The PHP extension and the FFI package: the original class names, one Performer, a permission every 1.1 s.
+php_lone() { # extra php flags...
+  php "$@" -r '
+    if (!extension_loaded("pulsar")) { require getenv("PULSAR_FFI_AUTOLOAD"); }
+    [, $adm, $pub, $pull, $asks] = $argv;
+    $dto = new React\PublisherPulsar\Inventory\PerformerDto();
+    $dto->setModuleName("lone");
+    $s = new React\PublisherPulsar\Inventory\PerformerSocketsParamsDto();
+    $s->setRequestPulsarRsSocketAddress($adm);
+    $s->setPublisherPulsarSocketAddress($pub);
+    $s->setPushPulsarSocketAddress($pull);
+    $dto->setSocketsParams($s);
+    $p = new React\PublisherPulsar\Performer($dto);
+    for ($i = 0; $i < (int) $asks; $i++) {
+        $t = hrtime(true);
+        $p->connectToPulsarAndWaitPermissionToAct();
+        printf("%.3f\n", (hrtime(true) - $t) / 1e6);
+        $p->pushActionResultInfoWithoutPulsarCorrectionBehavior();
+        usleep(1100000);
+    }' -- "$adm" "$pub" "$pull" "$asks"
+}
+extension=${PULSAR_PHP_EXTENSION:-target/release/libpulsar_php.so}
+if [ -f "$extension" ]; then
+  php_lone -d "extension=$extension" | summary php-extension
+else
+  echo "client=php-extension skipped: $extension not built (cargo build --release -p pulsar-php)"
+fi
+export PULSAR_FFI_AUTOLOAD=${PULSAR_FFI_AUTOLOAD:-tests/phpunit-ffi/autoload.php}
+if [ -f "$PULSAR_FFI_AUTOLOAD" ]; then
+  PULSAR_LIB=${PULSAR_LIB:-target/release/libpulsar.so} php_lone -d ffi.enable=1 | summary php-ffi
+else
+  echo "client=php-ffi skipped: $PULSAR_FFI_AUTOLOAD missing"
+fi
