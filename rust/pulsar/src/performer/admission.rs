@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::PulsarError;
 
-use super::socket::{connect, curve_client, millis, LINGER};
+use super::socket::{connect, curve_client, millis, recv_if_ready, LINGER};
 use super::PerformerConfig;
 
 /// Makes each monitor's inproc endpoint unique within the process (inproc names live in a context, and
@@ -116,16 +116,9 @@ impl AdmissionLink {
             }
             let (reply_ready, event_ready) = (items[0].is_readable(), items[1].is_readable());
             if reply_ready {
-                match self.request.recv_multipart(zmq::DONTWAIT) {
-                    Ok(frames) => return Ok(Some(frames)),
-                    // Readiness can be spurious; keep waiting for the rest of the time.
-                    Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => {}
-                    Err(source) => {
-                        return Err(PulsarError::Zmq {
-                            context: "receiving the admission reply",
-                            source,
-                        })
-                    }
+                if let Some(frames) = recv_if_ready(&self.request, "receiving the admission reply")?
+                {
+                    return Ok(Some(frames));
                 }
             }
             if event_ready {

@@ -70,17 +70,11 @@ pub(super) fn recv_within(
                     return Ok(None);
                 }
             }
-            Ok(_) => match socket.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => return Ok(Some(frames)),
-                // Readiness can be spurious; keep waiting for the rest of the time.
-                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => {}
-                Err(source) => {
-                    return Err(PulsarError::Zmq {
-                        context: "receiving",
-                        source,
-                    })
+            Ok(_) => {
+                if let Some(frames) = recv_if_ready(socket, "receiving")? {
+                    return Ok(Some(frames));
                 }
-            },
+            }
             Err(zmq::Error::EINTR) => {}
             Err(source) => {
                 return Err(PulsarError::Zmq {
@@ -96,6 +90,19 @@ pub(super) fn recv_within(
                 Err(_) => Ok(None),
             };
         }
+    }
+}
+
+/// Receives one whole message that a poll said is ready; `Ok(None)` when it is not there after all (readiness
+/// can be spurious, and a signal can interrupt): the caller keeps waiting for the rest of its time.
+pub(super) fn recv_if_ready(
+    socket: &zmq::Socket,
+    context: &'static str,
+) -> Result<Option<Vec<Vec<u8>>>, PulsarError> {
+    match socket.recv_multipart(zmq::DONTWAIT) {
+        Ok(frames) => Ok(Some(frames)),
+        Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => Ok(None),
+        Err(source) => Err(PulsarError::Zmq { context, source }),
     }
 }
 
