@@ -3,10 +3,12 @@
 //! The daemon needs `ZMQ_XPUB_VERBOSER` (libzmq ≥ 4.2): with it the publisher reports *every* unsubscription,
 //! including the implicit one when a subscriber's connection ends, so the daemon can count exactly who the next
 //! pulse reaches. It also needs to know which connection an admission request came in on (`ZMQ_SRCFD`), so that
-//! the socket monitor's "disconnected" events can be matched to admitted workers. Two process-level calls live
+//! the socket monitor's "disconnected" events can be matched to admitted workers. Four system calls live
 //! here for the same reason (a C call the safe crates do not offer): [`trim_heap`] gives memory that libzmq freed
-//! after a flood back to the system, and [`raise_open_files_limit`] lifts the soft descriptor limit to the hard one
-//! so that the daemon's connection limit sits well below it. This crate is the only place in the daemon's stack
+//! after a flood back to the system, [`raise_open_files_limit`] lifts the soft descriptor limit to the hard one
+//! so that the daemon's connection limit sits well below it, [`wait_readable`] is the daemon loop's one `ppoll` on
+//! the sockets' `ZMQ_FD` (nanosecond timeouts, which `zmq_poll` lacks), and [`effective_uid`] lets the daemon
+//! trust only a state file its own user wrote. This crate is the only place in the daemon's stack
 //! with `unsafe`; it must never hold on to a socket or message pointer beyond one call.
 
 use std::os::raw::{c_int, c_void};
