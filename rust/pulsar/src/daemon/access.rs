@@ -14,17 +14,20 @@
 //!
 //! It runs on its own thread with a REP socket on `inproc://zeromq.zap.01` in the daemon's context. It must
 //! never block the pulse loop, and never let a connection through when it cannot decide (a malformed request
-//! is answered with a refusal).
+//! is answered with a refusal). It never logs itself: it tallies its refusals in [`Refusals`], which the pulse
+//! loop reads and logs on its own thread, because a PHP host takes log records only from the thread that runs
+//! `manage()` (php-ext/src/logging.rs); a record written here would never reach a PHP logger.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use ipnet::IpNet;
 use tracing::warn;
 
-use super::report::WarnGate;
+use super::report::WARN_INTERVAL;
 use super::sockets::ConnectionGauge;
 use super::LOG_TARGET;
 use crate::PulsarError;
@@ -108,13 +111,102 @@ pub(super) struct Access {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Refusals of one kind since the pulse loop last took them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Tally {
+    /// How many connections were refused.
+    pub(super) refused: u64,
+    /// The address of the last one.
+    pub(super) last_peer: String,
+}
+
+/// The handler's refusals, by kind, shared with the pulse loop: the handler adds, the loop takes. Its size is
+/// fixed (two counters and two addresses, each cut to [`PEER_TEXT_MAX`]), whatever the peers do.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Refusals(Arc<Mutex<[Tally; 2]>>);
+
+/// Longest peer address kept for the log line (an IPv6 address with a zone fits).
+const PEER_TEXT_MAX: usize = 64;
+
+impl Refusals {
+    fn add(&self, verdict: &Verdict, peer: &str) {
+        let index = match verdict {
+            Verdict::Allow => return,
+            Verdict::NotAllowed => 0,
+            Verdict::TooManyConnections => 1,
+        };
+        // A poisoned lock only means a panic elsewhere while counting: the counts are still plain numbers.
+        let mut tallies = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let tally = &mut tallies[index];
+        tally.refused += 1;
+        tally.last_peer.clear();
+        tally
+            .last_peer
+            .extend(peer.escape_debug().take(PEER_TEXT_MAX));
+    }
+
+    /// Takes what was refused since the last call: (not in `allowFrom`, over `maxConnections`).
+    pub(super) fn take(&self) -> (Tally, Tally) {
+        let mut tallies = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let [not_allowed, too_many] = std::mem::take(&mut *tallies);
+        (not_allowed, too_many)
+    }
+}
+
+/// The pulse loop's side of [`Refusals`]: logs them on its thread, one WARN line per kind per [`WARN_INTERVAL`]
+/// at most, each with how many connections it stands for.
+#[derive(Debug, Default)]
+pub(super) struct RefusalLog {
+    pending: [Tally; 2],
+    last_line: [Option<Instant>; 2],
+}
+
+impl RefusalLog {
+    /// Takes the handler's refusals and logs those due; `open` and `max_connections` complete the limit's line.
+    pub(super) fn log(&mut self, refusals: &Refusals, open: u64, max_connections: u64) {
+        let (not_allowed, too_many) = refusals.take();
+        for (index, fresh) in [not_allowed, too_many].into_iter().enumerate() {
+            let pending = &mut self.pending[index];
+            if fresh.refused > 0 {
+                pending.refused += fresh.refused;
+                pending.last_peer = fresh.last_peer;
+            }
+            if pending.refused == 0
+                || self.last_line[index].is_some_and(|at| at.elapsed() < WARN_INTERVAL)
+            {
+                continue;
+            }
+            self.last_line[index] = Some(Instant::now());
+            let Tally { refused, last_peer } = std::mem::take(pending);
+            if index == 0 {
+                warn!(
+                    target: LOG_TARGET,
+                    peer = %last_peer,
+                    refused,
+                    "refusing a connection: its address is not in allowFrom"
+                );
+            } else {
+                warn!(
+                    target: LOG_TARGET,
+                    peer = %last_peer,
+                    refused,
+                    open,
+                    max_connections,
+                    "connection limit reached (maxConnections): refusing new connections until some close"
+                );
+            }
+        }
+    }
+}
+
 impl Access {
-    /// Binds the ZAP endpoint in `context` and starts the handler. Call before binding the daemon's sockets, so
-    /// that no connection is accepted unchecked.
+    /// Binds the ZAP endpoint in `context` and starts the handler, which tallies its refusals in `refusals`.
+    /// Call before binding the daemon's sockets, so that no connection is accepted unchecked.
     pub(super) fn start(
         context: &zmq::Context,
         policy: Policy,
         gauge: ConnectionGauge,
+        refusals: Refusals,
     ) -> Result<Access, PulsarError> {
         let socket = context
             .socket(zmq::REP)
@@ -129,7 +221,7 @@ impl Access {
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("pulsar-access".into())
-            .spawn(move || serve(&socket, &policy, &gauge, &flag))
+            .spawn(move || serve(&socket, &policy, &gauge, &refusals, &flag))
             .map_err(PulsarError::Io)?;
         Ok(Access {
             stop,
@@ -149,9 +241,13 @@ impl Drop for Access {
 }
 
 /// The handler's loop: answers ZAP requests until `stop`.
-fn serve(socket: &zmq::Socket, policy: &Policy, gauge: &ConnectionGauge, stop: &AtomicBool) {
-    let mut not_allowed = WarnGate::default();
-    let mut too_many = WarnGate::default();
+fn serve(
+    socket: &zmq::Socket,
+    policy: &Policy,
+    gauge: &ConnectionGauge,
+    refusals: &Refusals,
+    stop: &AtomicBool,
+) {
     let mut connections: u64 = 0;
     while !stop.load(Ordering::SeqCst) {
         match socket.poll(zmq::POLLIN, STOP_POLL_MS) {
@@ -176,6 +272,7 @@ fn serve(socket: &zmq::Socket, policy: &Policy, gauge: &ConnectionGauge, stop: &
         } else {
             policy.decide(&address, gauge.open())
         };
+        refusals.add(&verdict, &address);
         let mut metadata = Vec::new();
         let (code, text): (&[u8], &[u8]) = match verdict {
             Verdict::Allow => {
@@ -183,30 +280,8 @@ fn serve(socket: &zmq::Socket, policy: &Policy, gauge: &ConnectionGauge, stop: &
                 metadata = connection_metadata(connections);
                 (b"200", b"OK")
             }
-            Verdict::NotAllowed => {
-                if let Some(held_back) = not_allowed.admit() {
-                    warn!(
-                        target: LOG_TARGET,
-                        peer = %address.escape_debug(),
-                        held_back,
-                        "refusing a connection: its address is not in allowFrom"
-                    );
-                }
-                (b"400", b"address not allowed")
-            }
-            Verdict::TooManyConnections => {
-                if let Some(held_back) = too_many.admit() {
-                    warn!(
-                        target: LOG_TARGET,
-                        peer = %address.escape_debug(),
-                        open = gauge.open(),
-                        max_connections = policy.max_connections,
-                        held_back,
-                        "connection limit reached (maxConnections): refusing new connections until some close"
-                    );
-                }
-                (b"400", b"too many connections")
-            }
+            Verdict::NotAllowed => (b"400", b"address not allowed"),
+            Verdict::TooManyConnections => (b"400", b"too many connections"),
         };
         let reply: [&[u8]; 6] = [b"1.0", &request_id, code, text, b"", &metadata];
         if socket.send_multipart(reply, 0).is_err() {
@@ -270,5 +345,52 @@ mod tests {
             pair.secret_key.to_vec()
         );
         assert!(decode_curve_key("short").is_err());
+    }
+
+    #[test]
+    fn refusals_are_tallied_by_kind_until_the_loop_takes_them() {
+        let refusals = Refusals::default();
+        refusals.add(&Verdict::Allow, "127.0.0.1");
+        refusals.add(&Verdict::NotAllowed, "10.0.0.1");
+        refusals.add(&Verdict::NotAllowed, "10.0.0.2");
+        refusals.add(&Verdict::TooManyConnections, "10.0.0.3");
+        let (not_allowed, too_many) = refusals.take();
+        assert_eq!(
+            (not_allowed.refused, not_allowed.last_peer.as_str()),
+            (2, "10.0.0.2")
+        );
+        assert_eq!(
+            (too_many.refused, too_many.last_peer.as_str()),
+            (1, "10.0.0.3")
+        );
+        assert_eq!(refusals.take(), (Tally::default(), Tally::default()));
+        // A peer's address is cut to a bounded, printable text.
+        refusals.add(&Verdict::NotAllowed, &"\n".repeat(1000));
+        let (not_allowed, _) = refusals.take();
+        assert_eq!(not_allowed.last_peer.len(), PEER_TEXT_MAX);
+        assert!(!not_allowed.last_peer.contains('\n'));
+    }
+
+    #[test]
+    fn the_log_keeps_what_it_holds_back_for_the_next_line() {
+        let refusals = Refusals::default();
+        let mut log = RefusalLog::default();
+        refusals.add(&Verdict::NotAllowed, "10.0.0.1");
+        log.log(&refusals, 1, 10);
+        // The first refusal makes a line at once.
+        assert_eq!(log.pending[0], Tally::default());
+        assert!(log.last_line[0].is_some());
+        // Within the interval, refusals wait for the next line, counted.
+        refusals.add(&Verdict::NotAllowed, "10.0.0.2");
+        refusals.add(&Verdict::NotAllowed, "10.0.0.3");
+        log.log(&refusals, 1, 10);
+        assert_eq!(log.pending[0].refused, 2);
+        assert_eq!(log.pending[0].last_peer, "10.0.0.3");
+        // Once the interval has passed, the next turn logs them even with no new refusal.
+        log.last_line[0] = log.last_line[0].and_then(|at| at.checked_sub(WARN_INTERVAL));
+        log.log(&refusals, 1, 10);
+        assert_eq!(log.pending[0], Tally::default());
+        // The other kind has its own interval.
+        assert!(log.last_line[1].is_none());
     }
 }

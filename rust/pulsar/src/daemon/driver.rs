@@ -14,6 +14,7 @@ use tracing::{debug, info, warn};
 
 use super::LOG_TARGET;
 
+use super::access::RefusalLog;
 use super::admission::{split_request, Desk, Envelope};
 use super::intake::DRAIN_BUDGET;
 use super::lobby::Lobby;
@@ -49,6 +50,8 @@ pub(super) struct Driver<'d> {
     pub(super) inbox_warnings: WarnGate,
     pub(super) lobby_warnings: WarnGate,
     pub(super) accept_warnings: WarnGate,
+    /// The access handler's refusals, logged from this thread (the only one a PHP host logs from).
+    refusal_log: RefusalLog,
     /// Closed connections and dropped messages since the last heap trim.
     pub(super) churn: u64,
     last_trim: Instant,
@@ -109,6 +112,7 @@ impl<'d> Driver<'d> {
             inbox_warnings: WarnGate::default(),
             lobby_warnings: WarnGate::default(),
             accept_warnings: WarnGate::default(),
+            refusal_log: RefusalLog::default(),
             churn: 0,
             last_trim: Instant::now(),
             stop_requested: false,
@@ -175,6 +179,11 @@ impl<'d> Driver<'d> {
                 let more = self.drain_monitors()?;
                 wakeup.read(Source::Monitors, more);
             }
+            self.refusal_log.log(
+                &self.daemon.refusals,
+                self.daemon.gauge.open(),
+                self.daemon.max_connections,
+            );
             if wakeup.is_due(Source::Admission) {
                 let more = self.drain_admission()?;
                 wakeup.read(Source::Admission, more);

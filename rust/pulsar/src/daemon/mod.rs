@@ -63,7 +63,7 @@ use std::time::Duration;
 use pulsar_wire::{Limits, Pulse};
 use tracing::{debug, info, warn};
 
-use access::{Access, Policy};
+use access::{Access, Policy, Refusals};
 use driver::Driver;
 use sockets::{bind, last_endpoint, new_socket, ConnectionGauge, Monitor, Role};
 use wakeup::Source;
@@ -145,6 +145,10 @@ pub struct Daemon {
     stats: StatsHandle,
     /// What the daemon that ran before left, and this one's own record for the next.
     succession: succession::Succession,
+    /// Connections the access handler refused, for the loop to log on its thread.
+    refusals: Refusals,
+    /// `maxConnections` as applied (lowered to fit the descriptor limit).
+    max_connections: u64,
     /// The access handler; dropped (its thread joined) before the context.
     _access: Access,
     // Sockets keep the context alive; held here as well so that it plainly outlives them.
@@ -192,6 +196,7 @@ impl Daemon {
         };
         let max_connections = connection_limit(config.max_connections);
         let gauge = ConnectionGauge::default();
+        let refusals = Refusals::default();
         // The access handler must listen before any socket accepts a connection.
         let access = Access::start(
             &context,
@@ -205,6 +210,7 @@ impl Daemon {
                 max_connections,
             },
             gauge.clone(),
+            refusals.clone(),
         )?;
 
         let admission = new_socket(&context, zmq::ROUTER, Role::Admission, curve.as_deref())?;
@@ -270,6 +276,8 @@ impl Daemon {
             shutdown: ShutdownHandle::new(),
             stats,
             succession,
+            refusals,
+            max_connections,
             _access: access,
             _context: context,
         })

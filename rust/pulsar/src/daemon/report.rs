@@ -13,7 +13,7 @@ use tracing::{debug, info, warn};
 use super::LOG_TARGET;
 
 /// At most one warning per this interval and kind of malformed input; the rest are counted.
-const WARN_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const WARN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Longest error message or reason kept from a worker's result (they go into log lines).
 pub(crate) const MAX_REPORTED_TEXT: usize = 512;
