@@ -91,9 +91,16 @@ fn to_json(value: &Zval, kind: SettingKind, setter: &str) -> Outcome<Json> {
                 }
                 Json::Array(list)
             }
-            None => Json::Array(vec![Json::from(
-                convert::text(value, setter)?.unwrap_or_default(),
-            )]),
+            // One string holds the entries between commas, as the flag and the environment variable do.
+            None => Json::Array(
+                convert::text(value, setter)?
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(Json::from)
+                    .collect(),
+            ),
         },
         _ => convert::text(value, setter)?.map_or(Json::Null, Json::from),
     })

@@ -244,10 +244,12 @@ final class PulsarRunner
                 if ($value === null) {
                     return null;
                 }
-                return array_map(
-                    static fn($item): string => Convert::text($item, $setter) ?? '',
-                    is_array($value) ? array_values($value) : [$value]
-                );
+                if (!is_array($value)) {
+                    // One string holds the entries between commas, as the flag and the environment variable do.
+                    $text = Convert::text($value, $setter) ?? '';
+                    return array_values(array_filter(array_map('trim', explode(',', $text)), static fn(string $item): bool => $item !== ''));
+                }
+                return array_map(static fn($item): string => Convert::text($item, $setter) ?? '', array_values($value));
             case 'php-serialized':
                 if ($value === null) {
                     return null;

@@ -51,6 +51,27 @@ class PublisherPulsarDto
     /** @var int|null the most Performers waiting for admission before requests are refused; null: 65536 */
     protected $maxAdmissionQueue;
 
+    /** @var int|null the most released Performers acting at once; null: the core's default (0, meaning N) */
+    protected $maxActingPerformers;
+
+    /** @var int|float|null seconds added between pulses against receipt jitter; null: 0.005 */
+    protected $pulseGuardInterval;
+
+    /** @var int|float|null the longest one pause-for-period lasts, in seconds; null: 86400 */
+    protected $maxPauseForPeriod;
+
+    /** @var list<string>|string|null networks or addresses peers may connect from; null: any */
+    protected $allowFrom;
+
+    /** @var int|null the most connections open at once on the three sockets; null: 1024 */
+    protected $maxConnections;
+
+    /** @var string|null the daemon's CURVE secret key (Z85); null: no CURVE */
+    protected $curveSecretKey;
+
+    /** @var string|null the file the daemon keeps for its successor; null: one in the temporary folder */
+    protected $stateFile;
+
     /** @return string|null */
     public function getModuleName()
     {
@@ -236,5 +257,130 @@ class PublisherPulsarDto
     public function setMaxAdmissionQueue($maxAdmissionQueue)
     {
         $this->maxAdmissionQueue = $maxAdmissionQueue;
+    }
+
+    /** @return int|null */
+    public function getMaxActingPerformers()
+    {
+        return $this->maxActingPerformers;
+    }
+
+    /**
+     * New in the drop-in: the most released Performers acting at once, each holding its slot until its result,
+     * its early termination or the result timeout; 0 (the default) means subscribersPerIteration, the original's
+     * bound. A larger value lets the next pulse go out while slow actions of the last one are still running.
+     *
+     * @param int $maxActingPerformers
+     */
+    public function setMaxActingPerformers($maxActingPerformers)
+    {
+        $this->maxActingPerformers = $maxActingPerformers;
+    }
+
+    /** @return int|float|null */
+    public function getPulseGuardInterval()
+    {
+        return $this->pulseGuardInterval;
+    }
+
+    /**
+     * New in the drop-in: seconds added to the period between pulses (at most 2 % of the period), so that the
+     * Performers' own clocks see at most subscribersPerIteration per exact period window (default 0.005; 0 turns
+     * the guard off).
+     *
+     * @param int|float $pulseGuardInterval
+     */
+    public function setPulseGuardInterval($pulseGuardInterval)
+    {
+        $this->pulseGuardInterval = $pulseGuardInterval;
+    }
+
+    /** @return int|float|null */
+    public function getMaxPauseForPeriod()
+    {
+        return $this->maxPauseForPeriod;
+    }
+
+    /**
+     * New in the drop-in: the longest one pause-for-period lasts, in seconds, whatever sleepPeriod a result asks
+     * for (default 86400, the longest quota day); each pause is logged with the requested and applied length.
+     *
+     * @param int|float $maxPauseForPeriod
+     */
+    public function setMaxPauseForPeriod($maxPauseForPeriod)
+    {
+        $this->maxPauseForPeriod = $maxPauseForPeriod;
+    }
+
+    /** @return list<string>|string|null */
+    public function getAllowFrom()
+    {
+        return $this->allowFrom;
+    }
+
+    /**
+     * New in the drop-in: the networks (`10.0.0.0/8`) or addresses Performers may connect from, checked for each
+     * new connection; default: any address that reaches the bound sockets (loopback only with the default
+     * addresses).
+     *
+     * @param list<string>|string $allowFrom a list, or one string with commas between the entries
+     */
+    public function setAllowFrom($allowFrom)
+    {
+        $this->allowFrom = $allowFrom;
+    }
+
+    /** @return int|null */
+    public function getMaxConnections()
+    {
+        return $this->maxConnections;
+    }
+
+    /**
+     * New in the drop-in: the most connections open at once on the three sockets; beyond it new ones are refused
+     * and logged (default 1024, lowered at start to fit the process's descriptor limit).
+     *
+     * @param int $maxConnections
+     */
+    public function setMaxConnections($maxConnections)
+    {
+        $this->maxConnections = $maxConnections;
+    }
+
+    /** @return string|null */
+    public function getCurveSecretKey()
+    {
+        return $this->curveSecretKey;
+    }
+
+    /**
+     * New in the drop-in: the daemon's CURVE secret key (40 Z85 characters): every socket becomes a CURVE server
+     * and only Performers that know its public key (PerformerSocketsParamsDto::setCurveServerKey()) are served;
+     * the original workers cannot use CURVE. The public key is logged at start. Read it from a secret store or
+     * the environment rather than writing it in the code.
+     *
+     * @param string $curveSecretKey
+     */
+    public function setCurveSecretKey($curveSecretKey)
+    {
+        $this->curveSecretKey = $curveSecretKey;
+    }
+
+    /** @return string|null */
+    public function getStateFile()
+    {
+        return $this->stateFile;
+    }
+
+    /**
+     * New in the drop-in: the file where the daemon records whether it runs and when it last pulsed, so that the
+     * next daemon on the same addresses waits only what the limit needs (default: pulsard-ENDPOINT.state in the
+     * temporary folder). One file per daemon; its directory must be writable.
+     *
+     * @param string $stateFile
+     */
+    public function setStateFile($stateFile)
+    {
+        $this->stateFile = $stateFile;
     }
 }

@@ -22,8 +22,8 @@ pub struct Setting {
     pub flag_alias: Option<&'static str>,
     /// The environment variable `pulsard` reads (`PULSARD_...`); `None`: none.
     pub env: Option<&'static str>,
-    /// The getter of the original `PublisherPulsarDto` (or of `PulsarSocketsParamsDto` when `nested`) that the
-    /// PHP routes read; `None` for settings the original DTO does not have.
+    /// The getter of `PublisherPulsarDto` (or of `PulsarSocketsParamsDto` when `nested`) that the PHP routes
+    /// read: the original's getters and the drop-in's additions; `None` for settings only `pulsard` serves.
     pub php: Option<&'static str>,
     /// How the value is read and checked.
     pub kind: Kind,

@@ -142,31 +142,35 @@ settings! {
     /// the result timeout; 0 means N, the original's bound.
     max_acting_performers: u32 = 0 => {
         key: "maxActingPerformers", flag: Some("max-acting-performers"), env: Some("PULSARD_MAX_ACTING_PERFORMERS"),
+        php: Some("getMaxActingPerformers"),
         kind: Kind::Count { min: 0, max: u32::MAX as u64 }, example: "5",
     }
     /// Seconds added to the period between pulses, at most 2 % of the period, so that workers' own clocks see at
     /// most N per exact period window.
     pulse_guard_interval: f64 = 0.005 => {
         key: "pulseGuardInterval", flag: Some("pulse-guard-interval"), env: Some("PULSARD_PULSE_GUARD_INTERVAL"),
+        php: Some("getPulseGuardInterval"),
         kind: Kind::Seconds { min: 0.0, max: 1.0, positive: false }, example: "0.002",
     }
     /// Seconds one pause-for-period lasts at most, whatever sleepPeriod a result asks for (the default is the
     /// longest quota day); each pause is a WARN line with the requested and applied length.
     max_pause_for_period: f64 = DAY_SECS => {
         key: "maxPauseForPeriod", flag: Some("max-pause-for-period"), env: Some("PULSARD_MAX_PAUSE_FOR_PERIOD"),
+        php: Some("getMaxPauseForPeriod"),
         kind: Kind::Seconds { min: 0.0, max: WEEK_SECS, positive: true }, example: "60",
     }
     /// Networks (10.0.0.0/8) or addresses peers may connect from; none allows every address that reaches the
     /// bound sockets (loopback only with the default addresses). Checked for each new connection, NULL
     /// mechanism included.
     allow_from: Vec<String> = Vec::new() => {
-        key: "allowFrom", flag: Some("allow-from"), env: Some("PULSARD_ALLOW_FROM"),
+        key: "allowFrom", flag: Some("allow-from"), env: Some("PULSARD_ALLOW_FROM"), php: Some("getAllowFrom"),
         kind: Kind::Networks, default_text: Some("any"), example: "127.0.0.0/8,10.0.0.0/8",
     }
     /// Most connections open at once on the three sockets; beyond it new ones are refused (with a WARN line).
     /// Lowered at start to fit the process's descriptor limit.
     max_connections: u64 = DEFAULT_MAX_CONNECTIONS => {
         key: "maxConnections", flag: Some("max-connections"), env: Some("PULSARD_MAX_CONNECTIONS"),
+        php: Some("getMaxConnections"),
         kind: Kind::Count { min: 1, max: u64::MAX }, example: "500",
     }
     /// The daemon's CURVE secret key (Z85): every socket becomes a CURVE server, which the original PHP
@@ -174,13 +178,14 @@ settings! {
     /// flag, which shows in ps.
     curve_secret_key: Option<String> = None => {
         key: "curveSecretKey", flag: Some("curve-secret-key"), env: Some("PULSARD_CURVE_SECRET_KEY"),
+        php: Some("getCurveSecretKey"),
         kind: Kind::CurveKey, default_text: Some("off"), example: "EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei",
     }
     /// The file where the daemon records whether it runs and when it last pulsed, for the next daemon on the same
     /// sockets: a restart then waits only what the limit needs (a whole period after a crash, nothing after a
     /// long stop, no settle on a first start). One file per daemon; the directory must be writable.
     state_file: Option<String> = None => {
-        key: "stateFile", flag: Some("state-file"), env: Some("PULSARD_STATE_FILE"),
+        key: "stateFile", flag: Some("state-file"), env: Some("PULSARD_STATE_FILE"), php: Some("getStateFile"),
         kind: Kind::OptionalText, default_text: Some("pulsard-ENDPOINT.state in the temporary folder"),
         example: "/var/lib/pulsard/state.json",
     }
