@@ -15,9 +15,9 @@
 #     (tests/laravel/check-queue.php). `vendor:publish --tag=pulsar-config` publishes config/pulsar.php.
 #
 #  3. WaitForPermission's reading of Retry-After (seconds, HTTP dates) (tests/laravel/check-retry-after.php).
-#  4. CURVE through the bridge: a `pulsard` with `curveSecretKey` (pulsar:serve has no CURVE setting); a
-#     queue:work without PULSAR_CURVE_SERVER_KEY is not admitted (its job is released, not run); one with the
-#     daemon's public key runs every job.
+#  4. CURVE through the bridge: pulsar:serve with PULSAR_CURVE_SECRET_KEY (and PULSAR_STATE_FILE) logs the
+#     pair's public key and keeps its record where told; a queue:work without PULSAR_CURVE_SERVER_KEY is not
+#     admitted (its job is released, not run); one with the daemon's public key runs every job.
 #
 # Every wait is bounded; every process started here is stopped on exit. Usage: bash tests/laravel/run.sh
 set -euo pipefail
@@ -25,8 +25,6 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 
 cargo build -p pulsar-php -p pulsar-capi
-cargo build -p publisher-pulsar --bin pulsard
-pulsard="$root/target/debug/pulsard"
 extension="$root/target/debug/libpulsar_php.so"
 export PULSAR_LIB="$root/target/debug/libpulsar.so"
 
@@ -187,12 +185,14 @@ curve() {
   export PULSAR_ADMISSION_TIMEOUT=20 PULSAR_PULSE_TIMEOUT=20 PULSAR_SEND_TIMEOUT=5 PULSAR_UNREACHABLE_RELEASE_DELAY=0
   cd "$app"
   "${php[@]}" artisan test:dispatch "$count" "$app/records.txt" >/dev/null
-  PULSARD_CURVE_SECRET_KEY="$secret" "$pulsard" --publish-address "$PULSAR_PUBLISH_ADDRESS" \
-    --pull-address "$PULSAR_PULL_ADDRESS" --reply-stack-address "$PULSAR_REPLY_STACK_ADDRESS" \
-    --pulsation-iteration-period 0.2 --subscribers-per-iteration 2 > pulsard.out 2>&1 & local daemon=$!
+  PULSAR_CURVE_SECRET_KEY="$secret" PULSAR_STATE_FILE="$app/pulsar.state" PULSAR_PULSATION_ITERATION_PERIOD=0.2 \
+    PULSAR_SUBSCRIBERS_PER_ITERATION=2 "${php[@]}" artisan pulsar:serve > serve.out 2>&1 & local daemon=$!
   pids+=("$daemon")
-  wait_for 20 grep -qs 'pulsard listening' pulsard.out || { cat pulsard.out >&2; fail "[$impl] pulsard did not start"; }
-  grep -qF "$public" pulsard.out || { cat pulsard.out >&2; fail "[$impl] pulsard does not log the test pair's public key"; }
+  # The daemon logs the public key of its secret key once its sockets are bound, through Laravel's logger.
+  wait_for 20 grep -qsF "$public" storage/logs/laravel.log \
+    || { cat serve.out storage/logs/laravel.log >&2; fail "[$impl] pulsar:serve with PULSAR_CURVE_SECRET_KEY did not log the test pair's public key"; }
+  wait_for 5 grep -qs '"state":"running"' "$app/pulsar.state" \
+    || { cat serve.out >&2; fail "[$impl] pulsar:serve did not keep its record in PULSAR_STATE_FILE"; }
 
   # Without the key (the NULL mechanism): not admitted within its admission timeout; the job is released, not run.
   PULSAR_CURVE_SERVER_KEY='' PULSAR_ADMISSION_TIMEOUT=1 "${php[@]}" artisan queue:work --once --sleep=0 --tries=5 \
@@ -207,12 +207,13 @@ curve() {
     --timeout=60 > worker-curve.out 2>&1 & local keyed=$!; pids+=("$keyed")
   wait_exit "$keyed" 60; [ "$status" = 0 ] || { cat worker-curve.out >&2; fail "[$impl] queue:work exited with $status"; }
   local finished; finished=$(grep -c '^DONE ' "$app/records.txt" || true)
-  [ "$finished" = "$count" ] || { cat worker-curve.out pulsard.out >&2; fail "[$impl] $finished of $count jobs done over CURVE"; }
+  [ "$finished" = "$count" ] || { cat worker-curve.out serve.out >&2; fail "[$impl] $finished of $count jobs done over CURVE"; }
   kill -TERM "$daemon"
-  wait_exit "$daemon" 15; [ "$status" = 0 ] || { cat pulsard.out >&2; fail "[$impl] pulsard exited with $status on SIGTERM"; }
+  wait_exit "$daemon" 15; [ "$status" = 0 ] || { cat serve.out >&2; fail "[$impl] pulsar:serve exited with $status on SIGTERM"; }
+  grep -qs '"state":"stopped"' "$app/pulsar.state" || fail "[$impl] pulsar:serve did not record its stop in PULSAR_STATE_FILE"
   unset PULSAR_UNREACHABLE_RELEASE_DELAY
   echo "[$impl] curve: a worker without PULSAR_CURVE_SERVER_KEY was not admitted (job released, not run);" \
-    "with the daemon's public key $finished of $count jobs ran against pulsard with curveSecretKey"
+    "with the daemon's public key $finished of $count jobs ran against pulsar:serve with PULSAR_CURVE_SECRET_KEY"
   cd "$root"
 }
 

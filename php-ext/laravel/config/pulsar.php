@@ -29,13 +29,25 @@ return [
     'max_wait_reply_stack_result' => $number('PULSAR_MAX_WAIT_REPLY_STACK_RESULT', null),
     'max_wait_all_subscribers_ready_before_publish' => $number('PULSAR_MAX_WAIT_ALL_SUBSCRIBERS_READY_BEFORE_PUBLISH', null),
     'max_admission_queue' => $number('PULSAR_MAX_ADMISSION_QUEUE', null),
+    // The drop-in's own daemon settings (null or empty: the library's default; the README's settings table says
+    // what each does): the concurrency bound (0: N), the guard added between pulses, the longest pause ...
+    'max_acting_performers' => $number('PULSAR_MAX_ACTING_PERFORMERS', null),
+    'pulse_guard_interval' => $number('PULSAR_PULSE_GUARD_INTERVAL', null),
+    'max_pause_for_period' => $number('PULSAR_MAX_PAUSE_FOR_PERIOD', null),
+    // ... who may connect (networks or addresses between commas, e.g. "10.0.0.0/8,192.168.1.7"), how many at once,
+    'allow_from' => env('PULSAR_ALLOW_FROM'),
+    'max_connections' => $number('PULSAR_MAX_CONNECTIONS', null),
+    // ... the daemon's CURVE secret key (Z85; its public key, logged at start, goes to curve_server_key below) ...
+    'curve_secret_key' => env('PULSAR_CURVE_SECRET_KEY'),
+    // ... and the file it keeps for the next daemon on the same addresses (default: one in the temporary folder).
+    'state_file' => env('PULSAR_STATE_FILE'),
 
     // Addresses: the daemon binds them, workers connect to them.
     'publish_address' => env('PULSAR_PUBLISH_ADDRESS', 'tcp://127.0.0.1:6273'),
     'pull_address' => env('PULSAR_PULL_ADDRESS', 'tcp://127.0.0.1:6274'),
     'reply_stack_address' => env('PULSAR_REPLY_STACK_ADDRESS', 'tcp://127.0.0.1:6275'),
-    // The CURVE public key (Z85) of a `pulsard` started with `curveSecretKey`; workers then connect over CURVE.
-    // Null or empty: no CURVE (pulsar:serve's daemon has no CURVE setting; run pulsard for it).
+    // The CURVE public key (Z85) of the daemon's curve_secret_key (pulsar:serve's or a pulsard's); workers then
+    // connect over CURVE. Null or empty: no CURVE.
     'curve_server_key' => env('PULSAR_CURVE_SERVER_KEY'),
 
     // Worker waits, in seconds (see php-ext/laravel/README.md for sizing them against queue:work --timeout and

@@ -22,6 +22,20 @@ class ServeCommand extends Command
 
     protected $description = 'Run the Publisher Pulsar daemon in the foreground (config/pulsar.php)';
 
+    /** The optional daemon settings of config/pulsar.php, each named after its PublisherPulsarDto setter. */
+    private const OPTIONAL_SETTINGS = [
+        'max_wait_reply_stack_result',
+        'max_wait_all_subscribers_ready_before_publish',
+        'max_admission_queue',
+        'max_acting_performers',
+        'pulse_guard_interval',
+        'max_pause_for_period',
+        'allow_from',
+        'max_connections',
+        'curve_secret_key',
+        'state_file',
+    ];
+
     public function handle(): int
     {
         $config = (array) $this->laravel['config']->get('pulsar', []);
@@ -44,13 +58,12 @@ class ServeCommand extends Command
         $dto->setSubscribersPerIteration($settings['subscribers_per_iteration']);
         $dto->setPulsationIterationPeriod($settings['pulsation_iteration_period']);
         $dto->setPerformerContainerActionMaxExecutionTime($settings['performer_container_action_max_execution_time']);
-        foreach ([
-            'max_wait_reply_stack_result' => 'setMaxWaitReplyStackResult',
-            'max_wait_all_subscribers_ready_before_publish' => 'setMaxWaitAllSubscribersReadyBeforePublish',
-            'max_admission_queue' => 'setMaxAdmissionQueue',
-        ] as $key => $setter) {
-            if (($config[$key] ?? null) !== null) {
-                $dto->$setter($config[$key]);
+        // The optional ones: null or empty keeps the library's default. Each key is its PublisherPulsarDto
+        // setter's name in snake case.
+        foreach (self::OPTIONAL_SETTINGS as $key) {
+            $value = $config[$key] ?? null;
+            if ($value !== null && $value !== '') {
+                $dto->{'set' . str_replace('_', '', ucwords($key, '_'))}($value);
             }
         }
         $dto->setLogger($recorder);
