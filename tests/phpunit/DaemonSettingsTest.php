@@ -89,12 +89,14 @@ final class DaemonSettingsTest extends PulsarTestCase
         $performer->pushActionResultInfoWithoutPulsarCorrectionBehavior();
         $this->stopDaemon($daemon);
 
+        // What the daemon wrote is checked below, field by field.
+        // @mago-expect analysis:mixed-assignment
         $record = json_decode((string) file_get_contents($file), true, 4, JSON_THROW_ON_ERROR);
         $this->assertIsArray($record);
         $this->assertSame('stopped', $record['state'] ?? null, (string) file_get_contents($file));
         // It pulsed once at least, so the record says when, for the next daemon to keep the period.
         $this->assertIsInt($record['last_pulse_unix_ns'] ?? null, (string) file_get_contents($file));
-        $this->assertSame(0600, fileperms($file) & 0777);
+        $this->assertSame(0o600, fileperms($file) & 0o777);
     }
 
     public function testASettingTheCoreRefusesNamesTheSetter(): void
@@ -115,7 +117,7 @@ final class DaemonSettingsTest extends PulsarTestCase
     {
         $config['sockets'] = Ports::pulsarAddresses();
         $daemon = Child::start(
-            Implementation::php(self::FIXTURES . '/daemon.php', [json_encode($config)])
+            Implementation::php(self::FIXTURES . '/daemon.php', [json_encode($config, JSON_THROW_ON_ERROR)])
         );
         $exit = $daemon->wait(20);
         $this->assertNotNull($exit, "manage() did not return:\n" . $daemon->describe());

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace PublisherPulsar\Laravel\Console;
 
 use Illuminate\Console\Command;
+use Illuminate\Support\Arr;
 use Illuminate\Support\Facades\Log;
 use PublisherPulsar\Laravel\StatusRecorder;
 use React\PublisherPulsar\Inventory\PublisherPulsarDto;
@@ -22,18 +23,18 @@ class ServeCommand extends Command
 
     protected $description = 'Run the Publisher Pulsar daemon in the foreground (config/pulsar.php)';
 
-    /** The optional daemon settings of config/pulsar.php, each named after its PublisherPulsarDto setter. */
+    /** The optional daemon settings of config/pulsar.php and their PublisherPulsarDto setters. */
     private const OPTIONAL_SETTINGS = [
-        'max_wait_reply_stack_result',
-        'max_wait_all_subscribers_ready_before_publish',
-        'max_admission_queue',
-        'max_acting_performers',
-        'pulse_guard_interval',
-        'max_pause_for_period',
-        'allow_from',
-        'max_connections',
-        'curve_secret_key',
-        'state_file',
+        'max_wait_reply_stack_result' => 'setMaxWaitReplyStackResult',
+        'max_wait_all_subscribers_ready_before_publish' => 'setMaxWaitAllSubscribersReadyBeforePublish',
+        'max_admission_queue' => 'setMaxAdmissionQueue',
+        'max_acting_performers' => 'setMaxActingPerformers',
+        'pulse_guard_interval' => 'setPulseGuardInterval',
+        'max_pause_for_period' => 'setMaxPauseForPeriod',
+        'allow_from' => 'setAllowFrom',
+        'max_connections' => 'setMaxConnections',
+        'curve_secret_key' => 'setCurveSecretKey',
+        'state_file' => 'setStateFile',
     ];
 
     public function handle(): int
@@ -58,12 +59,15 @@ class ServeCommand extends Command
         $dto->setSubscribersPerIteration($settings['subscribers_per_iteration']);
         $dto->setPulsationIterationPeriod($settings['pulsation_iteration_period']);
         $dto->setPerformerContainerActionMaxExecutionTime($settings['performer_container_action_max_execution_time']);
-        // The optional ones: null or empty keeps the library's default. Each key is its PublisherPulsarDto
-        // setter's name in snake case.
-        foreach (self::OPTIONAL_SETTINGS as $key) {
-            $value = $config[$key] ?? null;
+        // The optional ones: null or empty keeps the library's default.
+        foreach (self::OPTIONAL_SETTINGS as $key => $setter) {
+            // A value of the application's config file, of any type: the core checks it and names the setter.
+            // @mago-expect analysis:mixed-assignment
+            $value = Arr::get($config, $key);
             if ($value !== null && $value !== '') {
-                $dto->{'set' . str_replace('_', '', ucwords($key, '_'))}($value);
+                // Each setter takes what the config file holds, whatever its type, and the core checks it.
+                // @mago-expect analysis:less-specific-nested-argument-type
+                call_user_func([$dto, $setter], $value);
             }
         }
         $dto->setLogger($recorder);
