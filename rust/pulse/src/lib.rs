@@ -11,14 +11,18 @@
 //! - [`config`]: [`PulseConfig`], the original's settings with their defaults, validated.
 //! - [`adapt`]: the slow-down / pause / recovery rule, kept apart so another policy can sit beside it.
 //! - [`engine`]: the slot engine itself (its module docs hold the rules).
+//! - [`lobby`]: where strangers' admission requests wait, so that a flood of them cannot take the known
+//!   workers' places in the engine's queue.
 
 pub mod adapt;
 pub mod config;
 pub mod engine;
+pub mod lobby;
 pub mod time;
 
 pub use adapt::{Adaptation, AdaptationState};
 pub use config::{ConfigError, PulseConfig};
 pub use engine::restart::Predecessor;
 pub use engine::{Action, Engine, Event, IterationReport, PauseCause, Stats, Ticket};
+pub use lobby::{Lobby, Offer, Peered};
 pub use time::Nanos;

@@ -34,6 +34,13 @@ impl Envelope {
     }
 }
 
+/// The lobby keeps one request per admission connection: the routing id names it.
+impl pulsar_pulse::Peered for Envelope {
+    fn peer(&self) -> &[u8] {
+        self.routing_id()
+    }
+}
+
 /// Splits `[envelope.., "", body]`: the envelope ends at the first empty frame, and exactly one body frame
 /// must follow it. Anything else (e.g. a DEALER without the delimiter) cannot be answered in a way the peer
 /// would understand. An envelope deeper than [`MAX_ENVELOPE_FRAMES`] or with an id longer than

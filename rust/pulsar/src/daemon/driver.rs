@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pulsar_pulse::{Action, Engine, Event, Nanos, Ticket};
+use pulsar_pulse::{Action, Engine, Event, Lobby, Nanos, Ticket};
 use pulsar_wire::BecomeTheSubscriberReply;
 use tracing::{debug, info, warn};
 
@@ -17,7 +17,6 @@ use super::LOG_TARGET;
 use super::access::RefusalLog;
 use super::admission::{split_request, Desk, Envelope};
 use super::intake::DRAIN_BUDGET;
-use super::lobby::Lobby;
 use super::report::{log_iteration, log_pause, WarnGate};
 use super::subscribers::Subscribers;
 use super::wakeup::{Source, Wakeup};
@@ -41,7 +40,7 @@ pub(super) struct Driver<'d> {
     started: Instant,
     pub(super) desk: Desk,
     /// Strangers' requests waiting for a place in the engine.
-    pub(super) lobby: Lobby,
+    pub(super) lobby: Lobby<Envelope>,
     /// Connections counted as subscribed.
     pub(super) subscribers: Subscribers,
     pub(super) stats: DaemonStats,
@@ -437,7 +436,7 @@ impl<'d> Driver<'d> {
     pub(super) fn publish_stats(&mut self) {
         self.stats.absorb(self.engine.stats());
         // Newcomers waiting in the lobby wait for admission too.
-        self.stats.engine.queued += self.lobby.len() as u64;
+        self.stats.engine.queued += self.lobby.waiting() as u64;
         self.stats.admission_connections = self.desk.connections() as u64;
         self.daemon.stats.store(self.stats);
     }

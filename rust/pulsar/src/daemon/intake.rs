@@ -6,14 +6,13 @@
 //! `allowToStartSubscription = false` so that its REQ socket is not left waiting, unless its envelope is too
 //! deep or too large to echo (then it is dropped unanswered).
 
-use pulsar_pulse::Event;
+use pulsar_pulse::{Event, Offer};
 use pulsar_wire::{PerformerPush, PreparingRequest};
 use tracing::{debug, warn};
 
 use super::access::CONNECTION_PROPERTY;
 use super::admission::{split_request, Enqueued, Envelope};
 use super::driver::Driver;
-use super::lobby::Offer;
 use super::report::reported_error;
 use super::sockets::{Role, Seen, MAX_ENVELOPE_FRAMES};
 use super::stats::Rejection;
@@ -209,7 +208,7 @@ impl Driver<'_> {
                 warn!(
                     target: LOG_TARGET,
                     peer = %envelope.peer(),
-                    waiting = self.lobby.len(),
+                    waiting = self.lobby.waiting(),
                             newcomers_in_engine = self.lobby.in_engine(),
                     cap = self.lobby.cap(),
                     held_back,
@@ -222,7 +221,7 @@ impl Driver<'_> {
         debug!(
             target: LOG_TARGET,
             %peer,
-            waiting = self.lobby.len(),
+            waiting = self.lobby.waiting(),
             newcomers_in_engine = self.lobby.in_engine(),
             cap = self.lobby.cap(),
             "a newcomer waits in the lobby"
@@ -253,7 +252,7 @@ impl Driver<'_> {
 
     /// Hands waiting strangers to the engine while the lobby's cap allows.
     pub(super) fn admit_strangers(&mut self) {
-        while let Some(envelope) = self.lobby.next() {
+        while let Some(envelope) = self.lobby.let_in() {
             self.enqueue(envelope, true);
         }
     }

@@ -8,7 +8,7 @@
 //!   `ROUTER_MANDATORY` makes a reply to a vanished worker fail, which the engine hears as a lost admission.
 //!   The reply echoes the request's envelope (the routing id and at most one 4-byte request id before the
 //!   empty delimiter), so REQ sockets with `REQ_CORRELATE` work too; deeper or larger envelopes are dropped.
-//!   Strangers' requests wait in a lobby first (see `lobby`). A peer that asks again while it waits (a relaxed
+//!   Strangers' requests wait in a lobby first (`pulsar_pulse::Lobby`). A peer that asks again while it waits (a relaxed
 //!   REQ resending, or a DEALER) keeps its one place in the queue, and the reply goes with its latest request.
 //!   A socket monitor on it reports closed connections; the desk knows which connection each worker used
 //!   (`ZMQ_SRCFD`), so a worker that dies after its admission frees its slot at once, and a waiting one leaves the
@@ -34,7 +34,6 @@
 //! - `driver`: the loop that moves time between the sockets and the engine, and carries out the engine's actions;
 //! - `intake`: the driver's reading of the sockets (admission requests, subscriptions, pushes, monitors);
 //! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
-//! - `lobby`: strangers' requests, let into the engine's queue a few at a time until they prove a cycle;
 //! - `subscribers`: which connections count as subscribed, so that duplicates count once;
 //! - `succession`: the record a daemon keeps for the next one on the same sockets (when it last pulsed);
 //! - `wakeup`: when the loop wakes and which sockets it reads then (`ZMQ_FD` and one `ppoll`);
@@ -48,7 +47,6 @@ mod access;
 mod admission;
 mod driver;
 mod intake;
-mod lobby;
 mod report;
 mod sockets;
 mod stats;

@@ -14,22 +14,30 @@
 //! places in the engine at once, and known workers keep the rest. The lobby holds at most `capacity` peers (`maxAdmissionQueue`); beyond it a stranger is refused at
 //! once.
 //!
+//! The driver keeps it beside the [`crate::Engine`]: it offers each stranger's request here, hands what
+//! [`Lobby::let_in`] gives to the engine, and tells the lobby what became of the tickets. Requests are the driver's
+//! own type (anything that names its peer, [`Peered`]).
+//!
 //! It must never touch a socket, read a clock or decide whom the engine admits: it only decides when a
 //! stranger's request is handed to the engine (time comes in with the calls).
 
 use std::collections::{HashMap, VecDeque};
 
-use pulsar_pulse::{Nanos, Ticket};
+use crate::{Nanos, Ticket};
 
-use super::admission::Envelope;
+/// A request that names the peer (the connection) it came from: the lobby keeps one request per peer.
+pub trait Peered {
+    /// The peer's identity (e.g. a routing id); equal bytes, same peer.
+    fn peer(&self) -> &[u8];
+}
 
 /// Strangers waiting to be handed to the engine, and those handed over and not yet proven.
 #[derive(Debug)]
-pub(crate) struct Lobby {
+pub struct Lobby<R> {
     /// Waiting peers' routing ids, oldest first.
     order: VecDeque<Vec<u8>>,
     /// Each waiting peer's latest request.
-    waiting: HashMap<Vec<u8>, Envelope>,
+    waiting: HashMap<Vec<u8>, R>,
     /// Admitted strangers, by routing id, with the end of their proof window.
     unproven: HashMap<Vec<u8>, Nanos>,
     /// The tickets the engine holds for strangers, with their routing ids.
@@ -42,17 +50,17 @@ pub(crate) struct Lobby {
 
 /// Whether a stranger's request found room.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Offer {
+pub enum Offer<R> {
     /// It waits (or replaced the peer's earlier request, keeping its place).
     Waiting,
     /// The lobby is full: refuse it.
-    Full(Envelope),
+    Full(R),
 }
 
-impl Lobby {
+impl<R: Peered> Lobby<R> {
     /// A lobby for a daemon with `n` workers per pulse, `capacity` waiting peers at most, and `proof_window` for
     /// an admitted stranger to ask again.
-    pub(crate) fn new(n: u32, capacity: usize, proof_window: Nanos) -> Lobby {
+    pub fn new(n: u32, capacity: usize, proof_window: Nanos) -> Lobby<R> {
         let max_cap = usize::try_from(n).unwrap_or(usize::MAX).max(1);
         Lobby {
             order: VecDeque::new(),
@@ -67,55 +75,55 @@ impl Lobby {
     }
 
     /// Strangers waiting here.
-    pub(crate) fn len(&self) -> usize {
+    pub fn waiting(&self) -> usize {
         self.waiting.len()
     }
 
     /// Strangers' tickets the engine holds.
-    pub(crate) fn in_engine(&self) -> usize {
+    pub fn in_engine(&self) -> usize {
         self.tickets.len()
     }
 
     /// How many strangers' tickets the engine may hold now.
-    pub(crate) fn cap(&self) -> usize {
+    pub fn cap(&self) -> usize {
         self.cap
     }
 
     /// A stranger asks for admission.
-    pub(crate) fn offer(&mut self, envelope: Envelope) -> Offer {
-        let peer = envelope.routing_id().to_vec();
+    pub fn offer(&mut self, request: R) -> Offer<R> {
+        let peer = request.peer().to_vec();
         if let Some(slot) = self.waiting.get_mut(&peer) {
-            *slot = envelope;
+            *slot = request;
             return Offer::Waiting;
         }
         if self.waiting.len() >= self.capacity {
-            return Offer::Full(envelope);
+            return Offer::Full(request);
         }
         self.order.push_back(peer.clone());
-        self.waiting.insert(peer, envelope);
+        self.waiting.insert(peer, request);
         Offer::Waiting
     }
 
     /// The next stranger's request to hand to the engine, if the cap allows one more.
-    pub(crate) fn next(&mut self) -> Option<Envelope> {
+    pub fn let_in(&mut self) -> Option<R> {
         if self.tickets.len() >= self.cap {
             return None;
         }
         while let Some(peer) = self.order.pop_front() {
-            if let Some(envelope) = self.waiting.remove(&peer) {
-                return Some(envelope);
+            if let Some(request) = self.waiting.remove(&peer) {
+                return Some(request);
             }
         }
         None
     }
 
     /// The engine holds `ticket` for the stranger `peer` just handed over.
-    pub(crate) fn entered(&mut self, ticket: Ticket, peer: &[u8]) {
+    pub fn entered(&mut self, ticket: Ticket, peer: &[u8]) {
         self.tickets.insert(ticket.0, peer.to_vec());
     }
 
     /// A stranger's ticket was admitted at `now`: its proof window starts.
-    pub(crate) fn admitted(&mut self, ticket: Ticket, now: Nanos) {
+    pub fn admitted(&mut self, ticket: Ticket, now: Nanos) {
         if let Some(peer) = self.tickets.get(&ticket.0) {
             self.unproven
                 .insert(peer.clone(), now.saturating_add(self.proof_window));
@@ -124,13 +132,13 @@ impl Lobby {
 
     /// The engine no longer holds `ticket` (released, forgotten, lost or refused): its place is free. An
     /// admitted stranger stays under judgement until it asks again, leaves or its window ends.
-    pub(crate) fn ticket_gone(&mut self, ticket: Ticket) {
+    pub fn ticket_gone(&mut self, ticket: Ticket) {
         self.tickets.remove(&ticket.0);
     }
 
     /// The engine dropped `ticket` because its admitted worker never subscribed within the subscription wait
     /// (and no pulse was taken for it): a stranger that did this halves the cap at once and is judged no further.
-    pub(crate) fn timed_out(&mut self, ticket: Ticket) {
+    pub fn timed_out(&mut self, ticket: Ticket) {
         if let Some(peer) = self.tickets.remove(&ticket.0) {
             if self.unproven.remove(&peer).is_some() {
                 self.cap = (self.cap / 2).max(1);
@@ -139,7 +147,7 @@ impl Lobby {
     }
 
     /// `peer` asks again: true if it was an unproven stranger, now proven (the cap grows by one).
-    pub(crate) fn proven(&mut self, peer: &[u8]) -> bool {
+    pub fn proven(&mut self, peer: &[u8]) -> bool {
         if self.unproven.remove(peer).is_none() {
             return false;
         }
@@ -149,7 +157,7 @@ impl Lobby {
 
     /// Admitted strangers whose proof window ended at `now` while they stayed connected and silent: each halves
     /// the cap.
-    pub(crate) fn expire(&mut self, now: Nanos) -> usize {
+    pub fn expire(&mut self, now: Nanos) -> usize {
         let before = self.unproven.len();
         self.unproven.retain(|_, deadline| *deadline > now);
         let expired = before - self.unproven.len();
@@ -160,17 +168,17 @@ impl Lobby {
     }
 
     /// A stranger's connection closed: it leaves, and the cap stays.
-    pub(crate) fn gone(&mut self, peer: &[u8]) {
+    pub fn gone(&mut self, peer: &[u8]) {
         self.waiting.remove(peer);
         self.unproven.remove(peer);
     }
 
     /// Every waiting stranger's request; the lobby is emptied.
-    pub(crate) fn drain(&mut self) -> Vec<Envelope> {
+    pub fn drain(&mut self) -> Vec<R> {
         let mut all = Vec::new();
         while let Some(peer) = self.order.pop_front() {
-            if let Some(envelope) = self.waiting.remove(&peer) {
-                all.push(envelope);
+            if let Some(request) = self.waiting.remove(&peer) {
+                all.push(request);
             }
         }
         all
@@ -181,8 +189,18 @@ impl Lobby {
 mod tests {
     use super::*;
 
-    fn env(id: &[u8]) -> Envelope {
-        Envelope(vec![id.to_vec()])
+    /// A request as the tests need it: only its peer.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Request(Vec<u8>);
+
+    impl Peered for Request {
+        fn peer(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    fn env(id: &[u8]) -> Request {
+        Request(id.to_vec())
     }
 
     const WINDOW: Nanos = Nanos::from_secs(15);
@@ -198,11 +216,11 @@ mod tests {
             "asking again keeps the place"
         );
         assert_eq!(lobby.offer(env(b"c")), Offer::Full(env(b"c")));
-        assert_eq!(lobby.next(), Some(env(b"a")));
+        assert_eq!(lobby.let_in(), Some(env(b"a")));
         lobby.entered(Ticket(1), b"a");
         lobby.gone(b"b");
-        assert_eq!(lobby.next(), None, "b left");
-        assert_eq!(lobby.len(), 0);
+        assert_eq!(lobby.let_in(), None, "b left");
+        assert_eq!(lobby.waiting(), 0);
     }
 
     #[test]
@@ -212,8 +230,8 @@ mod tests {
             lobby.offer(env(&[i]));
         }
         let mut n = 0u64;
-        while let Some(envelope) = lobby.next() {
-            lobby.entered(Ticket(n), envelope.routing_id());
+        while let Some(envelope) = lobby.let_in() {
+            lobby.entered(Ticket(n), envelope.peer());
             lobby.admitted(Ticket(n), Nanos::ZERO);
             n += 1;
         }
@@ -224,13 +242,13 @@ mod tests {
         assert_eq!(lobby.expire(Nanos::from_nanos(WINDOW.as_nanos() - 1)), 0);
         assert_eq!(lobby.expire(WINDOW), 8);
         assert_eq!(lobby.cap(), 1);
-        let first = lobby.next().expect("one stranger at a time");
+        let first = lobby.let_in().expect("one stranger at a time");
         lobby.admitted(Ticket(99), Nanos::ZERO); // not a stranger's ticket: ignored
-        lobby.entered(Ticket(100), first.routing_id());
-        assert!(lobby.next().is_none());
+        lobby.entered(Ticket(100), first.peer());
+        assert!(lobby.let_in().is_none());
         lobby.admitted(Ticket(100), WINDOW);
         lobby.ticket_gone(Ticket(100));
-        assert!(lobby.proven(first.routing_id()), "it asked again");
+        assert!(lobby.proven(first.peer()), "it asked again");
         assert_eq!(lobby.cap(), 2, "a completed cycle earns one more place");
         assert!(!lobby.proven(b"someone else"));
     }
@@ -240,12 +258,12 @@ mod tests {
         let mut lobby = Lobby::new(1, 10, WINDOW);
         lobby.offer(env(b"a"));
         lobby.offer(env(b"b"));
-        let a = lobby.next().expect("a");
-        lobby.entered(Ticket(1), a.routing_id());
+        let a = lobby.let_in().expect("a");
+        lobby.entered(Ticket(1), a.peer());
         lobby.ticket_gone(Ticket(1));
         assert_eq!(lobby.in_engine(), 0);
-        let b = lobby.next().expect("b gets in");
-        lobby.entered(Ticket(2), b.routing_id());
+        let b = lobby.let_in().expect("b gets in");
+        lobby.entered(Ticket(2), b.peer());
         lobby.admitted(Ticket(2), Nanos::ZERO);
         lobby.ticket_gone(Ticket(2));
         lobby.gone(b"b");
@@ -257,8 +275,8 @@ mod tests {
     fn a_stranger_that_never_subscribed_halves_the_cap_at_once() {
         let mut lobby = Lobby::new(8, 10, WINDOW);
         lobby.offer(env(b"a"));
-        let a = lobby.next().expect("a");
-        lobby.entered(Ticket(1), a.routing_id());
+        let a = lobby.let_in().expect("a");
+        lobby.entered(Ticket(1), a.peer());
         lobby.admitted(Ticket(1), Nanos::ZERO);
         lobby.timed_out(Ticket(1));
         assert_eq!((lobby.cap(), lobby.in_engine()), (4, 0));
