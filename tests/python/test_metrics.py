@@ -6,6 +6,8 @@ import subprocess
 import time
 import urllib.request
 
+import pytest
+
 import publisher_pulsar as pp
 from conftest import PULSARD, free_addresses, free_port, performer_config
 
@@ -43,6 +45,64 @@ def sample(fams: dict, family: str, name: str, **labels) -> float:
         if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
             return s.value
     raise AssertionError(f"no sample {name} {labels} in {fams[family].samples}")
+
+
+def start_pulsard(addresses: dict, metrics: str, *settings: str) -> subprocess.Popen:
+    """pulsard on `addresses` serving /metrics at `metrics`, with extra flags."""
+    return subprocess.Popen(
+        [
+            str(PULSARD),
+            *settings,
+            "--reply-stack-address", addresses["reply_stack"],
+            "--publish-address", addresses["publish"],
+            "--pull-address", addresses["pull"],
+            "--reply-to-reply-stack-address", "tcp://127.0.0.1:*",
+            "--push-to-reply-stack-address", "tcp://127.0.0.1:*",
+            "--metrics-address", metrics,
+            "--log-level", "warn",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(daemon: subprocess.Popen) -> None:
+    daemon.terminate()
+    try:
+        daemon.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait(timeout=10)
+
+
+def test_refused_connections_and_the_connection_limit_are_figures():
+    addresses = free_addresses()
+    metrics = f"127.0.0.1:{free_port()}"
+    # Loopback is not allowed: every connection our performer opens is refused by the access check.
+    daemon = start_pulsard(addresses, metrics, "--allow-from", "10.0.0.0/8", "--max-connections", "50")
+    try:
+        wait_for(metrics)
+        with pp.Performer(performer_config(addresses, admission=1, pulse=1, send=1)) as outsider:
+            with pytest.raises(pp.PulsarError):
+                outsider.wait_permission()
+        deadline = time.monotonic() + 10
+        while True:
+            fams = families(metrics)
+            refused = sample(fams, "pulsar_refused_connections", "pulsar_refused_connections_total",
+                             reason="not_allowed")
+            if refused >= 1:
+                break
+            assert time.monotonic() < deadline, "the refused connection was not counted in time"
+            time.sleep(0.05)
+        assert fams["pulsar_refused_connections"].type == "counter"
+        assert sample(fams, "pulsar_refused_connections", "pulsar_refused_connections_total",
+                      reason="connection_limit") == 0
+        assert sample(fams, "pulsar_max_connections", "pulsar_max_connections") == 50
+        # Refused connections never count as open.
+        assert sample(fams, "pulsar_open_connections", "pulsar_open_connections") == 0
+    finally:
+        stop(daemon)
 
 
 def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
@@ -102,6 +162,9 @@ def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
             "pulsar_admission_queue_length",
             "pulsar_connected_peers",
             "pulsar_rejected_messages",
+            "pulsar_refused_connections",
+            "pulsar_open_connections",
+            "pulsar_max_connections",
         ):
             assert family in fams, family
         assert sample(fams, "pulsar_rejected_messages", "pulsar_rejected_messages_total",

@@ -163,8 +163,15 @@ pub(super) struct RefusalLog {
 
 impl RefusalLog {
     /// Takes the handler's refusals and logs those due; `open` and `max_connections` complete the limit's line.
-    pub(super) fn log(&mut self, refusals: &Refusals, open: u64, max_connections: u64) {
+    /// Returns how many were taken: (not in `allowFrom`, over `maxConnections`), for the counters.
+    pub(super) fn log(
+        &mut self,
+        refusals: &Refusals,
+        open: u64,
+        max_connections: u64,
+    ) -> (u64, u64) {
         let (not_allowed, too_many) = refusals.take();
+        let taken = (not_allowed.refused, too_many.refused);
         for (index, fresh) in [not_allowed, too_many].into_iter().enumerate() {
             let pending = &mut self.pending[index];
             if fresh.refused > 0 {
@@ -196,6 +203,7 @@ impl RefusalLog {
                 );
             }
         }
+        taken
     }
 }
 

@@ -178,11 +178,13 @@ impl<'d> Driver<'d> {
                 let more = self.drain_monitors()?;
                 wakeup.read(Source::Monitors, more);
             }
-            self.refusal_log.log(
+            let (not_allowed, over_limit) = self.refusal_log.log(
                 &self.daemon.refusals,
                 self.daemon.gauge.open(),
                 self.daemon.max_connections,
             );
+            self.stats.refused_not_allowed += not_allowed;
+            self.stats.refused_connection_limit += over_limit;
             if wakeup.is_due(Source::Admission) {
                 let more = self.drain_admission()?;
                 wakeup.read(Source::Admission, more);
@@ -438,6 +440,8 @@ impl<'d> Driver<'d> {
         // Newcomers waiting in the lobby wait for admission too.
         self.stats.engine.queued += self.lobby.waiting() as u64;
         self.stats.admission_connections = self.desk.connections() as u64;
+        self.stats.open_connections = self.daemon.gauge.open();
+        self.stats.max_connections = self.daemon.max_connections;
         self.daemon.stats.store(self.stats);
     }
 }

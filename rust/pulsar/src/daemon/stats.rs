@@ -40,6 +40,14 @@ pub struct DaemonStats {
     pub admission_wait: WaitHistogram,
     /// Messages rejected, by socket and reason.
     pub rejected: RejectedMessages,
+    /// Connections open now on the three sockets (as the socket monitors have told).
+    pub open_connections: u64,
+    /// `maxConnections` as applied (lowered at start to fit the descriptor limit).
+    pub max_connections: u64,
+    /// New connections the access check refused because their address is not in `allowFrom`.
+    pub refused_not_allowed: u64,
+    /// New connections the access check refused because `maxConnections` were open.
+    pub refused_connection_limit: u64,
 }
 
 impl DaemonStats {

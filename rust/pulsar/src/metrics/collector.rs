@@ -82,6 +82,34 @@ impl Collector for Snapshot {
                 ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
             }
         }
+        {
+            let mut family = encoder.encode_descriptor(
+                "pulsar_refused_connections",
+                "New connections the access check refused, by reason: not_allowed (address not in allowFrom), \
+                 connection_limit (maxConnections open).",
+                None,
+                MetricType::Counter,
+            )?;
+            for (reason, value) in [
+                ("not_allowed", s.refused_not_allowed),
+                ("connection_limit", s.refused_connection_limit),
+            ] {
+                let labels = [("reason", reason)];
+                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Self::gauge(
+            &mut encoder,
+            "pulsar_open_connections",
+            "Connections open now on the three sockets.",
+            s.open_connections as f64,
+        )?;
+        Self::gauge(
+            &mut encoder,
+            "pulsar_max_connections",
+            "maxConnections as applied (lowered at start to fit the descriptor limit).",
+            s.max_connections as f64,
+        )?;
         Self::gauge(
             &mut encoder,
             "pulsar_subscribers_per_iteration",
