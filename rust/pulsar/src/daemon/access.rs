@@ -162,6 +162,18 @@ pub(super) struct RefusalLog {
 }
 
 impl RefusalLog {
+    /// Takes the handler's refusals and logs what is held back, whatever the interval: for the loop's end, so
+    /// that no refusal goes unlogged. Returns what [`RefusalLog::log`] returns.
+    pub(super) fn flush(
+        &mut self,
+        refusals: &Refusals,
+        open: u64,
+        max_connections: u64,
+    ) -> (u64, u64) {
+        self.last_line = [None, None];
+        self.log(refusals, open, max_connections)
+    }
+
     /// Takes the handler's refusals and logs those due; `open` and `max_connections` complete the limit's line.
     /// Returns how many were taken: (not in `allowFrom`, over `maxConnections`), for the counters.
     pub(super) fn log(
@@ -400,5 +412,12 @@ mod tests {
         assert_eq!(log.pending[0], Tally::default());
         // The other kind has its own interval.
         assert!(log.last_line[1].is_none());
+        // At the loop's end what is held back is logged at once, and counted.
+        refusals.add(&Verdict::NotAllowed, "10.0.0.4");
+        assert_eq!(log.log(&refusals, 1, 10), (1, 0));
+        assert_eq!(log.pending[0].refused, 1, "held back within the interval");
+        refusals.add(&Verdict::TooManyConnections, "10.0.0.5");
+        assert_eq!(log.flush(&refusals, 1, 10), (0, 1));
+        assert_eq!(log.pending, [Tally::default(), Tally::default()]);
     }
 }

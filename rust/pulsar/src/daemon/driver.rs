@@ -178,13 +178,7 @@ impl<'d> Driver<'d> {
                 let more = self.drain_monitors()?;
                 wakeup.read(Source::Monitors, more);
             }
-            let (not_allowed, over_limit) = self.refusal_log.log(
-                &self.daemon.refusals,
-                self.daemon.gauge.open(),
-                self.daemon.max_connections,
-            );
-            self.stats.refused_not_allowed += not_allowed;
-            self.stats.refused_connection_limit += over_limit;
+            self.note_refusals(false);
             if wakeup.is_due(Source::Admission) {
                 let more = self.drain_admission()?;
                 wakeup.read(Source::Admission, more);
@@ -435,6 +429,20 @@ impl<'d> Driver<'d> {
         }
     }
 
+    /// Logs and counts the connections the access handler refused since the last turn; `at_end` logs what the
+    /// warning interval still holds back.
+    pub(super) fn note_refusals(&mut self, at_end: bool) {
+        let (open, max) = (self.daemon.gauge.open(), self.daemon.max_connections);
+        let (not_allowed, over_limit) = if at_end {
+            self.refusal_log.flush(&self.daemon.refusals, open, max)
+        } else {
+            self.refusal_log.log(&self.daemon.refusals, open, max)
+        };
+        self.stats.refused_not_allowed += not_allowed;
+        self.stats.refused_connection_limit += over_limit;
+    }
+
+    /// Stores this turn's counters where readers (the stats call, /metrics, the health check) take them.
     pub(super) fn publish_stats(&mut self) {
         self.stats.absorb(self.engine.stats());
         // Newcomers waiting in the lobby wait for admission too.

@@ -334,6 +334,7 @@ impl Daemon {
         let outcome = driver.run_loop();
         driver.daemon.succession.stopped();
         driver.refuse_waiting();
+        driver.note_refusals(true);
         driver.stats.running = false;
         driver.publish_stats();
         debug!(target: LOG_TARGET, "pulse loop stopped");
