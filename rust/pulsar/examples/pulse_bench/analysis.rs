@@ -301,4 +301,14 @@ pub(crate) fn report(case: Case, s: &Summary, publishes: &[Publish], unowed: Opt
         delays.last().copied().unwrap_or(f64::NAN),
         over.len()
     );
+    // Receipts are given to pulses by time alone (the pulse bytes are the same every time). When some lag their
+    // pulse by more than half a period, a late receipt of one pulse may be given to the next: window_by_pulse and
+    // the jitter split are then not to be trusted, and the daemon's own count (window_by_count) is the figure.
+    let max_delay_ms = delays.last().copied().unwrap_or(0.0);
+    if max_delay_ms > slack * 1e3 {
+        println!(
+            "case={k} caution by_pulse_attribution=ambiguous receipt_delay_max_ms={max_delay_ms:.3} half_period_ms={:.3} (a late receipt may be given to the next pulse: read window_by_count)",
+            slack * 1e3
+        );
+    }
 }

@@ -42,6 +42,8 @@
 //! - `window_by_pulse`: the same windows with every receipt placed at the instant of the latest pulse logged
 //!   before it (half a period of slack for the log line's lag). When receipts lag their pulse by more than half a
 //!   period (case 3 on a loaded machine) they are given to the next pulse and this figure overstates.
+//! - `caution`: printed only then (some receipt lags its pulse by more than half a period), so that the
+//!   overstated `window_by_pulse` is not read as a pulse over N.
 //! - `daemon_pulses`: from the daemon's log, pulses, most receivers of one pulse, smallest gap between two
 //!   consecutive pulses.
 //! - `jitter`: receipt delay after the pulse's log line (p50/p99/max), and how many over-N windows contain
