@@ -20,12 +20,9 @@ use React\PublisherPulsar\Performer;
  */
 final class CurveTest extends PulsarTestCase
 {
-    /**
-     * A key pair made for the tests only (`cargo run -p publisher-pulsar --example curve_keypair`; the same pair
-     * as tests/python/test_curve.py): never use it anywhere else.
-     */
-    private const SECRET = 'EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei';
-    private const PUBLIC = ':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)';
+    /** The tests' key pair (PulsarTestCase). */
+    private const SECRET = self::TEST_CURVE_SECRET;
+    private const PUBLIC = self::TEST_CURVE_PUBLIC;
 
     public function testAWorkerWithTheDaemonsPublicKeyIsServedAndOneWithoutIsNot(): void
     {

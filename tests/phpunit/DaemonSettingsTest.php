@@ -22,9 +22,9 @@ use React\PublisherPulsar\Performer;
  */
 final class DaemonSettingsTest extends PulsarTestCase
 {
-    /** The tests' own key pair, as in CurveTest and tests/python/test_curve.py: never use it anywhere else. */
-    private const SECRET = 'EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei';
-    private const PUBLIC = ':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)';
+    /** The tests' key pair (PulsarTestCase). */
+    private const SECRET = self::TEST_CURVE_SECRET;
+    private const PUBLIC = self::TEST_CURVE_PUBLIC;
 
     /** A daemon quick enough for a test: one permission per 0.2 s pulse. */
     private const QUICK = ['pulsationIterationPeriod' => 0.2, 'subscribersPerIteration' => 1, 'maxWaitReplyStackResult' => 0.1];
@@ -41,13 +41,10 @@ final class DaemonSettingsTest extends PulsarTestCase
         $keyed->pushActionResultInfoWithoutPulsarCorrectionBehavior();
 
         // The original's NULL mechanism never completes the handshake with it.
-        $plain = $this->performer($sockets, null, 1.0);
-        try {
-            $plain->connectToPulsarAndWaitPermissionToAct();
-            $this->fail('a Performer without the key was served by a daemon with setCurveSecretKey()');
-        } catch (PublisherPulsarException $e) {
-            $this->assertSame(PublisherPulsarException::DAEMON_UNREACHABLE_CODE, $e->getCode(), $e->getMessage());
-        }
+        $this->assertNotServed(
+            $this->performer($sockets, null, 1.0),
+            'a Performer without the key was served by a daemon with setCurveSecretKey()'
+        );
         $this->stopDaemon($daemon);
     }
 
@@ -55,13 +52,10 @@ final class DaemonSettingsTest extends PulsarTestCase
     {
         // One string with commas between the entries, as in the environment variable: loopback is not in it.
         [$daemon, $sockets] = $this->startDaemon(self::QUICK + ['allowFrom' => '10.0.0.0/8, 192.168.0.0/16']);
-        $outsider = $this->performer($sockets, null, 1.0);
-        try {
-            $outsider->connectToPulsarAndWaitPermissionToAct();
-            $this->fail('a Performer on loopback was served by a daemon that allows 10.0.0.0/8 and 192.168.0.0/16 only');
-        } catch (PublisherPulsarException $e) {
-            $this->assertSame(PublisherPulsarException::DAEMON_UNREACHABLE_CODE, $e->getCode(), $e->getMessage());
-        }
+        $this->assertNotServed(
+            $this->performer($sockets, null, 1.0),
+            'a Performer on loopback was served by a daemon that allows 10.0.0.0/8 and 192.168.0.0/16 only'
+        );
         $this->assertTrue(
             $daemon->waitForOutput('refusing a connection: its address is not in allowFrom', 5),
             $daemon->describe()
@@ -105,6 +99,17 @@ final class DaemonSettingsTest extends PulsarTestCase
         $this->assertStringContainsString('setAllowFrom()', $daemon->stdout(), $daemon->describe());
         [$daemon] = $this->startDaemonExpectingFailure(['curveSecretKey' => 'short']);
         $this->assertStringContainsString('setCurveSecretKey()', $daemon->stdout(), $daemon->describe());
+    }
+
+    /** $performer's wait ends unserved: the daemon never completes its handshake (DAEMON_UNREACHABLE). */
+    private function assertNotServed(Performer $performer, string $failure): void
+    {
+        try {
+            $performer->connectToPulsarAndWaitPermissionToAct();
+            $this->fail($failure);
+        } catch (PublisherPulsarException $e) {
+            $this->assertSame(PublisherPulsarException::DAEMON_UNREACHABLE_CODE, $e->getCode(), $e->getMessage());
+        }
     }
 
     /**

@@ -108,23 +108,11 @@ def test_refused_connections_and_the_connection_limit_are_figures():
 def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
     addresses = free_addresses()
     metrics = f"127.0.0.1:{free_port()}"
-    daemon = subprocess.Popen(
-        [
-            str(PULSARD),
-            "--subscribers-per-iteration", "2",
-            "--pulsation-iteration-period", "0.1",
-            "--max-wait-reply-stack-result", "0.5",
-            "--reply-stack-address", addresses["reply_stack"],
-            "--publish-address", addresses["publish"],
-            "--pull-address", addresses["pull"],
-            "--reply-to-reply-stack-address", "tcp://127.0.0.1:*",
-            "--push-to-reply-stack-address", "tcp://127.0.0.1:*",
-            "--metrics-address", metrics,
-            "--log-level", "warn",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    daemon = start_pulsard(
+        addresses, metrics,
+        "--subscribers-per-iteration", "2",
+        "--pulsation-iteration-period", "0.1",
+        "--max-wait-reply-stack-result", "0.5",
     )
     try:
         wait_for(metrics)
@@ -182,9 +170,4 @@ def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
         open_fams = {f.name: f for f in openmetrics_parser.text_string_to_metric_families(open_text)}
         assert sample(open_fams, "pulsar_grants", "pulsar_grants_total") == grants
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait(timeout=10)
+        stop(daemon)

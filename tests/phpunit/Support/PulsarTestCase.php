@@ -21,6 +21,13 @@ abstract class PulsarTestCase extends TestCase
 
     protected const FIXTURES = __DIR__ . '/../fixtures';
 
+    /**
+     * A CURVE key pair made for the tests only (`cargo run -p publisher-pulsar --example curve_keypair`; the same
+     * pair as tests/python/test_curve.py and tests/laravel/run.sh): never use it anywhere else.
+     */
+    protected const TEST_CURVE_SECRET = 'EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei';
+    protected const TEST_CURVE_PUBLIC = ':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)';
+
     protected function tearDown(): void
     {
         foreach ($this->tempFiles as $file) {
