@@ -26,6 +26,21 @@ impl Snapshot {
         ConstCounter::new(value).encode(metric)
     }
 
+    /// A counter family with one label: one sample per `(label value, count)`.
+    fn labelled_counters<const K: usize>(
+        encoder: &mut DescriptorEncoder,
+        name: &str,
+        help: &str,
+        label: &'static str,
+        samples: [(&'static str, u64); K],
+    ) -> Result<(), std::fmt::Error> {
+        let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+        for (value, count) in samples {
+            ConstCounter::new(count).encode(family.encode_family(&[(label, value)])?)?;
+        }
+        Ok(())
+    }
+
     fn gauge(
         encoder: &mut DescriptorEncoder,
         name: &str,
@@ -50,25 +65,20 @@ impl Collector for Snapshot {
             e.grants,
         )?;
         Self::counter(&mut encoder, "pulsar_pulses", "Pulses published.", e.pulses)?;
-        {
-            let mut family = encoder.encode_descriptor(
-                "pulsar_results",
-                "Results received, by outcome: credited successes and errors by what they asked for, and late \
-                 results that no released worker owed.",
-                None,
-                MetricType::Counter,
-            )?;
-            for (outcome, value) in [
+        Self::labelled_counters(
+            &mut encoder,
+            "pulsar_results",
+            "Results received, by outcome: credited successes and errors by what they asked for, and late \
+             results that no released worker owed.",
+            "outcome",
+            [
                 ("success", e.successes),
                 ("slow_down", e.slow_down_results),
                 ("sleep_for_period", e.sleep_for_period_results),
                 ("late", e.late_results),
                 ("ignored", e.ignored_errors),
-            ] {
-                let labels = [("outcome", outcome)];
-                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
-            }
-        }
+            ],
+        )?;
         {
             let mut family = encoder.encode_descriptor(
                 "pulsar_rejected_messages",
@@ -82,22 +92,17 @@ impl Collector for Snapshot {
                 ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
             }
         }
-        {
-            let mut family = encoder.encode_descriptor(
-                "pulsar_refused_connections",
-                "New connections the access check refused, by reason: not_allowed (address not in allowFrom), \
-                 connection_limit (maxConnections open).",
-                None,
-                MetricType::Counter,
-            )?;
-            for (reason, value) in [
+        Self::labelled_counters(
+            &mut encoder,
+            "pulsar_refused_connections",
+            "New connections the access check refused, by reason: not_allowed (address not in allowFrom), \
+             connection_limit (maxConnections open).",
+            "reason",
+            [
                 ("not_allowed", s.refused_not_allowed),
                 ("connection_limit", s.refused_connection_limit),
-            ] {
-                let labels = [("reason", reason)];
-                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
-            }
-        }
+            ],
+        )?;
         Self::gauge(
             &mut encoder,
             "pulsar_open_connections",
