@@ -364,6 +364,17 @@ fn metrics_match_php_workers_and_health_follows_a_pause_for_period() {
     let out = status_command(&["--metrics-address", &daemon.metrics, "--json"]);
     let json: Json = serde_json::from_slice(&out.stdout).expect("status --json prints JSON");
     assert_eq!(json["grants_total"], 10.0);
+    assert_eq!(json["refused_connections_limit_total"], 0.0);
+    // The workers have gone: no connection open, none refused; the limit is 1024 or, under a lower descriptor
+    // limit, what the daemon lowered it to.
+    let max = json["max_connections"].as_f64().expect("max_connections");
+    assert!((1.0..=1024.0).contains(&max), "{json}");
+    assert!(
+        text.contains(&format!(
+            "connections open / max:  0 / {max} (refused: 0 not in allowFrom, 0 at the limit)"
+        )),
+        "{text}"
+    );
     assert!(
         json["admission_wait_p99_seconds"].as_f64().is_some(),
         "{json}"

@@ -151,6 +151,10 @@ struct Summary {
     late: f64,
     rejected: f64,
     peers: f64,
+    open_connections: f64,
+    max_connections: f64,
+    refused_not_allowed: f64,
+    refused_connection_limit: f64,
     waits: f64,
     wait_p50: Option<f64>,
     wait_p99: Option<f64>,
@@ -168,6 +172,16 @@ impl Summary {
             samples
                 .iter()
                 .filter(|s| s.name == "pulsar_results_total" && s.label("outcome") == Some(o))
+                .map(|s| s.value)
+                .sum::<f64>()
+        };
+        let refused = |reason: &str| {
+            samples
+                .iter()
+                .filter(|s| {
+                    s.name == "pulsar_refused_connections_total"
+                        && s.label("reason") == Some(reason)
+                })
                 .map(|s| s.value)
                 .sum::<f64>()
         };
@@ -198,6 +212,10 @@ impl Summary {
                 .map(|s| s.value)
                 .sum(),
             peers: one("pulsar_connected_peers"),
+            open_connections: one("pulsar_open_connections"),
+            max_connections: one("pulsar_max_connections"),
+            refused_not_allowed: refused("not_allowed"),
+            refused_connection_limit: refused("connection_limit"),
             waits: one("pulsar_admission_wait_seconds_count"),
             wait_p50: metrics::histogram_quantile(0.5, &buckets),
             wait_p99: metrics::histogram_quantile(0.99, &buckets),
@@ -222,6 +240,7 @@ impl Summary {
              paused until:            {}\n\
              admission queue:         {}\n\
              connected peers:         {}\n\
+             connections open / max:  {} / {} (refused: {} not in allowFrom, {} at the limit)\n\
              pulses total:            {}\n\
              grants total:            {}\n\
              errors total:            {} (late results {}, rejected messages {})\n\
@@ -232,6 +251,10 @@ impl Summary {
             self.paused_until_text(),
             self.queue,
             self.peers,
+            self.open_connections,
+            self.max_connections,
+            self.refused_not_allowed,
+            self.refused_connection_limit,
             self.pulses,
             self.grants,
             self.errors,
@@ -252,6 +275,10 @@ impl Summary {
             "paused_until_timestamp_seconds": self.paused_until,
             "admission_queue_length": self.queue,
             "connected_peers": self.peers,
+            "open_connections": self.open_connections,
+            "max_connections": self.max_connections,
+            "refused_connections_not_allowed_total": self.refused_not_allowed,
+            "refused_connections_limit_total": self.refused_connection_limit,
             "pulses_total": self.pulses,
             "grants_total": self.grants,
             "errors_total": self.errors,
