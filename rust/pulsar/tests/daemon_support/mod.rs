@@ -179,6 +179,9 @@ impl RawWorker {
         let sub = socket(&context, zmq::SUB);
         sub.connect(publish).expect("connect SUB");
         let push = socket(&context, zmq::PUSH);
+        // A worker that reports and exits at once must not lose its result: the socket is dropped right after the
+        // send, and with LINGER 0 libzmq may discard it before its I/O thread has written it. Bounded: 2 s.
+        push.set_linger(2000).expect("LINGER");
         push.connect(pull).expect("connect PUSH");
         RawWorker {
             req,
