@@ -117,7 +117,14 @@ final class PerformerClient
             foreach (self::$clients ?? [] as $client) {
                 if ($client->instantiating && $client->handle !== null) {
                     $client->instantiating = false;
-                    Library::ffi()->pulsar_performer_report_early_termination($client->handle, true);
+                    $ffi = Library::ffi();
+                    $ffi->pulsar_performer_report_early_termination($client->handle, true);
+                    // After a fatal error PHP runs no destructor, and a process that exits with the message still
+                    // queued in ZeroMQ's I/O thread loses it: the next worker would wait for the result timeout.
+                    // Freeing closes the sockets with their linger (at most 100 ms), so the message is delivered.
+                    $ffi->pulsar_performer_free($client->handle);
+                    $client->handle = null;
+                    $client->handleConfig = null;
                 }
             }
         });
