@@ -125,6 +125,9 @@ struct Process {
     errors_sent: bool,
     /// Counts waits for a pulse, so a stale timeout is ignored.
     wait_seq: u32,
+    /// Pulses sent when its Ready was pushed, until its result or early termination: what the driver notes per
+    /// push connection, to report the receiver lost if that connection closes after a pulse.
+    ready_at_pulse: Option<u64>,
 }
 
 struct Outcome {
@@ -355,6 +358,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
             }
             Happening::Ready(i) => {
                 if procs[i].alive {
+                    procs[i].ready_at_pulse = Some(engine.pulses());
                     engine.handle(now, Event::Ready);
                 }
             }
@@ -370,6 +374,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 if p.alive && p.waiting_for_pulse && p.wait_seq == wait {
                     p.waiting_for_pulse = false;
                     p.subscribed = false;
+                    p.ready_at_pulse = None;
                     engine.handle(now, Event::Unsubscribed);
                     engine.handle(
                         now,
@@ -398,6 +403,16 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         p.subscribed = false;
                         engine.handle(now, Event::Unsubscribed);
                     }
+                    // Its push connection closes too: after a Ready, with no result, the driver reports it.
+                    if let Some(pulses_at_ready) = p.ready_at_pulse.take() {
+                        engine.handle(now, Event::ReceiverLost { pulses_at_ready });
+                        if trace {
+                            eprintln!(
+                                "{now} receiver lost (Ready after {pulses_at_ready} pulses): {:?}",
+                                engine.stats()
+                            );
+                        }
+                    }
                 }
             }
             Happening::Report(i) => {
@@ -406,6 +421,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 if !p.alive {
                     continue;
                 }
+                p.ready_at_pulse = None;
                 let event = if bi.kind == Kind::GivesBack && p.grants == 1 {
                     Event::EarlyTerminated {
                         stand_on_subscription: true,
@@ -452,6 +468,10 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         stranger_subs -= 1;
                         Some(Event::Unsubscribed)
                     }
+                    // Pushed a Ready, then hung up after a pulse: the driver reports a lost receiver.
+                    8 => Some(Event::ReceiverLost {
+                        pulses_at_ready: engine.pulses(),
+                    }),
                     _ => None,
                 };
                 if let Some(event) = event {
@@ -580,6 +600,32 @@ fn a_worker_killed_after_its_grant_costs_only_its_slot() {
         u >= 0.95,
         "utilisation {u:.3} with a killed worker holding a slot"
     );
+}
+
+#[test]
+fn killed_receivers_give_their_slots_back_while_pulses_keep_coming() {
+    // Six workers at N = 3 per 0.25 s with the default slots (N): two are killed at their first grant. Results
+    // of later pulses keep paying the oldest debt, so only the loss reports bring the two slots back, at their
+    // pulses' result timeout (7 s); from then on every pulse is full again.
+    let mut cfg = config(3, 250);
+    cfg.performer_container_action_max_execution_time = Nanos::from_secs(7);
+    let out = simulate(
+        cfg,
+        fleet(&[(Kind::Honest, 4), (Kind::KilledAfterGrant, 2)], 5),
+        Nanos::from_secs(30),
+    );
+    let u = utilisation(&out, 3, ms(250), Nanos::from_secs(10), Nanos::from_secs(30));
+    assert!(
+        u >= 0.95,
+        "utilisation {u:.3} after two killed workers' timeouts"
+    );
+    let killed = out
+        .processes
+        .iter()
+        .zip(&out.behaviours)
+        .filter(|(p, b)| b.kind == Kind::KilledAfterGrant && p.grants == 1 && !p.alive)
+        .count();
+    assert_eq!(killed, 2, "both were granted and killed");
 }
 
 #[test]

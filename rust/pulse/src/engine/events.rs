@@ -42,6 +42,16 @@ pub enum Event {
     },
     /// A released worker reports its action's result (`ActionResultingPushDto`); `None` means success.
     Result(Option<ReportedError>),
+    /// A connection that pushed a Ready closed without a result or an early termination after it: the worker
+    /// died, and if a pulse had reached it, it died holding that permission. The engine names the pulse: the
+    /// first one sent after the Ready, else (none since) the one sent just before it, which reaches a worker
+    /// whose Ready is still on its way. Its slot is given back at that pulse's result timeout even while results
+    /// of later pulses keep coming (rule 3 of the engine's module docs). Ignored and counted
+    /// ([`Stats::ignored_losses`]) when that pulse owes nothing any more.
+    ReceiverLost {
+        /// [`Engine::pulses`] when the driver read the connection's last Ready.
+        pulses_at_ready: u64,
+    },
     /// The driver finished sending the pulse just published: the next one is spaced from this instant, so that a
     /// slow send cannot bring two pulses closer than one period on the wire.
     PulseSent,

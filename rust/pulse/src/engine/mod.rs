@@ -21,7 +21,12 @@
 //!    slot at once. A worker takes a slot when admitted and gives it back with its result, its early
 //!    termination, or when its pulse's result timeout (`performerContainerActionMaxExecutionTime`) runs out. At
 //!    most N workers are admitted or subscribed for the next pulse. Admission for the next pulse therefore
-//!    overlaps the current pulse's acting: a missing result holds one slot, never the fleet.
+//!    overlaps the current pulse's acting: a missing result holds one slot, never the fleet. Results carry no
+//!    identity and are credited to the oldest pulse still owed, so a dead receiver's debt would move on to each
+//!    newer pulse for as long as pulses keep coming; when the driver reports the receiver lost (its push
+//!    connection closed after a Ready and a pulse, with no result: [`Event::ReceiverLost`]), that debt is
+//!    written off at the result timeout of the pulse that released it, wherever it moved. A write-off takes
+//!    only a result still owed: no report can free a slot that is not held, nor free one before a timeout.
 //! 4. **The absent.** An admitted worker that never subscribes costs only its own slot: when the driver sees its
 //!    admission connection close it is dropped at once ([`Event::AdmissionLost`]); one still connected but
 //!    silent is dropped after `maxWaitAllSubscribersReadyBeforePublish`; if it had subscribed all the same (a period
@@ -179,6 +184,12 @@ impl Engine {
         engine
     }
 
+    /// Pulses sent so far: the driver notes it with each Ready, for [`Event::ReceiverLost`].
+    #[must_use]
+    pub fn pulses(&self) -> u64 {
+        self.pulses
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &PulseConfig {
         &self.config
@@ -242,6 +253,20 @@ impl Engine {
                 }
             }
             Event::Result(outcome) => self.on_result(outcome),
+            Event::ReceiverLost { pulses_at_ready } => {
+                // A receiver's Ready may be read just after the pulse that reached it (it pushes the Ready once
+                // subscribed, and a due pulse goes out as soon as the subscription is counted).
+                let pulse = if self.pulses > pulses_at_ready {
+                    pulses_at_ready + 1
+                } else {
+                    pulses_at_ready
+                };
+                if pulse > 0 && self.flights.lose(pulse) {
+                    self.stats.lost_receivers += 1;
+                } else {
+                    self.stats.ignored_losses += 1;
+                }
+            }
             Event::PulseSent => {
                 if let Some(last) = self.last_sent {
                     self.last_sent = Some(last.max(self.now));

@@ -90,7 +90,10 @@ impl Engine {
             receivers,
             // Earlier receivers still subscribed get this pulse too (it counts towards N) but owe their one
             // result to their own pulse: only the new receivers owe one here.
+            owed: self.waiting,
             outstanding: self.waiting,
+            written_off: 0,
+            lost: 0,
             results: 0,
             errors: 0,
             first_error: None,

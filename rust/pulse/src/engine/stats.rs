@@ -60,6 +60,11 @@ pub struct Stats {
     pub subscription_timeouts: u64,
     /// Results owed that never came (their slot lapsed at the result timeout).
     pub lapsed_results: u64,
+    /// Receivers the driver reported lost ([`Event::ReceiverLost`]) whose debt is written off at their pulse's
+    /// result timeout.
+    pub lost_receivers: u64,
+    /// Reports of lost receivers for a pulse that owed nothing more: ignored.
+    pub ignored_losses: u64,
     /// Readies beyond the admitted workers: ignored.
     pub ignored_readies: u64,
     /// Early terminations that free nothing: informational ones (`standOnSubscription` false), and those with

@@ -74,12 +74,14 @@ impl Engine {
     /// A pulse's results are all in, or its result timeout ran out: its verdict, then one report.
     pub(super) fn finish(&mut self, flight: Flight) {
         self.stats.iterations += 1;
-        self.stats.lapsed_results += u64::from(flight.outstanding);
+        // Missing results: lapsed at the deadline, or written off as a lost receiver's debt before it.
+        let unreported = flight.outstanding.saturating_add(flight.written_off);
+        self.stats.lapsed_results += u64::from(unreported);
         let adaptation = match flight.decision {
             Some(decided) => decided,
             None if flight.seq <= self.decided_through => Adaptation::Superseded,
             None if flight.errors > 0 => Adaptation::Superseded,
-            None if flight.outstanding > 0 => Adaptation::Unproven,
+            None if unreported > 0 => Adaptation::Unproven,
             None => self.adapt.on_verdict(None),
         };
         self.actions
@@ -90,8 +92,8 @@ impl Engine {
                 receivers: flight.receivers,
                 results: flight.results,
                 errors: flight.errors,
-                results_timed_out: flight.outstanding > 0,
-                unreported: flight.outstanding,
+                results_timed_out: unreported > 0,
+                unreported,
                 first_error: flight.first_error,
                 adaptation,
                 next_n: self.adapt.n,
