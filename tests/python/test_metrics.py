@@ -147,6 +147,7 @@ def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
             sample(fams, "pulsar_results", "pulsar_results_total", outcome=outcome)
         for family in (
             "pulsar_pulses",
+            "pulsar_lost_receivers",
             "pulsar_subscribers_per_iteration",
             "pulsar_slow_down_pause_seconds",
             "pulsar_paused_until_timestamp_seconds",

@@ -193,6 +193,83 @@ fn a_worker_killed_after_its_pulse_delays_the_next_pulse_at_most_by_the_result_t
 }
 
 #[test]
+fn a_worker_killed_after_its_pulse_gives_its_slot_back_at_the_result_timeout_while_others_keep_reporting(
+) {
+    // N = 2 with the default slots (N). The victim dies holding its permission; two workers then loop. Their
+    // results are credited to the oldest pulse still owed, so without the loss report the victim's debt would
+    // move on to each newer pulse and one slot would stay held for as long as they loop: one worker per pulse.
+    let test_started = Instant::now();
+    let mut config = test_config();
+    config.subscribers_per_iteration = 2;
+    config.max_wait_reply_stack_result = 0.3;
+    config.performer_container_action_max_execution_time = 7.0;
+    let daemon = TestDaemon::start(&config);
+    let victim = RawWorker::connect(&daemon.endpoints);
+    victim.ask();
+    assert_eq!(victim.await_admission(STEP), Some(true));
+    victim.join_pulse();
+    assert!(victim.await_pulse(STEP).is_some(), "the victim is released");
+    let released_at = Instant::now();
+    drop(victim); // killed: its sockets vanish, it never reports
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.lost_receivers == 1);
+    assert!(
+        ok,
+        "the closed push connection reported the victim lost: {s:?}"
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let loopers: Vec<_> = (0..2)
+        .map(|_| {
+            let endpoints = daemon.endpoints.clone();
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                let worker = RawWorker::connect(&endpoints);
+                let mut cycles = 0u32;
+                while !stop.load(Ordering::SeqCst) {
+                    worker
+                        .cycle(&success(), STEP)
+                        .expect("a looping worker is served");
+                    cycles += 1;
+                }
+                cycles
+            })
+        })
+        .collect();
+    // Before the victim's pulse reaches its result timeout (7 s) one slot is still held: one worker per pulse.
+    thread::sleep(Duration::from_secs(5).saturating_sub(released_at.elapsed()));
+    let before = daemon.snapshot().engine;
+    thread::sleep(Duration::from_secs(1));
+    let held = daemon.snapshot().engine;
+    assert_eq!(
+        held.grants - before.grants,
+        held.pulses - before.pulses,
+        "one slot is held until the timeout: {held:?}"
+    );
+    // After it the slot is back: pulses reach both loopers.
+    thread::sleep(Duration::from_secs(8).saturating_sub(released_at.elapsed()));
+    let after = daemon.snapshot().engine;
+    thread::sleep(Duration::from_secs(2));
+    let freed = daemon.snapshot().engine;
+    stop.store(true, Ordering::SeqCst);
+    let cycles: Vec<u32> = loopers
+        .into_iter()
+        .map(|l| l.join().expect("a looper panicked"))
+        .collect();
+    let (grants, pulses) = (freed.grants - after.grants, freed.pulses - after.pulses);
+    assert!(
+        grants > pulses + pulses / 2,
+        "after the timeout most pulses reach both loopers: {grants} grants in {pulses} pulses ({freed:?})"
+    );
+    assert!(freed.lapsed_results >= 1, "{freed:?}");
+    assert!(
+        cycles.iter().all(|&c| c > 10),
+        "both loopers were served: {cycles:?}"
+    );
+    daemon.stop();
+    assert!(test_started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
 fn a_worker_killed_after_admission_delays_the_pulse_at_most_by_the_ready_wait() {
     let mut config = test_config();
     config.subscribers_per_iteration = 2;

@@ -151,6 +151,8 @@ fn run(config: &PulsarConfig, shutdown: ShutdownHandle) -> Result<(), PulsarErro
         n = totals.engine.n,
         late_results = totals.engine.late_results,
         lapsed_results = totals.engine.lapsed_results,
+        lost_receivers = totals.engine.lost_receivers,
+        ignored_losses = totals.engine.ignored_losses,
         departed = totals.engine.departed,
         anonymized = totals.engine.anonymized,
         subscription_timeouts = totals.engine.subscription_timeouts,

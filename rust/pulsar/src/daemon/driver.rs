@@ -68,6 +68,10 @@ pub(super) struct Driver<'d> {
     /// Tickets forgotten since the last action that was not a [`Action::Forget`]: a publish right after them
     /// released them (see [`Driver::carry_out_actions`]).
     forgotten: Vec<Ticket>,
+    /// Push connections, by descriptor, whose last message was a Ready, with the pulses sent when it was read:
+    /// if one closes before its result, its worker is reported lost ([`Event::ReceiverLost`]). One entry per
+    /// open descriptor at most, so bounded by the inbox connections `maxConnections` lets in.
+    pub(super) ready_pushers: HashMap<i32, u64>,
 }
 
 impl<'d> Driver<'d> {
@@ -118,9 +122,15 @@ impl<'d> Driver<'d> {
             events: Vec::new(),
             requested_at: HashMap::new(),
             forgotten: Vec::new(),
+            ready_pushers: HashMap::new(),
             replied: false,
             published: false,
         }
+    }
+
+    /// Pulses the engine has sent so far (noted with each Ready, see `ready_pushers`).
+    pub(super) fn pulses(&self) -> u64 {
+        self.engine.pulses()
     }
 
     /// Notes one event for the engine; [`Driver::flush`] hands them over.

@@ -64,9 +64,13 @@ impl Driver<'_> {
                     }
                     Seen::Disconnected(fd) => {
                         self.churn += 1;
-                        if role == Role::Admission {
-                            let (peer, tickets) = self.desk.disconnected(fd);
-                            self.peer_gone(peer, tickets, fd);
+                        match role {
+                            Role::Admission => {
+                                let (peer, tickets) = self.desk.disconnected(fd);
+                                self.peer_gone(peer, tickets, fd);
+                            }
+                            Role::Inbox => self.pusher_gone(fd),
+                            Role::Publisher => {}
                         }
                     }
                 }
@@ -88,6 +92,20 @@ impl Driver<'_> {
             );
             self.stats.disconnected_workers += 1;
             self.feed(Event::AdmissionLost(ticket));
+        }
+    }
+
+    /// A push connection closed. If its last message was a Ready, its worker died before reporting: holding a
+    /// permission if a pulse reached it, which the engine works out. (A descriptor reused by a new connection
+    /// before this event is read could be taken for the old one: at worst one slot comes back at a result
+    /// timeout, see the engine's rule 3.)
+    fn pusher_gone(&mut self, fd: i32) {
+        if let Some(pulses_at_ready) = self.ready_pushers.remove(&fd) {
+            debug!(
+                target: LOG_TARGET,
+                fd, pulses_at_ready, "a push connection closed after a Ready, without a result"
+            );
+            self.feed(Event::ReceiverLost { pulses_at_ready });
         }
     }
 
@@ -315,28 +333,49 @@ impl Driver<'_> {
     /// True when the turn's budget ran out before the socket did.
     pub(super) fn drain_inbox(&mut self) -> Result<bool, PulsarError> {
         for _ in 0..DRAIN_BUDGET {
-            let frames = match self.daemon.inbox.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => frames,
+            let body = match pulsar_sockopt::recv_frame(&mut self.daemon.inbox, zmq::DONTWAIT) {
+                Ok(frame) => frame,
                 Err(zmq::Error::EAGAIN) => return Ok(false),
                 Err(zmq::Error::EINTR) => return Ok(true),
                 Err(e) => return Err(PulsarError::zmq("receiving a performer's push")(e)),
             };
-            let [body] = frames.as_slice() else {
+            let mut frames = 1usize;
+            let mut more = body.more;
+            while more {
+                let frame = pulsar_sockopt::recv_frame(&mut self.daemon.inbox, zmq::DONTWAIT)
+                    .map_err(PulsarError::zmq("receiving a performer's push"))?;
+                frames += 1;
+                more = frame.more;
+            }
+            if frames != 1 {
                 self.dropped(
                     Rejection::InboxFraming,
-                    &format!("a push of {} frames", frames.len()),
+                    &format!("a push of {frames} frames"),
                     "performers push one frame per message",
                 );
                 continue;
-            };
-            let event = match PerformerPush::decode(body) {
-                Ok(PerformerPush::Ready) => Event::Ready,
-                Ok(PerformerPush::ActionResult(result)) => Event::Result(reported_error(result)),
+            }
+            let (source, body) = (body.source_fd, body.bytes);
+            let event = match PerformerPush::decode(&body) {
+                Ok(PerformerPush::Ready) => {
+                    if let Some(fd) = source {
+                        let pulses = self.pulses();
+                        self.ready_pushers.insert(fd, pulses);
+                    }
+                    Event::Ready
+                }
+                Ok(PerformerPush::ActionResult(result)) => {
+                    self.pushed_after_ready(source);
+                    Event::Result(reported_error(result))
+                }
                 Ok(PerformerPush::EarlyTerminated {
                     stand_on_subscription,
-                }) => Event::EarlyTerminated {
-                    stand_on_subscription,
-                },
+                }) => {
+                    self.pushed_after_ready(source);
+                    Event::EarlyTerminated {
+                        stand_on_subscription,
+                    }
+                }
                 Err(e) => {
                     self.dropped(
                         Rejection::InboxMalformed,
@@ -349,6 +388,13 @@ impl Driver<'_> {
             self.feed(event);
         }
         Ok(true)
+    }
+
+    /// A result or early termination came on this push connection: its worker no longer owes one.
+    fn pushed_after_ready(&mut self, source: Option<i32>) {
+        if let Some(fd) = source {
+            self.ready_pushers.remove(&fd);
+        }
     }
 
     fn dropped(&mut self, kind: Rejection, what: &str, why: &str) {

@@ -79,6 +79,13 @@ impl Collector for Snapshot {
                 ("ignored", e.ignored_errors),
             ],
         )?;
+        Self::counter(
+            &mut encoder,
+            "pulsar_lost_receivers",
+            "Released workers whose push connection closed without a result: each one's slot comes back at its \
+             pulse's result timeout.",
+            e.lost_receivers,
+        )?;
         {
             let mut family = encoder.encode_descriptor(
                 "pulsar_rejected_messages",
