@@ -155,7 +155,22 @@ impl<'d> Driver<'d> {
             self.admit_strangers();
             let events = std::mem::take(&mut self.events);
             let now = self.now();
+            let losses = events
+                .iter()
+                .any(|e| matches!(e, Event::ReceiverLost { .. }));
+            let before = losses.then(|| self.engine.stats());
             self.engine.handle_all(now, events);
+            if let Some(before) = before {
+                let after = self.engine.stats();
+                debug!(
+                    target: LOG_TARGET,
+                    pulses = after.pulses,
+                    accepted = after.lost_receivers - before.lost_receivers,
+                    ignored = after.ignored_losses - before.ignored_losses,
+                    acting = after.acting,
+                    "lost receivers reported to the engine"
+                );
+            }
             if self.carry_out_actions() {
                 self.stop_requested = true;
             }
