@@ -117,14 +117,11 @@ final class PerformerClient
             foreach (self::$clients ?? [] as $client) {
                 if ($client->instantiating && $client->handle !== null) {
                     $client->instantiating = false;
-                    $ffi = Library::ffi();
-                    $ffi->pulsar_performer_report_early_termination($client->handle, true);
+                    Library::ffi()->pulsar_performer_report_early_termination($client->handle, true);
                     // After a fatal error PHP runs no destructor, and a process that exits with the message still
                     // queued in ZeroMQ's I/O thread loses it: the next worker would wait for the result timeout.
                     // Freeing closes the sockets with their linger (at most 100 ms), so the message is delivered.
-                    $ffi->pulsar_performer_free($client->handle);
-                    $client->handle = null;
-                    $client->handleConfig = null;
+                    $client->release();
                 }
             }
         });
@@ -180,9 +177,19 @@ final class PerformerClient
     /** Closes the sockets; a permission still held is given back to the daemon first. */
     public function __destruct()
     {
+        $this->release();
+    }
+
+    /**
+     * Frees libpulsar's performer, if any: a permission still held is given back, and closing the sockets waits
+     * at most their linger (100 ms) for what they still have to send.
+     */
+    private function release(): void
+    {
         if ($this->handle !== null) {
             Library::ffi()->pulsar_performer_free($this->handle);
             $this->handle = null;
+            $this->handleConfig = null;
         }
     }
 
@@ -197,9 +204,7 @@ final class PerformerClient
         $ffi = Library::ffi();
         if ($this->handle !== null) {
             // Freeing gives back a permission it may hold.
-            $ffi->pulsar_performer_free($this->handle);
-            $this->handle = null;
-            $this->handleConfig = null;
+            $this->release();
             $this->log()->forwardLibraryRecords();
         }
         Library::logToQueue();
