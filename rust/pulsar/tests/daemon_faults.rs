@@ -193,11 +193,29 @@ fn a_worker_killed_after_its_pulse_delays_the_next_pulse_at_most_by_the_result_t
 }
 
 #[test]
-fn a_worker_killed_after_its_pulse_gives_its_slot_back_at_the_result_timeout_while_others_keep_reporting(
-) {
+fn a_killed_receiver_gives_its_slot_back_at_its_timeout_while_others_report() {
     // N = 2 with the default slots (N). The victim dies holding its permission; two workers then loop. Their
     // results are credited to the oldest pulse still owed, so without the loss report the victim's debt would
     // move on to each newer pulse and one slot would stay held for as long as they loop: one worker per pulse.
+    slot_comes_back_while_two_workers_loop(Victim::Killed);
+}
+
+#[test]
+fn a_hung_receiver_gives_its_slot_back_at_its_timeout_while_others_report() {
+    // The same with a victim that stays connected and never reports: only the time tells.
+    slot_comes_back_while_two_workers_loop(Victim::Hangs);
+}
+
+/// What happens to the worker released first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Victim {
+    /// SIGKILLed: its sockets close.
+    Killed,
+    /// Alive and connected, never reporting.
+    Hangs,
+}
+
+fn slot_comes_back_while_two_workers_loop(how: Victim) {
     let test_started = Instant::now();
     let mut config = test_config();
     config.subscribers_per_iteration = 2;
@@ -210,12 +228,22 @@ fn a_worker_killed_after_its_pulse_gives_its_slot_back_at_the_result_timeout_whi
     victim.join_pulse();
     assert!(victim.await_pulse(STEP).is_some(), "the victim is released");
     let released_at = Instant::now();
-    drop(victim); // killed: its sockets vanish, it never reports
-    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.lost_receivers == 1);
-    assert!(
-        ok,
-        "the closed push connection reported the victim lost: {s:?}"
-    );
+    let hung = match how {
+        Victim::Killed => {
+            drop(victim); // killed: its sockets vanish, it never reports
+            let (ok, s) = daemon.wait_for(STEP, |s| s.engine.lost_receivers == 1);
+            assert!(
+                ok,
+                "the closed push connection reported the victim lost: {s:?}"
+            );
+            None
+        }
+        Victim::Hangs => {
+            // It unsubscribes, as a worker does before acting, and then never reports.
+            victim.leave_pulse();
+            Some(victim)
+        }
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let loopers: Vec<_> = (0..2)
@@ -261,10 +289,12 @@ fn a_worker_killed_after_its_pulse_gives_its_slot_back_at_the_result_timeout_whi
         "after the timeout most pulses reach both loopers: {grants} grants in {pulses} pulses ({freed:?})"
     );
     assert!(freed.lapsed_results >= 1, "{freed:?}");
+    assert_eq!(freed.lost_receivers, 1, "{freed:?}");
     assert!(
         cycles.iter().all(|&c| c > 10),
         "both loopers were served: {cycles:?}"
     );
+    drop(hung);
     daemon.stop();
     assert!(test_started.elapsed() < Duration::from_secs(20));
 }

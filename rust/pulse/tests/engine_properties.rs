@@ -28,6 +28,8 @@ enum Kind {
     Ghost,
     /// Killed (SIGKILL) at its first grant: its subscription ends with the connection, no result ever comes.
     KilledAfterGrant,
+    /// Hangs at its first grant: unsubscribes as workers do before acting, stays connected, never reports.
+    HangsAfterGrant,
     /// Killed right after its first admission, before subscribing.
     KilledAfterAdmission,
     /// Killed after subscribing, before its pulse.
@@ -65,6 +67,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         12 => Just(Kind::Honest),
         1 => Just(Kind::Ghost),
         1 => Just(Kind::KilledAfterGrant),
+        1 => Just(Kind::HangsAfterGrant),
         1 => Just(Kind::KilledAfterAdmission),
         1 => Just(Kind::KilledWhileSubscribed),
         1 => Just(Kind::Straggler),
@@ -108,6 +111,9 @@ enum Happening {
     Unsubscribe(usize),
     Report(usize),
     PulseTimeout(usize, u32),
+    /// The driver's check of a push connection still silent a result timeout after the first pulse after its
+    /// Ready (the number tells which Ready it was timed for).
+    Overdue(usize, u32),
     /// The driver notices that this ticket's admission connection closed.
     Disconnected(Ticket),
     Die(usize),
@@ -128,6 +134,10 @@ struct Process {
     /// Pulses sent when its Ready was pushed, until its result or early termination: what the driver notes per
     /// push connection, to report the receiver lost if that connection closes after a pulse.
     ready_at_pulse: Option<u64>,
+    /// Counts Readies, so that an overdue check for an earlier one is ignored.
+    ready_seq: u32,
+    /// The first pulse after its Ready went out: its result timeout runs.
+    ready_timed: bool,
 }
 
 struct Outcome {
@@ -268,6 +278,20 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     }
                 }
                 Action::Publish { receivers, .. } => {
+                    // The driver times every silent Ready from the first pulse after it.
+                    let timeout = engine
+                        .config()
+                        .performer_container_action_max_execution_time;
+                    for (i, p) in procs.iter_mut().enumerate() {
+                        if p.alive && p.ready_at_pulse.is_some() && !p.ready_timed {
+                            p.ready_timed = true;
+                            schedule(
+                                &mut queue,
+                                now + timeout,
+                                Happening::Overdue(i, p.ready_seq),
+                            );
+                        }
+                    }
                     let mut actual = stranger_subs;
                     for (i, p) in procs.iter_mut().enumerate() {
                         if !(p.alive && p.subscribed) {
@@ -289,6 +313,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                             Kind::KilledAfterGrant if p.grants == 1 => {
                                 schedule(&mut queue, now, Happening::Die(i));
                             }
+                            Kind::HangsAfterGrant if p.grants == 1 => {}
                             _ => schedule(&mut queue, now + ms(b.act_ms), Happening::Report(i)),
                         }
                     }
@@ -358,8 +383,19 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
             }
             Happening::Ready(i) => {
                 if procs[i].alive {
-                    procs[i].ready_at_pulse = Some(engine.pulses());
+                    let p = &mut procs[i];
+                    p.ready_at_pulse = Some(engine.pulses());
+                    p.ready_seq += 1;
+                    p.ready_timed = false;
                     engine.handle(now, Event::Ready);
+                }
+            }
+            Happening::Overdue(i, seq) => {
+                let p = &mut procs[i];
+                if p.alive && p.ready_seq == seq {
+                    if let Some(pulses_at_ready) = p.ready_at_pulse.take() {
+                        engine.handle(now, Event::ReceiverLost { pulses_at_ready });
+                    }
                 }
             }
             Happening::Unsubscribe(i) => {
@@ -626,6 +662,24 @@ fn killed_receivers_give_their_slots_back_while_pulses_keep_coming() {
         .filter(|(p, b)| b.kind == Kind::KilledAfterGrant && p.grants == 1 && !p.alive)
         .count();
     assert_eq!(killed, 2, "both were granted and killed");
+}
+
+#[test]
+fn hung_receivers_give_their_slots_back_while_pulses_keep_coming() {
+    // As above with two workers that hang at their first grant (connected, silent): the driver reports them
+    // once their pulse's result timeout has run out.
+    let mut cfg = config(3, 250);
+    cfg.performer_container_action_max_execution_time = Nanos::from_secs(7);
+    let out = simulate(
+        cfg,
+        fleet(&[(Kind::Honest, 4), (Kind::HangsAfterGrant, 2)], 5),
+        Nanos::from_secs(30),
+    );
+    let u = utilisation(&out, 3, ms(250), Nanos::from_secs(10), Nanos::from_secs(30));
+    assert!(
+        u >= 0.95,
+        "utilisation {u:.3} after two hung workers' timeouts"
+    );
 }
 
 #[test]

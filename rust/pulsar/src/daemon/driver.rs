@@ -17,6 +17,7 @@ use super::LOG_TARGET;
 use super::access::RefusalLog;
 use super::admission::{split_request, Desk, Envelope};
 use super::intake::DRAIN_BUDGET;
+use super::pushers::Pushers;
 use super::report::{log_iteration, log_pause, WarnGate};
 use super::subscribers::Subscribers;
 use super::wakeup::{Source, Wakeup};
@@ -68,10 +69,10 @@ pub(super) struct Driver<'d> {
     /// Tickets forgotten since the last action that was not a [`Action::Forget`]: a publish right after them
     /// released them (see [`Driver::carry_out_actions`]).
     forgotten: Vec<Ticket>,
-    /// Push connections, by descriptor, whose last message was a Ready, with the pulses sent when it was read:
-    /// if one closes before its result, its worker is reported lost ([`Event::ReceiverLost`]). One entry per
-    /// open descriptor at most, so bounded by the inbox connections `maxConnections` lets in.
-    pub(super) ready_pushers: HashMap<i32, u64>,
+    /// Push connections whose Ready still awaits a result: a worker that dies or hangs holding a permission is
+    /// reported lost from there ([`Event::ReceiverLost`]).
+    pub(super) pushers: Pushers,
+    pub(super) overdue_warnings: WarnGate,
 }
 
 impl<'d> Driver<'d> {
@@ -122,13 +123,14 @@ impl<'d> Driver<'d> {
             events: Vec::new(),
             requested_at: HashMap::new(),
             forgotten: Vec::new(),
-            ready_pushers: HashMap::new(),
+            pushers: Pushers::new(pulse.performer_container_action_max_execution_time),
+            overdue_warnings: WarnGate::default(),
             replied: false,
             published: false,
         }
     }
 
-    /// Pulses the engine has sent so far (noted with each Ready, see `ready_pushers`).
+    /// Pulses the engine has sent so far (noted with each Ready, see `pushers`).
     pub(super) fn pulses(&self) -> u64 {
         self.engine.pulses()
     }
@@ -218,6 +220,7 @@ impl<'d> Driver<'d> {
             let more = self.drain_subscriptions()?;
             wakeup.read(Source::Publisher, more);
             let now = self.now();
+            self.report_overdue(now);
             let expired = self.lobby.expire(now);
             if expired > 0 {
                 debug!(target: LOG_TARGET, expired, cap = self.lobby.cap(), "admitted newcomers never asked again: fewer newcomers at once");
@@ -237,8 +240,34 @@ impl<'d> Driver<'d> {
                 info!(target: LOG_TARGET, "timerIterationsLimit reached");
                 return Ok(());
             }
-            let timeout = wait_timeout(self.engine.next_deadline(), self.now());
+            let deadline = match (self.engine.next_deadline(), self.pushers.next_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = wait_timeout(deadline, self.now());
             wakeup.wait(timeout)?;
+        }
+    }
+
+    /// Reports the workers still silent a result timeout after the pulse that reached them (hung, or acting for
+    /// longer than `performerContainerActionMaxExecutionTime`): their connection is open, so only the time
+    /// tells. The engine writes their debt off; a result they send later counts as late.
+    fn report_overdue(&mut self, now: Nanos) {
+        let overdue = self.pushers.overdue(now);
+        if overdue.is_empty() {
+            return;
+        }
+        if let Some(held_back) = self.overdue_warnings.admit() {
+            warn!(
+                target: LOG_TARGET,
+                workers = overdue.len(),
+                held_back,
+                "released workers still silent at their result timeout (performerContainerActionMaxExecutionTime) \
+                 with their connection open: hung or too slow; their slots are given back"
+            );
+        }
+        for pulses_at_ready in overdue {
+            self.feed(Event::ReceiverLost { pulses_at_ready });
         }
     }
 
@@ -395,6 +424,8 @@ impl<'d> Driver<'d> {
 
     fn publish(&mut self, iteration: u64, receivers: u32, decided_at: Nanos) {
         self.stats.max_receivers = self.stats.max_receivers.max(receivers);
+        // Timed from the engine's own instant, so that it matches the pulse's result deadline.
+        self.pushers.published(iteration, decided_at);
         self.published = true;
         // The state file's promise to a successor: no pulse leaves more than a heartbeat after the last one written
         // (a daemon that dies may have pulsed until its next heartbeat was due, and no later).

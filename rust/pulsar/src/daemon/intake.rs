@@ -96,11 +96,11 @@ impl Driver<'_> {
     }
 
     /// A push connection closed. If its last message was a Ready, its worker died before reporting: holding a
-    /// permission if a pulse reached it, which the engine works out. (A descriptor reused by a new connection
+    /// permission if a pulse reached it, which the engine works out (see `pushers`). (A descriptor reused by a new connection
     /// before this event is read could be taken for the old one: at worst one slot comes back at a result
     /// timeout, see the engine's rule 3.)
     fn pusher_gone(&mut self, fd: i32) {
-        if let Some(pulses_at_ready) = self.ready_pushers.remove(&fd) {
+        if let Some(pulses_at_ready) = self.pushers.closed(fd) {
             debug!(
                 target: LOG_TARGET,
                 fd, pulses_at_ready, "a push connection closed after a Ready, without a result"
@@ -360,7 +360,7 @@ impl Driver<'_> {
                 Ok(PerformerPush::Ready) => {
                     if let Some(fd) = source {
                         let pulses = self.pulses();
-                        self.ready_pushers.insert(fd, pulses);
+                        self.pushers.ready(fd, pulses);
                     }
                     Event::Ready
                 }
@@ -393,7 +393,7 @@ impl Driver<'_> {
     /// A result or early termination came on this push connection: its worker no longer owes one.
     fn pushed_after_ready(&mut self, source: Option<i32>) {
         if let Some(fd) = source {
-            self.ready_pushers.remove(&fd);
+            self.pushers.reported(fd);
         }
     }
 

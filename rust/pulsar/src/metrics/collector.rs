@@ -82,8 +82,8 @@ impl Collector for Snapshot {
         Self::counter(
             &mut encoder,
             "pulsar_lost_receivers",
-            "Released workers whose push connection closed without a result: each one's slot comes back at its \
-             pulse's result timeout.",
+            "Released workers whose push connection closed without a result, or was still silent at their \
+             pulse's result timeout: each one's slot comes back at that timeout.",
             e.lost_receivers,
         )?;
         {

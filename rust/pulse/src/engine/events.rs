@@ -42,8 +42,9 @@ pub enum Event {
     },
     /// A released worker reports its action's result (`ActionResultingPushDto`); `None` means success.
     Result(Option<ReportedError>),
-    /// A connection that pushed a Ready closed without a result or an early termination after it: the worker
-    /// died, and if a pulse had reached it, it died holding that permission. The engine names the pulse: the
+    /// A connection that pushed a Ready closed without a result or an early termination after it (the worker
+    /// died), or is still silent at the result timeout of the first pulse sent after that Ready (it hangs). If
+    /// a pulse had reached it, it holds that permission. The engine names the pulse: the
     /// first one sent after the Ready, else (none since) the one sent just before it, which reaches a worker
     /// whose Ready is still on its way. Its slot is given back at that pulse's result timeout even while results
     /// of later pulses keep coming (rule 3 of the engine's module docs). Ignored and counted

@@ -9,9 +9,9 @@
 //! short, the next pulse's first result is credited to it, and the debt moves on to the newest flight, from
 //! flight to flight for as long as pulses keep coming: the slot would be held until the fleet goes quiet. The
 //! counts cannot tell that from one slow worker per pulse, so the driver brings the only evidence there is: a
-//! connection that pushed a Ready and closed without a result after a pulse went out ([`Flights::lose`]). That
-//! receiver's debt is then written off at *its* pulse's deadline, wherever in-order crediting has moved it (from
-//! the newest flights that owe, which is where it went). A write-off only ever takes a result still owed, so no
+//! connection that pushed a Ready and closed without a result after a pulse went out, or is still silent at that
+//! pulse's deadline ([`Flights::lose`]). That receiver's debt is then written off at *its* pulse's deadline,
+//! wherever in-order crediting has moved it (from the newest flights that owe, which is where it went). A write-off only ever takes a result still owed, so no
 //! report of a loss can free more slots than are held, and none frees one before a result timeout.
 //!
 //! It must never adapt N or the pause itself: it records what came back and hands finished flights to the engine.
@@ -63,12 +63,15 @@ pub(crate) enum Credit {
     Nobody,
 }
 
-/// A flight that ended with every result credited before its deadline, kept until that deadline: a receiver of
-/// it reported lost after that has its debt in a later flight.
+/// A flight that ended with every result credited before its deadline: a receiver of it reported lost after
+/// that has its debt in a later flight. Kept for a result timeout past its deadline, so that a receiver reported
+/// because it was still silent at that deadline (it hangs) is still recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Landed {
     seq: u64,
     deadline: Nanos,
+    /// When it is forgotten: its deadline plus its result timeout.
+    forget_at: Nanos,
     /// Receivers still allowed to be reported lost.
     unlost: u32,
 }
@@ -79,7 +82,8 @@ pub(crate) struct Flights {
     queue: VecDeque<Flight>,
     /// Sum of `outstanding` over the queue: slots held by released workers.
     acting: u32,
-    /// Flights landed before their deadline, until it (oldest first; at most the pulses of one result timeout).
+    /// Flights landed before their deadline, until a result timeout after it (oldest first; at most the pulses
+    /// of two result timeouts).
     landed: VecDeque<Landed>,
     /// Debts of lost receivers, written off at these deadlines (earliest first; at most one per lost receiver
     /// of a pulse not past its deadline).
@@ -124,8 +128,9 @@ impl Flights {
     }
 
     /// A receiver of pulse `seq` is gone without a result (see the module docs): its debt lapses at that pulse's
-    /// deadline. False when nothing is owed for it: the pulse is past its deadline (its debts lapsed then), or
-    /// more of its receivers were reported lost than it had.
+    /// deadline (at once when that has passed). False when nothing is owed for it: the pulse lapsed at its
+    /// deadline still owing (its debts went then), nothing has been owed since, or more of its receivers were
+    /// reported lost than it had.
     pub(crate) fn lose(&mut self, seq: u64) -> bool {
         if let Some(flight) = self.queue.iter_mut().find(|f| f.seq == seq) {
             if flight.lost >= flight.owed {
@@ -164,7 +169,7 @@ impl Flights {
     /// earlier one's verdict. Debts of lost receivers due by `now` are written off first.
     pub(crate) fn land(&mut self, now: Nanos) -> Option<Flight> {
         self.write_off_due(now);
-        while self.landed.front().is_some_and(|l| l.deadline <= now) {
+        while self.landed.front().is_some_and(|l| l.forget_at <= now) {
             self.landed.pop_front();
         }
         let front = self.queue.front()?;
@@ -180,9 +185,11 @@ impl Flights {
             self.schedule_write_off(flight.deadline, moved_on);
         }
         if now < flight.deadline {
+            let timeout = flight.deadline.saturating_sub(flight.published_at);
             self.landed.push_back(Landed {
                 seq: flight.seq,
                 deadline: flight.deadline,
+                forget_at: flight.deadline.saturating_add(timeout),
                 unlost: flight.owed.saturating_sub(flight.lost),
             });
         }
@@ -387,5 +394,31 @@ mod tests {
             3,
             "no write-off from a loss report that was refused"
         );
+    }
+
+    #[test]
+    fn a_receiver_reported_after_its_pulses_deadline_is_written_off_at_once_if_its_debt_moved_on() {
+        // A hung receiver of flight 1: flight 2's first result pays flight 1, the debt moves on to flight 2.
+        let mut f = Flights::default();
+        f.launch(flight(1, 1, 100));
+        f.launch(flight(2, 2, 200));
+        f.credit(Some(None));
+        f.credit(Some(None));
+        assert_eq!(f.land(Nanos::from_millis(50)).map(|x| x.seq), Some(1));
+        f.launch(flight(3, 1, 300));
+        // Reported at flight 1's deadline, as the driver does for a receiver still silent then.
+        assert!(f.land(Nanos::from_millis(100)).is_none());
+        assert_eq!(f.acting(), 2);
+        assert!(f.lose(1));
+        assert!(f.land(Nanos::from_millis(100)).is_none());
+        assert_eq!(f.acting(), 1, "one debt written off at once");
+        // Flight 3's live receiver reports: every debt is settled.
+        f.credit(Some(None));
+        let seqs: Vec<(u64, u32)> = std::iter::from_fn(|| f.land(Nanos::from_millis(110)))
+            .map(|x| (x.seq, x.written_off))
+            .collect();
+        assert_eq!(seqs, vec![(2, 0), (3, 1)]);
+        assert_eq!(f.acting(), 0);
+        assert!(!f.lose(1), "nothing is owed any more");
     }
 }

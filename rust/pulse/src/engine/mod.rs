@@ -24,8 +24,9 @@
 //!    overlaps the current pulse's acting: a missing result holds one slot, never the fleet. Results carry no
 //!    identity and are credited to the oldest pulse still owed, so a dead receiver's debt would move on to each
 //!    newer pulse for as long as pulses keep coming; when the driver reports the receiver lost (its push
-//!    connection closed after a Ready and a pulse, with no result: [`Event::ReceiverLost`]), that debt is
-//!    written off at the result timeout of the pulse that released it, wherever it moved. A write-off takes
+//!    connection closed after a Ready and a pulse with no result, or is still silent at that pulse's result
+//!    timeout: [`Event::ReceiverLost`]), that debt is written off at the result timeout of the pulse that
+//!    released it (at once if that has passed), wherever it moved. A write-off takes
 //!    only a result still owed: no report can free a slot that is not held, nor free one before a timeout.
 //! 4. **The absent.** An admitted worker that never subscribes costs only its own slot: when the driver sees its
 //!    admission connection close it is dropped at once ([`Event::AdmissionLost`]); one still connected but

@@ -1,0 +1,176 @@
+//! Push connections whose last message was a Ready: the driver's evidence that a released worker is gone.
+//!
+//! Results carry no identity, and the engine credits each one to the oldest pulse still owed (see the engine's
+//! rule 3), so a receiver that never reports would have its debt moved on from pulse to pulse while others keep
+//! reporting. The connection a push came in on (`ZMQ_SRCFD`) is the one thing that ties a Ready to its result.
+//! A connection that pushed a Ready and then closes without a result or an early termination is a worker that
+//! died; one that is still silent when the result timeout of the first pulse sent after its Ready has run out is
+//! a worker that hangs (or acts for longer than it may). Either way the engine is told
+//! ([`pulsar_pulse::Event::ReceiverLost`]) and decides what, if anything, is owed.
+//!
+//! It must never decide what is owed (the engine does) nor hold more than one entry per open descriptor: its
+//! size is bounded by the inbox connections `maxConnections` lets in.
+
+use std::collections::HashMap;
+
+use pulsar_pulse::Nanos;
+
+/// One push connection's Ready still without a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    /// Pulses the engine had sent when the Ready was read.
+    pulses_at_ready: u64,
+    /// When the first pulse after the Ready went out: the worker's result timeout runs from there.
+    pulsed_at: Option<Nanos>,
+}
+
+/// The push connections that owe a result, by descriptor.
+#[derive(Debug)]
+pub(super) struct Pushers {
+    pending: HashMap<i32, Pending>,
+    /// `performerContainerActionMaxExecutionTime`.
+    result_timeout: Nanos,
+    /// The earliest moment an entry can become overdue (may be early, never late).
+    next_overdue: Option<Nanos>,
+}
+
+impl Pushers {
+    /// No connection known yet; a worker is overdue `result_timeout` after the first pulse after its Ready.
+    pub(super) fn new(result_timeout: Nanos) -> Pushers {
+        Pushers {
+            pending: HashMap::new(),
+            result_timeout,
+            next_overdue: None,
+        }
+    }
+
+    /// A Ready came on `fd` when the engine had sent `pulses` pulses. A later Ready on the same connection
+    /// replaces an earlier one: a worker waits for one pulse at a time.
+    pub(super) fn ready(&mut self, fd: i32, pulses: u64) {
+        self.pending.insert(
+            fd,
+            Pending {
+                pulses_at_ready: pulses,
+                pulsed_at: None,
+            },
+        );
+    }
+
+    /// A result or early termination came on `fd`: that worker owes nothing more.
+    pub(super) fn reported(&mut self, fd: i32) {
+        self.pending.remove(&fd);
+    }
+
+    /// Connection `fd` closed: `Some(pulses at its Ready)` if it still owed a result.
+    pub(super) fn closed(&mut self, fd: i32) -> Option<u64> {
+        self.pending.remove(&fd).map(|p| p.pulses_at_ready)
+    }
+
+    /// Pulse `iteration` went out at `at`: the result timeout of every worker whose Ready came before it (and
+    /// that has none running yet) starts now. A worker whose Ready was read just after the pulse that reached it
+    /// is timed from the next pulse: later, never earlier, than its own.
+    pub(super) fn published(&mut self, iteration: u64, at: Nanos) {
+        let mut started = false;
+        for pending in self.pending.values_mut() {
+            if pending.pulsed_at.is_none() && pending.pulses_at_ready < iteration {
+                pending.pulsed_at = Some(at);
+                started = true;
+            }
+        }
+        if started {
+            let due = at.saturating_add(self.result_timeout);
+            self.next_overdue = Some(self.next_overdue.map_or(due, |t| t.min(due)));
+        }
+    }
+
+    /// Takes the workers whose result timeout has run out by `now`: for each, the pulses at its Ready.
+    pub(super) fn overdue(&mut self, now: Nanos) -> Vec<u64> {
+        if self.next_overdue.is_none_or(|t| t > now) {
+            return Vec::new();
+        }
+        let timeout = self.result_timeout;
+        let mut overdue = Vec::new();
+        let mut next: Option<Nanos> = None;
+        self.pending.retain(|_, p| {
+            let Some(at) = p.pulsed_at else {
+                return true;
+            };
+            let due = at.saturating_add(timeout);
+            if due <= now {
+                overdue.push(p.pulses_at_ready);
+                false
+            } else {
+                next = Some(next.map_or(due, |t| t.min(due)));
+                true
+            }
+        });
+        self.next_overdue = next;
+        overdue
+    }
+
+    /// When [`Pushers::overdue`] may next have something.
+    pub(super) fn next_deadline(&self) -> Option<Nanos> {
+        self.next_overdue
+    }
+
+    /// Connections that owe a result now.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Nanos {
+        Nanos::from_millis(v)
+    }
+
+    #[test]
+    fn a_connection_closed_after_its_ready_owed_a_result_and_one_that_reported_did_not() {
+        let mut p = Pushers::new(ms(7000));
+        p.ready(5, 3);
+        p.ready(6, 3);
+        p.reported(6);
+        assert_eq!(p.closed(5), Some(3));
+        assert_eq!(p.closed(6), None);
+        assert_eq!(p.closed(5), None, "reported once");
+        assert_eq!(p.len(), 0);
+    }
+
+    #[test]
+    fn a_silent_worker_is_overdue_a_result_timeout_after_the_first_pulse_after_its_ready() {
+        let mut p = Pushers::new(ms(7000));
+        p.ready(5, 3);
+        assert!(
+            p.overdue(ms(60_000)).is_empty(),
+            "no pulse yet: no timeout runs"
+        );
+        p.published(3, ms(900));
+        assert_eq!(p.next_deadline(), None, "pulse 3 went out before its Ready");
+        p.published(4, ms(1000));
+        p.ready(6, 4);
+        p.published(5, ms(2000));
+        assert_eq!(p.next_deadline(), Some(ms(8000)));
+        assert!(p.overdue(ms(7999)).is_empty());
+        assert_eq!(p.overdue(ms(8000)), vec![3]);
+        assert_eq!(p.next_deadline(), Some(ms(9000)));
+        assert_eq!(p.overdue(ms(9000)), vec![4]);
+        assert_eq!((p.len(), p.next_deadline()), (0, None));
+    }
+
+    #[test]
+    fn a_new_ready_on_the_same_connection_starts_over() {
+        let mut p = Pushers::new(ms(7000));
+        p.ready(5, 1);
+        p.published(2, ms(100));
+        p.ready(5, 2);
+        assert!(
+            p.overdue(ms(7100)).is_empty(),
+            "the second Ready has no pulse yet"
+        );
+        assert_eq!(p.len(), 1);
+    }
+}
