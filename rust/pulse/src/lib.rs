@@ -23,6 +23,6 @@ pub mod time;
 pub use adapt::{Adaptation, AdaptationState};
 pub use config::{ConfigError, PulseConfig};
 pub use engine::restart::Predecessor;
-pub use engine::{Action, Engine, Event, IterationReport, PauseCause, Stats, Ticket};
+pub use engine::{Action, Engine, Event, IterationReport, PauseCause, Stats, Ticket, READY_LAG};
 pub use lobby::{Lobby, Offer, Peered};
 pub use time::Nanos;

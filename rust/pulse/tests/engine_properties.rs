@@ -134,6 +134,8 @@ struct Process {
     /// Pulses sent when its Ready was pushed, until its result or early termination: what the driver notes per
     /// push connection, to report the receiver lost if that connection closes after a pulse.
     ready_at_pulse: Option<u64>,
+    /// How long after the latest pulse that Ready was read.
+    ready_lag: Option<Nanos>,
     /// Counts Readies, so that an overdue check for an earlier one is ignored.
     ready_seq: u32,
     /// The first pulse after its Ready went out: its result timeout runs.
@@ -223,6 +225,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
     }
     let mut desk = Desk::default();
     let mut stranger_subs = 0u32;
+    let mut last_publish: Option<Nanos> = None;
     let mut publishes = Vec::new();
     let trace = std::env::var_os("SIM_TRACE").is_some();
     loop {
@@ -318,6 +321,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         }
                     }
                     publishes.push((now, receivers, actual));
+                    last_publish = Some(now);
                 }
                 Action::Forget(t) => {
                     if let Some(&i) = desk.tickets.get(&t) {
@@ -385,6 +389,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 if procs[i].alive {
                     let p = &mut procs[i];
                     p.ready_at_pulse = Some(engine.pulses());
+                    p.ready_lag = last_publish.map(|t| now.saturating_sub(t));
                     p.ready_seq += 1;
                     p.ready_timed = false;
                     engine.handle(now, Event::Ready);
@@ -394,7 +399,14 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 let p = &mut procs[i];
                 if p.alive && p.ready_seq == seq {
                     if let Some(pulses_at_ready) = p.ready_at_pulse.take() {
-                        engine.handle(now, Event::ReceiverLost { pulses_at_ready });
+                        let ready_lag = p.ready_lag;
+                        engine.handle(
+                            now,
+                            Event::ReceiverLost {
+                                pulses_at_ready,
+                                ready_lag,
+                            },
+                        );
                     }
                 }
             }
@@ -441,7 +453,14 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     }
                     // Its push connection closes too: after a Ready, with no result, the driver reports it.
                     if let Some(pulses_at_ready) = p.ready_at_pulse.take() {
-                        engine.handle(now, Event::ReceiverLost { pulses_at_ready });
+                        let ready_lag = p.ready_lag;
+                        engine.handle(
+                            now,
+                            Event::ReceiverLost {
+                                pulses_at_ready,
+                                ready_lag,
+                            },
+                        );
                         if trace {
                             eprintln!(
                                 "{now} receiver lost (Ready after {pulses_at_ready} pulses): {:?}",
@@ -507,6 +526,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                     // Pushed a Ready, then hung up after a pulse: the driver reports a lost receiver.
                     8 => Some(Event::ReceiverLost {
                         pulses_at_ready: engine.pulses(),
+                        ready_lag: Some(ms(dice % 100)),
                     }),
                     _ => None,
                 };

@@ -284,6 +284,39 @@ fn a_missing_result_holds_one_slot_until_the_result_timeout() {
 }
 
 #[test]
+fn a_lost_receiver_is_named_by_the_pulses_around_its_ready_and_counted_once() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    // A lone worker is released as soon as it subscribes: its Ready is read just after its pulse.
+    h.join(1);
+    assert_eq!(h.publishes.len(), 1);
+    h.event(Event::Unsubscribed);
+    // It dies: its Ready came 0 ms after pulse 1, which reached it.
+    h.event(Event::ReceiverLost {
+        pulses_at_ready: 1,
+        ready_lag: Some(ms(0)),
+    });
+    // A worker whose Ready came 300 ms after pulse 1 was waiting for pulse 2, which has not gone out: nothing
+    // is owed for it.
+    h.event(Event::ReceiverLost {
+        pulses_at_ready: 1,
+        ready_lag: Some(ms(300)),
+    });
+    // Pulse 1 had one new receiver, already reported lost.
+    h.event(Event::ReceiverLost {
+        pulses_at_ready: 0,
+        ready_lag: None,
+    });
+    let s = h.engine.stats();
+    assert_eq!((s.lost_receivers, s.ignored_losses, s.acting), (1, 2, 1));
+    // Its debt stayed in its own pulse: it lapses there at the result timeout, once.
+    h.advance_to(ms(7001));
+    let s = h.engine.stats();
+    assert_eq!((s.lapsed_results, s.acting), (1, 0));
+    assert_eq!(h.reports.last().map(|r| r.unreported), Some(1));
+}
+
+#[test]
 fn a_worker_whose_connection_closed_after_admission_frees_its_slot_at_once() {
     let mut h = Harness::new(config(2, 1000));
     h.request(1);

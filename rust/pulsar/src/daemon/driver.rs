@@ -189,7 +189,8 @@ impl<'d> Driver<'d> {
         self.requested_at.insert(ticket, now);
     }
 
-    fn now(&self) -> Nanos {
+    /// The engine's clock now (time since the loop started).
+    pub(super) fn now(&self) -> Nanos {
         let elapsed = self.started.elapsed();
         Nanos::from_nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
     }
@@ -266,8 +267,11 @@ impl<'d> Driver<'d> {
                  with their connection open: hung or too slow; their slots are given back"
             );
         }
-        for pulses_at_ready in overdue {
-            self.feed(Event::ReceiverLost { pulses_at_ready });
+        for lost in overdue {
+            self.feed(Event::ReceiverLost {
+                pulses_at_ready: lost.pulses_at_ready,
+                ready_lag: lost.ready_lag,
+            });
         }
     }
 

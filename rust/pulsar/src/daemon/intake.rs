@@ -100,12 +100,18 @@ impl Driver<'_> {
     /// before this event is read could be taken for the old one: at worst one slot comes back at a result
     /// timeout, see the engine's rule 3.)
     fn pusher_gone(&mut self, fd: i32) {
-        if let Some(pulses_at_ready) = self.pushers.closed(fd) {
+        if let Some(lost) = self.pushers.closed(fd) {
             debug!(
                 target: LOG_TARGET,
-                fd, pulses_at_ready, "a push connection closed after a Ready, without a result"
+                fd,
+                pulses_at_ready = lost.pulses_at_ready,
+                ready_lag_us = lost.ready_lag.map(|l| l.as_micros()),
+                "a push connection closed after a Ready, without a result"
             );
-            self.feed(Event::ReceiverLost { pulses_at_ready });
+            self.feed(Event::ReceiverLost {
+                pulses_at_ready: lost.pulses_at_ready,
+                ready_lag: lost.ready_lag,
+            });
         }
     }
 
@@ -359,8 +365,8 @@ impl Driver<'_> {
             let event = match PerformerPush::decode(&body) {
                 Ok(PerformerPush::Ready) => {
                     if let Some(fd) = source {
-                        let pulses = self.pulses();
-                        self.pushers.ready(fd, pulses);
+                        let (pulses, now) = (self.pulses(), self.now());
+                        self.pushers.ready(fd, pulses, now);
                     }
                     Event::Ready
                 }

@@ -15,11 +15,19 @@ use std::collections::HashMap;
 
 use pulsar_pulse::Nanos;
 
+/// A push connection whose Ready went without a result: what the engine needs to name the pulse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Lost {
+    /// Pulses the engine had sent when the Ready was read.
+    pub(super) pulses_at_ready: u64,
+    /// How long after the latest of those pulses the Ready was read (`None` before any pulse).
+    pub(super) ready_lag: Option<Nanos>,
+}
+
 /// One push connection's Ready still without a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Pending {
-    /// Pulses the engine had sent when the Ready was read.
-    pulses_at_ready: u64,
+    lost: Lost,
     /// When the first pulse after the Ready went out: the worker's result timeout runs from there.
     pulsed_at: Option<Nanos>,
 }
@@ -32,6 +40,8 @@ pub(super) struct Pushers {
     result_timeout: Nanos,
     /// The earliest moment an entry can become overdue (may be early, never late).
     next_overdue: Option<Nanos>,
+    /// When the latest pulse went out (the engine's instant).
+    last_pulse_at: Option<Nanos>,
 }
 
 impl Pushers {
@@ -41,16 +51,21 @@ impl Pushers {
             pending: HashMap::new(),
             result_timeout,
             next_overdue: None,
+            last_pulse_at: None,
         }
     }
 
-    /// A Ready came on `fd` when the engine had sent `pulses` pulses. A later Ready on the same connection
-    /// replaces an earlier one: a worker waits for one pulse at a time.
-    pub(super) fn ready(&mut self, fd: i32, pulses: u64) {
+    /// A Ready came on `fd` at `now`, when the engine had sent `pulses` pulses. A later Ready on the same
+    /// connection replaces an earlier one: a worker waits for one pulse at a time.
+    pub(super) fn ready(&mut self, fd: i32, pulses: u64, now: Nanos) {
+        let ready_lag = self.last_pulse_at.map(|at| now.saturating_sub(at));
         self.pending.insert(
             fd,
             Pending {
-                pulses_at_ready: pulses,
+                lost: Lost {
+                    pulses_at_ready: pulses,
+                    ready_lag,
+                },
                 pulsed_at: None,
             },
         );
@@ -61,18 +76,19 @@ impl Pushers {
         self.pending.remove(&fd);
     }
 
-    /// Connection `fd` closed: `Some(pulses at its Ready)` if it still owed a result.
-    pub(super) fn closed(&mut self, fd: i32) -> Option<u64> {
-        self.pending.remove(&fd).map(|p| p.pulses_at_ready)
+    /// Connection `fd` closed: its Ready's figures if it still owed a result.
+    pub(super) fn closed(&mut self, fd: i32) -> Option<Lost> {
+        self.pending.remove(&fd).map(|p| p.lost)
     }
 
     /// Pulse `iteration` went out at `at`: the result timeout of every worker whose Ready came before it (and
     /// that has none running yet) starts now. A worker whose Ready was read just after the pulse that reached it
     /// is timed from the next pulse: later, never earlier, than its own.
     pub(super) fn published(&mut self, iteration: u64, at: Nanos) {
+        self.last_pulse_at = Some(at);
         let mut started = false;
         for pending in self.pending.values_mut() {
-            if pending.pulsed_at.is_none() && pending.pulses_at_ready < iteration {
+            if pending.pulsed_at.is_none() && pending.lost.pulses_at_ready < iteration {
                 pending.pulsed_at = Some(at);
                 started = true;
             }
@@ -83,8 +99,8 @@ impl Pushers {
         }
     }
 
-    /// Takes the workers whose result timeout has run out by `now`: for each, the pulses at its Ready.
-    pub(super) fn overdue(&mut self, now: Nanos) -> Vec<u64> {
+    /// Takes the workers whose result timeout has run out by `now`.
+    pub(super) fn overdue(&mut self, now: Nanos) -> Vec<Lost> {
         if self.next_overdue.is_none_or(|t| t > now) {
             return Vec::new();
         }
@@ -97,7 +113,7 @@ impl Pushers {
             };
             let due = at.saturating_add(timeout);
             if due <= now {
-                overdue.push(p.pulses_at_ready);
+                overdue.push(p.lost);
                 false
             } else {
                 next = Some(next.map_or(due, |t| t.min(due)));
@@ -128,13 +144,21 @@ mod tests {
         Nanos::from_millis(v)
     }
 
+    fn pulses(lost: Vec<Lost>) -> Vec<u64> {
+        lost.into_iter().map(|l| l.pulses_at_ready).collect()
+    }
+
     #[test]
     fn a_connection_closed_after_its_ready_owed_a_result_and_one_that_reported_did_not() {
         let mut p = Pushers::new(ms(7000));
-        p.ready(5, 3);
-        p.ready(6, 3);
+        p.ready(5, 0, ms(10));
+        p.ready(6, 0, ms(10));
         p.reported(6);
-        assert_eq!(p.closed(5), Some(3));
+        let lost = Lost {
+            pulses_at_ready: 0,
+            ready_lag: None,
+        };
+        assert_eq!(p.closed(5), Some(lost), "no pulse before its Ready");
         assert_eq!(p.closed(6), None);
         assert_eq!(p.closed(5), None, "reported once");
         assert_eq!(p.len(), 0);
@@ -143,34 +167,33 @@ mod tests {
     #[test]
     fn a_silent_worker_is_overdue_a_result_timeout_after_the_first_pulse_after_its_ready() {
         let mut p = Pushers::new(ms(7000));
-        p.ready(5, 3);
-        assert!(
-            p.overdue(ms(60_000)).is_empty(),
-            "no pulse yet: no timeout runs"
-        );
+        p.ready(5, 3, ms(10));
+        assert!(p.overdue(ms(60_000)).is_empty(), "no pulse yet");
         p.published(3, ms(900));
         assert_eq!(p.next_deadline(), None, "pulse 3 went out before its Ready");
         p.published(4, ms(1000));
-        p.ready(6, 4);
+        p.ready(6, 4, ms(1030));
         p.published(5, ms(2000));
         assert_eq!(p.next_deadline(), Some(ms(8000)));
         assert!(p.overdue(ms(7999)).is_empty());
-        assert_eq!(p.overdue(ms(8000)), vec![3]);
+        assert_eq!(pulses(p.overdue(ms(8000))), vec![3]);
         assert_eq!(p.next_deadline(), Some(ms(9000)));
-        assert_eq!(p.overdue(ms(9000)), vec![4]);
+        let late = p.overdue(ms(9000));
+        let expected = Lost {
+            pulses_at_ready: 4,
+            ready_lag: Some(ms(30)),
+        };
+        assert_eq!(late, vec![expected], "read 30 ms after pulse 4");
         assert_eq!((p.len(), p.next_deadline()), (0, None));
     }
 
     #[test]
     fn a_new_ready_on_the_same_connection_starts_over() {
         let mut p = Pushers::new(ms(7000));
-        p.ready(5, 1);
+        p.ready(5, 1, ms(50));
         p.published(2, ms(100));
-        p.ready(5, 2);
-        assert!(
-            p.overdue(ms(7100)).is_empty(),
-            "the second Ready has no pulse yet"
-        );
+        p.ready(5, 2, ms(120));
+        assert!(p.overdue(ms(7100)).is_empty(), "no pulse since");
         assert_eq!(p.len(), 1);
     }
 }

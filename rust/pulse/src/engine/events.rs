@@ -5,7 +5,7 @@
 //! the engine (`super`), so that these types can be matched on by every driver without pulling logic along.
 
 #[cfg(doc)]
-use super::{Engine, Stats};
+use super::{Engine, Stats, READY_LAG};
 use crate::adapt::{Adaptation, ReportedError};
 use crate::time::Nanos;
 
@@ -44,14 +44,18 @@ pub enum Event {
     Result(Option<ReportedError>),
     /// A connection that pushed a Ready closed without a result or an early termination after it (the worker
     /// died), or is still silent at the result timeout of the first pulse sent after that Ready (it hangs). If
-    /// a pulse had reached it, it holds that permission. The engine names the pulse: the
-    /// first one sent after the Ready, else (none since) the one sent just before it, which reaches a worker
-    /// whose Ready is still on its way. Its slot is given back at that pulse's result timeout even while results
-    /// of later pulses keep coming (rule 3 of the engine's module docs). Ignored and counted
-    /// ([`Stats::ignored_losses`]) when that pulse owes nothing any more.
+    /// a pulse had reached it, it holds that permission. The engine names the pulse: the first one sent after
+    /// the Ready, else (none since) the one sent just before it if the Ready came within [`READY_LAG`] of it (a
+    /// receiver pushes its Ready right after subscribing, and a due pulse goes out as soon as the subscription
+    /// is counted), else none (a worker that died waiting). Its slot is given back at that pulse's result
+    /// timeout even while results of later pulses keep coming (rule 3 of the engine's module docs). Ignored and
+    /// counted ([`Stats::ignored_losses`]) when no pulse is named or that pulse owes nothing any more.
     ReceiverLost {
         /// [`Engine::pulses`] when the driver read the connection's last Ready.
         pulses_at_ready: u64,
+        /// How long after pulse `pulses_at_ready` went out (the engine's instant) that Ready was read; `None`
+        /// when no pulse had gone out.
+        ready_lag: Option<Nanos>,
     },
     /// The driver finished sending the pulse just published: the next one is spaced from this instant, so that a
     /// slow send cannot bring two pulses closer than one period on the wire.

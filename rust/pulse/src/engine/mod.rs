@@ -87,6 +87,11 @@ use roster::Roster;
 pub use events::{Action, Event, IterationReport, PauseCause, Ticket};
 pub use stats::Stats;
 
+/// The longest a receiver's Ready may be read after the pulse that reached it (see [`Event::ReceiverLost`]): the
+/// Ready follows the worker's subscription on another connection from the same process, so it lags the
+/// subscription by a network's jitter, far less than this.
+pub const READY_LAG: Nanos = Nanos::from_millis(50);
+
 /// The pulse engine. See the module docs for the rules.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -254,13 +259,19 @@ impl Engine {
                 }
             }
             Event::Result(outcome) => self.on_result(outcome),
-            Event::ReceiverLost { pulses_at_ready } => {
+            Event::ReceiverLost {
+                pulses_at_ready,
+                ready_lag,
+            } => {
                 // A receiver's Ready may be read just after the pulse that reached it (it pushes the Ready once
-                // subscribed, and a due pulse goes out as soon as the subscription is counted).
+                // subscribed, and a due pulse goes out as soon as the subscription is counted); one read later
+                // than that came from a worker still waiting, which owes nothing if no pulse went out since.
                 let pulse = if self.pulses > pulses_at_ready {
                     pulses_at_ready + 1
-                } else {
+                } else if ready_lag.is_some_and(|lag| lag <= READY_LAG) {
                     pulses_at_ready
+                } else {
+                    0
                 };
                 if pulse > 0 && self.flights.lose(pulse) {
                     self.stats.lost_receivers += 1;
