@@ -206,6 +206,49 @@ fn a_hung_receiver_gives_its_slot_back_at_its_timeout_while_others_report() {
     slot_comes_back_while_two_workers_loop(Victim::Hangs);
 }
 
+#[test]
+fn workers_that_report_and_exit_at_once_are_never_taken_for_lost_receivers() {
+    // Each worker reports and closes its sockets right away, as a PHP script that ends after its job does: the
+    // close can reach the daemon before the result it sent just before, which must still count as reported.
+    let mut config = test_config();
+    config.subscribers_per_iteration = 4;
+    config.pulsation_iteration_period = 0.05;
+    let daemon = TestDaemon::start(&config);
+    let one_shots: Vec<_> = (0..4)
+        .map(|_| {
+            let endpoints = daemon.endpoints.clone();
+            thread::spawn(move || {
+                for _ in 0..10 {
+                    let worker = RawWorker::connect(&endpoints);
+                    worker
+                        .cycle(&success(), STEP)
+                        .expect("a one-shot worker is served");
+                }
+            })
+        })
+        .collect();
+    for w in one_shots {
+        w.join().expect("a one-shot worker panicked");
+    }
+    let (ok, s) = daemon.wait_for(STEP, |s| s.engine.results == 40 && s.open_connections == 0);
+    assert!(
+        ok,
+        "every result counted and every connection closed: {s:?}"
+    );
+    // Give the loop a few turns to settle what it saw closing.
+    thread::sleep(Duration::from_millis(200));
+    let s = daemon.stop();
+    assert_eq!(
+        (
+            s.engine.lost_receivers,
+            s.engine.ignored_losses,
+            s.engine.late_results
+        ),
+        (0, 0, 0),
+        "{s:?}"
+    );
+}
+
 /// What happens to the worker released first.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Victim {

@@ -211,9 +211,14 @@ impl<'d> Driver<'d> {
                 let more = self.drain_admission()?;
                 wakeup.read(Source::Admission, more);
             }
-            if wakeup.is_due(Source::Inbox) {
+            // A push connection seen closing is settled only with the inbox read to the end: its result may be
+            // queued there behind the monitor's report of the close.
+            if wakeup.is_due(Source::Inbox) || self.pushers.has_closing() {
                 let more = self.drain_inbox()?;
                 wakeup.read(Source::Inbox, more);
+                if !more {
+                    self.settle_closed_pushers();
+                }
             }
             // Always, and last, signalled or not: a subscription libzmq has queued for the publisher joins its list
             // as soon as any call on that socket processes its commands, the pulse's send included, and would then

@@ -69,7 +69,7 @@ impl Driver<'_> {
                                 let (peer, tickets) = self.desk.disconnected(fd);
                                 self.peer_gone(peer, tickets, fd);
                             }
-                            Role::Inbox => self.pusher_gone(fd),
+                            Role::Inbox => self.pushers.closing(fd),
                             Role::Publisher => {}
                         }
                     }
@@ -95,15 +95,14 @@ impl Driver<'_> {
         }
     }
 
-    /// A push connection closed. If its last message was a Ready, its worker died before reporting: holding a
-    /// permission if a pulse reached it, which the engine works out (see `pushers`). (A descriptor reused by a new connection
-    /// before this event is read could be taken for the old one: at worst one slot comes back at a result
-    /// timeout, see the engine's rule 3.)
-    fn pusher_gone(&mut self, fd: i32) {
-        if let Some(lost) = self.pushers.closed(fd) {
+    /// Push connections that closed with their Ready still without a result, once the inbox has been read to
+    /// the end (their result may have been queued behind the close): their workers died before reporting,
+    /// holding a permission if a pulse reached them, which the engine works out (see `pushers`). A descriptor
+    /// reused by a new connection keeps that connection's own Ready.
+    pub(super) fn settle_closed_pushers(&mut self) {
+        for lost in self.pushers.settle_closed() {
             debug!(
                 target: LOG_TARGET,
-                fd,
                 pulses_at_ready = lost.pulses_at_ready,
                 ready_lag_us = lost.ready_lag.map(|l| l.as_micros()),
                 "a push connection closed after a Ready, without a result"

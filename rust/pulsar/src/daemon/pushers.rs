@@ -27,6 +27,8 @@ pub(super) struct Lost {
 /// One push connection's Ready still without a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Pending {
+    /// Which Ready this is (a descriptor is reused by later connections).
+    seq: u64,
     lost: Lost,
     /// When the first pulse after the Ready went out: the worker's result timeout runs from there.
     pulsed_at: Option<Nanos>,
@@ -42,6 +44,11 @@ pub(super) struct Pushers {
     next_overdue: Option<Nanos>,
     /// When the latest pulse went out (the engine's instant).
     last_pulse_at: Option<Nanos>,
+    /// Readies noted so far (numbers each one).
+    readies: u64,
+    /// Connections seen closing while they owed a result, with the Ready they owed it for: settled once the
+    /// inbox has been read to the end (see [`Pushers::closing`]). At most one per pending entry.
+    closing: Vec<(i32, u64)>,
 }
 
 impl Pushers {
@@ -52,6 +59,8 @@ impl Pushers {
             result_timeout,
             next_overdue: None,
             last_pulse_at: None,
+            readies: 0,
+            closing: Vec::new(),
         }
     }
 
@@ -59,9 +68,11 @@ impl Pushers {
     /// connection replaces an earlier one: a worker waits for one pulse at a time.
     pub(super) fn ready(&mut self, fd: i32, pulses: u64, now: Nanos) {
         let ready_lag = self.last_pulse_at.map(|at| now.saturating_sub(at));
+        self.readies += 1;
         self.pending.insert(
             fd,
             Pending {
+                seq: self.readies,
                 lost: Lost {
                     pulses_at_ready: pulses,
                     ready_lag,
@@ -76,9 +87,35 @@ impl Pushers {
         self.pending.remove(&fd);
     }
 
-    /// Connection `fd` closed: its Ready's figures if it still owed a result.
-    pub(super) fn closed(&mut self, fd: i32) -> Option<Lost> {
-        self.pending.remove(&fd).map(|p| p.lost)
+    /// The monitor saw connection `fd` close. Its last messages may still wait in the inbox (libzmq queues a
+    /// connection's messages before it reports the close, but the two travel separately): whether it owed a
+    /// result is settled by [`Pushers::settle_closed`] once the inbox has been read to the end.
+    pub(super) fn closing(&mut self, fd: i32) {
+        if let Some(p) = self.pending.get(&fd) {
+            if !self.closing.contains(&(fd, p.seq)) {
+                self.closing.push((fd, p.seq));
+            }
+        }
+    }
+
+    /// Whether closed connections wait to be settled (the inbox must then be read to the end first).
+    pub(super) fn has_closing(&self) -> bool {
+        !self.closing.is_empty()
+    }
+
+    /// Call with the inbox read to the end: the closed connections whose Ready is still without a result. A
+    /// result read meanwhile settled its connection, and a later connection on the same descriptor has a Ready
+    /// of its own, which stays.
+    pub(super) fn settle_closed(&mut self) -> Vec<Lost> {
+        let mut lost = Vec::new();
+        for (fd, seq) in std::mem::take(&mut self.closing) {
+            if self.pending.get(&fd).is_some_and(|p| p.seq == seq) {
+                if let Some(p) = self.pending.remove(&fd) {
+                    lost.push(p.lost);
+                }
+            }
+        }
+        lost
     }
 
     /// Pulse `iteration` went out at `at`: the result timeout of every worker whose Ready came before it (and
@@ -154,14 +191,43 @@ mod tests {
         p.ready(5, 0, ms(10));
         p.ready(6, 0, ms(10));
         p.reported(6);
+        p.closing(5);
+        p.closing(6);
         let lost = Lost {
             pulses_at_ready: 0,
             ready_lag: None,
         };
-        assert_eq!(p.closed(5), Some(lost), "no pulse before its Ready");
-        assert_eq!(p.closed(6), None);
-        assert_eq!(p.closed(5), None, "reported once");
+        assert_eq!(p.settle_closed(), vec![lost], "no pulse before its Ready");
+        assert!(!p.has_closing());
+        p.closing(5);
+        assert!(p.settle_closed().is_empty(), "reported once");
         assert_eq!(p.len(), 0);
+    }
+
+    #[test]
+    fn a_result_read_after_the_close_was_seen_settles_the_connection() {
+        // The monitor's close can be read before the connection's last message, its result.
+        let mut p = Pushers::new(ms(7000));
+        p.ready(5, 2, ms(10));
+        p.closing(5);
+        assert!(p.has_closing());
+        p.reported(5);
+        assert!(p.settle_closed().is_empty());
+        assert!(!p.has_closing());
+    }
+
+    #[test]
+    fn a_new_connection_on_a_reused_descriptor_keeps_its_own_ready() {
+        let mut p = Pushers::new(ms(7000));
+        p.ready(5, 2, ms(10));
+        p.closing(5);
+        p.reported(5);
+        p.ready(5, 3, ms(20));
+        assert!(
+            p.settle_closed().is_empty(),
+            "the new connection owes its result"
+        );
+        assert_eq!(p.len(), 1);
     }
 
     #[test]
