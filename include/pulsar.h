@@ -306,6 +306,27 @@ typedef struct PulsarDaemonStats {
      * Whether `pulsar_daemon_run` is running now.
      */
     bool running;
+    /**
+     * Released workers reported lost (their push connection closed after a Ready without a result, or was
+     * still silent at their pulse's result timeout): each one's slot comes back at that timeout.
+     */
+    uint64_t lost_receivers;
+    /**
+     * Connections open now on the three sockets.
+     */
+    uint64_t open_connections;
+    /**
+     * `maxConnections` as applied (lowered at start to fit the descriptor limit).
+     */
+    uint64_t max_connections;
+    /**
+     * New connections refused because their address is not in `allowFrom`.
+     */
+    uint64_t refused_not_allowed;
+    /**
+     * New connections refused because `maxConnections` were open.
+     */
+    uint64_t refused_connection_limit;
 } PulsarDaemonStats;
 
 /**
@@ -476,7 +497,7 @@ const char *pulsar_status_name(uint32_t status);
  * a static NUL-terminated JSON text (UTF-8), never freed, the same for the life of the process:
  *
  * `{"version":"0.1.0","statuses":{"OK":0,"NULL_POINTER":100,...},"endpoints":{"REPLY_STACK":0,...},
- *   "structs":{"PulsarDaemonStats":{"size":200,"align":8,"fields":[{"name":"n","type":"uint32_t","offset":0},...]}}}`
+ *   "structs":{"PulsarDaemonStats":{"size":240,"align":8,"fields":[{"name":"n","type":"uint32_t","offset":0},...]}}}`
  *
  * `statuses` are the `PULSAR_STATUS_*` constants and `endpoints` the `PULSAR_ENDPOINT_*` ones, without their
  * prefixes; a struct's `fields` are in declaration order, with C types among `uint32_t`, `uint64_t` and

@@ -107,6 +107,17 @@ pub struct PulsarDaemonStats {
     pub admission_wait_p99_us: u64,
     /// Whether `pulsar_daemon_run` is running now.
     pub running: bool,
+    /// Released workers reported lost (their push connection closed after a Ready without a result, or was
+    /// still silent at their pulse's result timeout): each one's slot comes back at that timeout.
+    pub lost_receivers: u64,
+    /// Connections open now on the three sockets.
+    pub open_connections: u64,
+    /// `maxConnections` as applied (lowered at start to fit the descriptor limit).
+    pub max_connections: u64,
+    /// New connections refused because their address is not in `allowFrom`.
+    pub refused_not_allowed: u64,
+    /// New connections refused because `maxConnections` were open.
+    pub refused_connection_limit: u64,
 }
 
 /// The C view of [`DaemonStats`]: engine figures from its `engine` part, the driver's own from the rest. The
@@ -141,6 +152,11 @@ impl From<DaemonStats> for PulsarDaemonStats {
             admission_wait_p50_us: s.admission_wait.quantile(0.5).map_or(0, micros),
             admission_wait_p99_us: s.admission_wait.quantile(0.99).map_or(0, micros),
             running: s.running,
+            lost_receivers: e.lost_receivers,
+            open_connections: s.open_connections,
+            max_connections: s.max_connections,
+            refused_not_allowed: s.refused_not_allowed,
+            refused_connection_limit: s.refused_connection_limit,
         }
     }
 }

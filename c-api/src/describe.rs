@@ -119,6 +119,11 @@ fn daemon_stats_fields() -> Vec<Value> {
         admission_wait_p50_us: u64 => "uint64_t",
         admission_wait_p99_us: u64 => "uint64_t",
         running: bool => "bool",
+        lost_receivers: u64 => "uint64_t",
+        open_connections: u64 => "uint64_t",
+        max_connections: u64 => "uint64_t",
+        refused_not_allowed: u64 => "uint64_t",
+        refused_connection_limit: u64 => "uint64_t",
     }
 }
 
@@ -151,7 +156,7 @@ pub fn abi_description() -> Value {
 /// a static NUL-terminated JSON text (UTF-8), never freed, the same for the life of the process:
 ///
 /// `{"version":"0.1.0","statuses":{"OK":0,"NULL_POINTER":100,...},"endpoints":{"REPLY_STACK":0,...},
-///   "structs":{"PulsarDaemonStats":{"size":200,"align":8,"fields":[{"name":"n","type":"uint32_t","offset":0},...]}}}`
+///   "structs":{"PulsarDaemonStats":{"size":240,"align":8,"fields":[{"name":"n","type":"uint32_t","offset":0},...]}}}`
 ///
 /// `statuses` are the `PULSAR_STATUS_*` constants and `endpoints` the `PULSAR_ENDPOINT_*` ones, without their
 /// prefixes; a struct's `fields` are in declaration order, with C types among `uint32_t`, `uint64_t` and

@@ -90,6 +90,11 @@ typedef struct PulsarDaemonStats {
     uint64_t admission_wait_p50_us;
     uint64_t admission_wait_p99_us;
     bool running;
+    uint64_t lost_receivers;
+    uint64_t open_connections;
+    uint64_t max_connections;
+    uint64_t refused_not_allowed;
+    uint64_t refused_connection_limit;
 } PulsarDaemonStats;
 typedef struct PulsarActionResult {
     uint32_t action_complete_correctly;
