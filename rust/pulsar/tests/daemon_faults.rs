@@ -249,6 +249,16 @@ fn workers_that_report_and_exit_at_once_are_never_taken_for_lost_receivers() {
     );
 }
 
+/// A raw worker admitted and released by `daemon`'s next pulse, still subscribed.
+fn released_worker(daemon: &TestDaemon) -> RawWorker {
+    let worker = RawWorker::connect(&daemon.endpoints);
+    worker.ask();
+    assert_eq!(worker.await_admission(STEP), Some(true));
+    worker.join_pulse();
+    assert!(worker.await_pulse(STEP).is_some(), "the worker is released");
+    worker
+}
+
 /// What happens to the worker released first.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Victim {
@@ -265,11 +275,7 @@ fn slot_comes_back_while_two_workers_loop(how: Victim) {
     config.max_wait_reply_stack_result = 0.3;
     config.performer_container_action_max_execution_time = 7.0;
     let daemon = TestDaemon::start(&config);
-    let victim = RawWorker::connect(&daemon.endpoints);
-    victim.ask();
-    assert_eq!(victim.await_admission(STEP), Some(true));
-    victim.join_pulse();
-    assert!(victim.await_pulse(STEP).is_some(), "the victim is released");
+    let victim = released_worker(&daemon);
     let released_at = Instant::now();
     let hung = match how {
         Victim::Killed => {
@@ -503,11 +509,7 @@ fn a_pause_asked_for_centuries_lasts_the_configured_cap() {
     config.pulsation_iteration_period = 0.05;
     config.max_pause_for_period = 1.0;
     let daemon = TestDaemon::start(&config);
-    let first = RawWorker::connect(&daemon.endpoints);
-    first.ask();
-    assert_eq!(first.await_admission(STEP), Some(true));
-    first.join_pulse();
-    assert!(first.await_pulse(STEP).is_some());
+    let first = released_worker(&daemon);
     first.leave_pulse();
     // i64::MAX microseconds: what a peer can put on the wire, 292 000 years.
     first.report(&pause_for(i64::MAX as u64));

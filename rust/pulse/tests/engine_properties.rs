@@ -658,44 +658,42 @@ fn a_worker_killed_after_its_grant_costs_only_its_slot() {
     );
 }
 
-#[test]
-fn killed_receivers_give_their_slots_back_while_pulses_keep_coming() {
-    // Six workers at N = 3 per 0.25 s with the default slots (N): two are killed at their first grant. Results
-    // of later pulses keep paying the oldest debt, so only the loss reports bring the two slots back, at their
-    // pulses' result timeout (7 s); from then on every pulse is full again.
+/// Six workers at N = 3 per 0.25 s with the default slots (N); two of them, of `kind`, never report their first
+/// grant. Results of later pulses keep paying the oldest debt, so only the driver's loss reports bring the two
+/// slots back, at their pulses' result timeout (7 s). Returns the fleet's utilisation from 10 s to 30 s.
+fn utilisation_after_two_receivers_lost(kind: Kind) -> f64 {
     let mut cfg = config(3, 250);
     cfg.performer_container_action_max_execution_time = Nanos::from_secs(7);
     let out = simulate(
         cfg,
-        fleet(&[(Kind::Honest, 4), (Kind::KilledAfterGrant, 2)], 5),
+        fleet(&[(Kind::Honest, 4), (kind, 2)], 5),
         Nanos::from_secs(30),
     );
-    let u = utilisation(&out, 3, ms(250), Nanos::from_secs(10), Nanos::from_secs(30));
+    let lost = out
+        .processes
+        .iter()
+        .zip(&out.behaviours)
+        .filter(|(p, b)| b.kind == kind && p.grants == 1)
+        .count();
+    assert_eq!(lost, 2, "both got their grant and never another");
+    utilisation(&out, 3, ms(250), Nanos::from_secs(10), Nanos::from_secs(30))
+}
+
+#[test]
+fn killed_receivers_give_their_slots_back_while_pulses_keep_coming() {
+    // Killed at their first grant: their push connections close.
+    let u = utilisation_after_two_receivers_lost(Kind::KilledAfterGrant);
     assert!(
         u >= 0.95,
         "utilisation {u:.3} after two killed workers' timeouts"
     );
-    let killed = out
-        .processes
-        .iter()
-        .zip(&out.behaviours)
-        .filter(|(p, b)| b.kind == Kind::KilledAfterGrant && p.grants == 1 && !p.alive)
-        .count();
-    assert_eq!(killed, 2, "both were granted and killed");
 }
 
 #[test]
 fn hung_receivers_give_their_slots_back_while_pulses_keep_coming() {
-    // As above with two workers that hang at their first grant (connected, silent): the driver reports them
-    // once their pulse's result timeout has run out.
-    let mut cfg = config(3, 250);
-    cfg.performer_container_action_max_execution_time = Nanos::from_secs(7);
-    let out = simulate(
-        cfg,
-        fleet(&[(Kind::Honest, 4), (Kind::HangsAfterGrant, 2)], 5),
-        Nanos::from_secs(30),
-    );
-    let u = utilisation(&out, 3, ms(250), Nanos::from_secs(10), Nanos::from_secs(30));
+    // Hung at their first grant (connected, silent): the driver reports them once their pulse's result timeout
+    // has run out.
+    let u = utilisation_after_two_receivers_lost(Kind::HangsAfterGrant);
     assert!(
         u >= 0.95,
         "utilisation {u:.3} after two hung workers' timeouts"
