@@ -13,11 +13,14 @@
 //! - [`engine`]: the slot engine itself (its module docs hold the rules).
 //! - [`lobby`]: where strangers' admission requests wait, so that a flood of them cannot take the known
 //!   workers' places in the engine's queue.
+//! - [`pushers`]: push connections whose Ready awaits a result, so that a receiver that dies or hangs is
+//!   reported to the engine.
 
 pub mod adapt;
 pub mod config;
 pub mod engine;
 pub mod lobby;
+pub mod pushers;
 pub mod time;
 
 pub use adapt::{Adaptation, AdaptationState};
@@ -25,4 +28,5 @@ pub use config::{ConfigError, PulseConfig};
 pub use engine::restart::Predecessor;
 pub use engine::{Action, Engine, Event, IterationReport, PauseCause, Stats, Ticket, READY_LAG};
 pub use lobby::{Lobby, Offer, Peered};
+pub use pushers::{Lost, Pushers};
 pub use time::Nanos;

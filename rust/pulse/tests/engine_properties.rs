@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use proptest::prelude::*;
 use pulsar_pulse::adapt::ReportedError;
-use pulsar_pulse::{Action, Engine, Event, Nanos, Predecessor, PulseConfig, Ticket};
+use pulsar_pulse::{Action, Engine, Event, Nanos, Predecessor, PulseConfig, Pushers, Ticket};
 
 fn ms(v: u64) -> Nanos {
     Nanos::from_millis(v)
@@ -111,9 +111,6 @@ enum Happening {
     Unsubscribe(usize),
     Report(usize),
     PulseTimeout(usize, u32),
-    /// The driver's check of a push connection still silent a result timeout after the first pulse after its
-    /// Ready (the number tells which Ready it was timed for).
-    Overdue(usize, u32),
     /// The driver notices that this ticket's admission connection closed.
     Disconnected(Ticket),
     Die(usize),
@@ -131,15 +128,6 @@ struct Process {
     errors_sent: bool,
     /// Counts waits for a pulse, so a stale timeout is ignored.
     wait_seq: u32,
-    /// Pulses sent when its Ready was pushed, until its result or early termination: what the driver notes per
-    /// push connection, to report the receiver lost if that connection closes after a pulse.
-    ready_at_pulse: Option<u64>,
-    /// How long after the latest pulse that Ready was read.
-    ready_lag: Option<Nanos>,
-    /// Counts Readies, so that an overdue check for an earlier one is ignored.
-    ready_seq: u32,
-    /// The first pulse after its Ready went out: its result timeout runs.
-    ready_timed: bool,
 }
 
 struct Outcome {
@@ -225,7 +213,12 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
     }
     let mut desk = Desk::default();
     let mut stranger_subs = 0u32;
-    let mut last_publish: Option<Nanos> = None;
+    // The driver's books of push connections (one per process), as the daemon keeps them.
+    let mut pushers: Pushers<usize> = Pushers::new(
+        engine
+            .config()
+            .performer_container_action_max_execution_time,
+    );
     let mut publishes = Vec::new();
     let trace = std::env::var_os("SIM_TRACE").is_some();
     loop {
@@ -280,21 +273,12 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         schedule(&mut queue, now + ms(100), Happening::Request(i));
                     }
                 }
-                Action::Publish { receivers, .. } => {
-                    // The driver times every silent Ready from the first pulse after it.
-                    let timeout = engine
-                        .config()
-                        .performer_container_action_max_execution_time;
-                    for (i, p) in procs.iter_mut().enumerate() {
-                        if p.alive && p.ready_at_pulse.is_some() && !p.ready_timed {
-                            p.ready_timed = true;
-                            schedule(
-                                &mut queue,
-                                now + timeout,
-                                Happening::Overdue(i, p.ready_seq),
-                            );
-                        }
-                    }
+                Action::Publish {
+                    receivers,
+                    iteration,
+                    at,
+                } => {
+                    pushers.published(iteration, at);
                     let mut actual = stranger_subs;
                     for (i, p) in procs.iter_mut().enumerate() {
                         if !(p.alive && p.subscribed) {
@@ -321,7 +305,6 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         }
                     }
                     publishes.push((now, receivers, actual));
-                    last_publish = Some(now);
                 }
                 Action::Forget(t) => {
                     if let Some(&i) = desk.tickets.get(&t) {
@@ -337,7 +320,11 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
             }
         }
         let next_happening = queue.peek().map(|Reverse((t, _, _))| *t);
-        let next = match (next_happening, engine.next_deadline()) {
+        let deadline = match (engine.next_deadline(), pushers.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let next = match (next_happening, deadline) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) => a,
             (None, Some(b)) => b,
@@ -348,6 +335,11 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
         }
         assert!(next >= now, "time went backwards: {next} < {now}");
         now = next;
+        // Receivers still silent at their result timeout (hung), as the driver reports them on every turn.
+        let overdue = pushers.overdue(now);
+        if !overdue.is_empty() {
+            engine.handle_all(now, overdue.into_iter().map(|l| l.event()));
+        }
         if next_happening != Some(next) {
             engine.handle_timeout(now);
             continue;
@@ -387,27 +379,8 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
             }
             Happening::Ready(i) => {
                 if procs[i].alive {
-                    let p = &mut procs[i];
-                    p.ready_at_pulse = Some(engine.pulses());
-                    p.ready_lag = last_publish.map(|t| now.saturating_sub(t));
-                    p.ready_seq += 1;
-                    p.ready_timed = false;
+                    pushers.ready(i, engine.pulses(), now);
                     engine.handle(now, Event::Ready);
-                }
-            }
-            Happening::Overdue(i, seq) => {
-                let p = &mut procs[i];
-                if p.alive && p.ready_seq == seq {
-                    if let Some(pulses_at_ready) = p.ready_at_pulse.take() {
-                        let ready_lag = p.ready_lag;
-                        engine.handle(
-                            now,
-                            Event::ReceiverLost {
-                                pulses_at_ready,
-                                ready_lag,
-                            },
-                        );
-                    }
                 }
             }
             Happening::Unsubscribe(i) => {
@@ -422,7 +395,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 if p.alive && p.waiting_for_pulse && p.wait_seq == wait {
                     p.waiting_for_pulse = false;
                     p.subscribed = false;
-                    p.ready_at_pulse = None;
+                    pushers.reported(i);
                     engine.handle(now, Event::Unsubscribed);
                     engine.handle(
                         now,
@@ -452,20 +425,11 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                         engine.handle(now, Event::Unsubscribed);
                     }
                     // Its push connection closes too: after a Ready, with no result, the driver reports it.
-                    if let Some(pulses_at_ready) = p.ready_at_pulse.take() {
-                        let ready_lag = p.ready_lag;
-                        engine.handle(
-                            now,
-                            Event::ReceiverLost {
-                                pulses_at_ready,
-                                ready_lag,
-                            },
-                        );
+                    pushers.closing(i);
+                    for lost in pushers.settle_closed() {
+                        engine.handle(now, lost.event());
                         if trace {
-                            eprintln!(
-                                "{now} receiver lost (Ready after {pulses_at_ready} pulses): {:?}",
-                                engine.stats()
-                            );
+                            eprintln!("{now} receiver lost {lost:?}: {:?}", engine.stats());
                         }
                     }
                 }
@@ -476,7 +440,7 @@ fn simulate(config: PulseConfig, behaviours: Vec<Behaviour>, horizon: Nanos) -> 
                 if !p.alive {
                     continue;
                 }
-                p.ready_at_pulse = None;
+                pushers.reported(i);
                 let event = if bi.kind == Kind::GivesBack && p.grants == 1 {
                     Event::EarlyTerminated {
                         stand_on_subscription: true,

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pulsar_pulse::{Action, Engine, Event, Lobby, Nanos, Ticket};
+use pulsar_pulse::{Action, Engine, Event, Lobby, Nanos, Pushers, Ticket};
 use pulsar_wire::BecomeTheSubscriberReply;
 use tracing::{debug, info, warn};
 
@@ -17,7 +17,6 @@ use super::LOG_TARGET;
 use super::access::RefusalLog;
 use super::admission::{split_request, Desk, Envelope};
 use super::intake::DRAIN_BUDGET;
-use super::pushers::Pushers;
 use super::report::{log_iteration, log_pause, WarnGate};
 use super::subscribers::Subscribers;
 use super::wakeup::{Source, Wakeup};
@@ -71,7 +70,7 @@ pub(super) struct Driver<'d> {
     forgotten: Vec<Ticket>,
     /// Push connections whose Ready still awaits a result: a worker that dies or hangs holding a permission is
     /// reported lost from there ([`Event::ReceiverLost`]).
-    pub(super) pushers: Pushers,
+    pub(super) pushers: Pushers<i32>,
     pub(super) overdue_warnings: WarnGate,
 }
 
@@ -273,10 +272,7 @@ impl<'d> Driver<'d> {
             );
         }
         for lost in overdue {
-            self.feed(Event::ReceiverLost {
-                pulses_at_ready: lost.pulses_at_ready,
-                ready_lag: lost.ready_lag,
-            });
+            self.feed(lost.event());
         }
     }
 

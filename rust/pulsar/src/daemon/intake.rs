@@ -97,7 +97,7 @@ impl Driver<'_> {
 
     /// Push connections that closed with their Ready still without a result, once the inbox has been read to
     /// the end (their result may have been queued behind the close): their workers died before reporting,
-    /// holding a permission if a pulse reached them, which the engine works out (see `pushers`). A descriptor
+    /// holding a permission if a pulse reached them, which the engine works out ([`pulsar_pulse::Pushers`]). A descriptor
     /// reused by a new connection keeps that connection's own Ready.
     pub(super) fn settle_closed_pushers(&mut self) {
         for lost in self.pushers.settle_closed() {
@@ -107,10 +107,7 @@ impl Driver<'_> {
                 ready_lag_us = lost.ready_lag.map(|l| l.as_micros()),
                 "a push connection closed after a Ready, without a result"
             );
-            self.feed(Event::ReceiverLost {
-                pulses_at_ready: lost.pulses_at_ready,
-                ready_lag: lost.ready_lag,
-            });
+            self.feed(lost.event());
         }
     }
 

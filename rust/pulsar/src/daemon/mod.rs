@@ -21,7 +21,7 @@
 //! - **inbox**, a PULL bound at `pullSocketAddress`: `ReadyToGetSubscriptionMsg`, `ActionResultingPushDto` and
 //!   `PerformerEarlyTerminated`, one frame each. Each push is read with its connection (`ZMQ_SRCFD`), and a
 //!   socket monitor reports closed connections, so that a worker that dies or hangs holding a permission is
-//!   reported to the engine (`pushers`).
+//!   reported to the engine ([`pulsar_pulse::Pushers`]).
 //!
 //! The original ran its admission desk ("ReplyStack") as a second process linked to the daemon through
 //! `replyToReplyStackSocketAddress` (and declared, never used, `pushToReplyStackSocketAddress`). Here the desk
@@ -37,7 +37,6 @@
 //! - `intake`: the driver's reading of the sockets (admission requests, subscriptions, pushes, monitors);
 //! - `admission`: the desk's books (envelopes, tickets, who may be probed, who is known) and the ROUTER framing;
 //! - `subscribers`: which connections count as subscribed, so that duplicates count once;
-//! - `pushers`: push connections whose Ready still awaits a result (workers that die or hang after a pulse);
 //! - `succession`: the record a daemon keeps for the next one on the same sockets (when it last pulsed);
 //! - `wakeup`: when the loop wakes and which sockets it reads then (`ZMQ_FD` and one `ppoll`);
 //! - `stats`: [`DaemonStats`], the engine's counters plus the driver's, and [`StatsHandle`];
@@ -50,7 +49,6 @@ mod access;
 mod admission;
 mod driver;
 mod intake;
-mod pushers;
 mod report;
 mod sockets;
 mod stats;

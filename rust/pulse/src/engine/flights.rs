@@ -11,8 +11,9 @@
 //! counts cannot tell that from one slow worker per pulse, so the driver brings the only evidence there is: a
 //! connection that pushed a Ready and closed without a result after a pulse went out, or is still silent at that
 //! pulse's deadline ([`Flights::lose`]). That receiver's debt is then written off at *its* pulse's deadline,
-//! wherever in-order crediting has moved it (from the newest flights that owe, which is where it went). A write-off only ever takes a result still owed, so no
-//! report of a loss can free more slots than are held, and none frees one before a result timeout.
+//! wherever in-order crediting has moved it (from the newest flights that owe, which is where it went). A
+//! write-off only ever takes a result still owed, so no report of a loss can free more slots than are held, and
+//! none frees one before a result timeout.
 //!
 //! It must never adapt N or the pause itself: it records what came back and hands finished flights to the engine.
 

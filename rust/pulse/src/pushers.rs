@@ -1,43 +1,61 @@
-//! Push connections whose last message was a Ready: the driver's evidence that a released worker is gone.
+//! Pushers: the push connections whose last message was a Ready, the only evidence that a released worker is
+//! gone.
 //!
-//! Results carry no identity, and the engine credits each one to the oldest pulse still owed (see the engine's
-//! rule 3), so a receiver that never reports would have its debt moved on from pulse to pulse while others keep
-//! reporting. The connection a push came in on (`ZMQ_SRCFD`) is the one thing that ties a Ready to its result.
-//! A connection that pushed a Ready and then closes without a result or an early termination is a worker that
-//! died; one that is still silent when the result timeout of the first pulse sent after its Ready has run out is
-//! a worker that hangs (or acts for longer than it may). Either way the engine is told
-//! ([`pulsar_pulse::Event::ReceiverLost`]) and decides what, if anything, is owed.
+//! Results carry no identity, and the engine credits each one to the oldest pulse still owed (rule 3 of the
+//! engine's module docs), so a receiver that never reports would have its debt moved on from pulse to pulse
+//! while others keep reporting. The connection a push came in on is the one thing that ties a Ready to its
+//! result. A connection that pushed a Ready and then closes without a result or an early termination is a
+//! worker that died; one that is still silent when the result timeout of the first pulse sent after its Ready
+//! has run out is a worker that hangs (or acts for longer than it may). Either way the engine is told
+//! ([`Lost::event`], [`crate::Event::ReceiverLost`]) and decides what, if anything, is owed.
 //!
-//! It must never decide what is owed (the engine does) nor hold more than one entry per open descriptor: its
-//! size is bounded by the inbox connections `maxConnections` lets in.
+//! The driver keeps it beside the [`crate::Engine`], keyed by whatever names a connection (the daemon uses the
+//! descriptor, `ZMQ_SRCFD`): it notes each Ready, result and early termination with the connection it came on,
+//! each pulse the engine publishes, and each connection the socket monitor saw close.
+//!
+//! It must never decide what is owed (the engine does), read a clock or do I/O, nor hold more than one entry
+//! per open connection: its size is bounded by the connections the driver lets in.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
-use pulsar_pulse::Nanos;
+use crate::engine::Event;
+use crate::time::Nanos;
 
 /// A push connection whose Ready went without a result: what the engine needs to name the pulse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Lost {
+pub struct Lost {
     /// Pulses the engine had sent when the Ready was read.
-    pub(super) pulses_at_ready: u64,
+    pub pulses_at_ready: u64,
     /// How long after the latest of those pulses the Ready was read (`None` before any pulse).
-    pub(super) ready_lag: Option<Nanos>,
+    pub ready_lag: Option<Nanos>,
+}
+
+impl Lost {
+    /// The engine's event for this lost receiver.
+    #[must_use]
+    pub fn event(self) -> Event {
+        Event::ReceiverLost {
+            pulses_at_ready: self.pulses_at_ready,
+            ready_lag: self.ready_lag,
+        }
+    }
 }
 
 /// One push connection's Ready still without a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Pending {
-    /// Which Ready this is (a descriptor is reused by later connections).
+    /// Which Ready this is (a descriptor can be reused by a later connection).
     seq: u64,
     lost: Lost,
     /// When the first pulse after the Ready went out: the worker's result timeout runs from there.
     pulsed_at: Option<Nanos>,
 }
 
-/// The push connections that owe a result, by descriptor.
+/// The push connections that owe a result, by the driver's connection key `K`.
 #[derive(Debug)]
-pub(super) struct Pushers {
-    pending: HashMap<i32, Pending>,
+pub struct Pushers<K> {
+    pending: HashMap<K, Pending>,
     /// `performerContainerActionMaxExecutionTime`.
     result_timeout: Nanos,
     /// The earliest moment an entry can become overdue (may be early, never late).
@@ -48,12 +66,12 @@ pub(super) struct Pushers {
     readies: u64,
     /// Connections seen closing while they owed a result, with the Ready they owed it for: settled once the
     /// inbox has been read to the end (see [`Pushers::closing`]). At most one per pending entry.
-    closing: Vec<(i32, u64)>,
+    closing: Vec<(K, u64)>,
 }
 
-impl Pushers {
+impl<K: Copy + Eq + Hash> Pushers<K> {
     /// No connection known yet; a worker is overdue `result_timeout` after the first pulse after its Ready.
-    pub(super) fn new(result_timeout: Nanos) -> Pushers {
+    pub fn new(result_timeout: Nanos) -> Pushers<K> {
         Pushers {
             pending: HashMap::new(),
             result_timeout,
@@ -64,13 +82,13 @@ impl Pushers {
         }
     }
 
-    /// A Ready came on `fd` at `now`, when the engine had sent `pulses` pulses. A later Ready on the same
+    /// A Ready came on `connection` at `now`, when the engine had sent `pulses` pulses. A later Ready on the same
     /// connection replaces an earlier one: a worker waits for one pulse at a time.
-    pub(super) fn ready(&mut self, fd: i32, pulses: u64, now: Nanos) {
+    pub fn ready(&mut self, connection: K, pulses: u64, now: Nanos) {
         let ready_lag = self.last_pulse_at.map(|at| now.saturating_sub(at));
         self.readies += 1;
         self.pending.insert(
-            fd,
+            connection,
             Pending {
                 seq: self.readies,
                 lost: Lost {
@@ -82,35 +100,35 @@ impl Pushers {
         );
     }
 
-    /// A result or early termination came on `fd`: that worker owes nothing more.
-    pub(super) fn reported(&mut self, fd: i32) {
-        self.pending.remove(&fd);
+    /// A result or early termination came on `connection`: that worker owes nothing more.
+    pub fn reported(&mut self, connection: K) {
+        self.pending.remove(&connection);
     }
 
-    /// The monitor saw connection `fd` close. Its last messages may still wait in the inbox (libzmq queues a
-    /// connection's messages before it reports the close, but the two travel separately): whether it owed a
-    /// result is settled by [`Pushers::settle_closed`] once the inbox has been read to the end.
-    pub(super) fn closing(&mut self, fd: i32) {
-        if let Some(p) = self.pending.get(&fd) {
-            if !self.closing.contains(&(fd, p.seq)) {
-                self.closing.push((fd, p.seq));
+    /// The driver saw `connection` close. Its last messages may still wait to be read (libzmq queues a
+    /// connection's messages before its monitor reports the close, but the two travel separately): whether it
+    /// owed a result is settled by [`Pushers::settle_closed`] once the pushes have been read to the end.
+    pub fn closing(&mut self, connection: K) {
+        if let Some(p) = self.pending.get(&connection) {
+            if !self.closing.contains(&(connection, p.seq)) {
+                self.closing.push((connection, p.seq));
             }
         }
     }
 
     /// Whether closed connections wait to be settled (the inbox must then be read to the end first).
-    pub(super) fn has_closing(&self) -> bool {
+    pub fn has_closing(&self) -> bool {
         !self.closing.is_empty()
     }
 
     /// Call with the inbox read to the end: the closed connections whose Ready is still without a result. A
     /// result read meanwhile settled its connection, and a later connection on the same descriptor has a Ready
     /// of its own, which stays.
-    pub(super) fn settle_closed(&mut self) -> Vec<Lost> {
+    pub fn settle_closed(&mut self) -> Vec<Lost> {
         let mut lost = Vec::new();
-        for (fd, seq) in std::mem::take(&mut self.closing) {
-            if self.pending.get(&fd).is_some_and(|p| p.seq == seq) {
-                if let Some(p) = self.pending.remove(&fd) {
+        for (connection, seq) in std::mem::take(&mut self.closing) {
+            if self.pending.get(&connection).is_some_and(|p| p.seq == seq) {
+                if let Some(p) = self.pending.remove(&connection) {
                     lost.push(p.lost);
                 }
             }
@@ -121,7 +139,7 @@ impl Pushers {
     /// Pulse `iteration` went out at `at`: the result timeout of every worker whose Ready came before it (and
     /// that has none running yet) starts now. A worker whose Ready was read just after the pulse that reached it
     /// is timed from the next pulse: later, never earlier, than its own.
-    pub(super) fn published(&mut self, iteration: u64, at: Nanos) {
+    pub fn published(&mut self, iteration: u64, at: Nanos) {
         self.last_pulse_at = Some(at);
         let mut started = false;
         for pending in self.pending.values_mut() {
@@ -137,7 +155,7 @@ impl Pushers {
     }
 
     /// Takes the workers whose result timeout has run out by `now`.
-    pub(super) fn overdue(&mut self, now: Nanos) -> Vec<Lost> {
+    pub fn overdue(&mut self, now: Nanos) -> Vec<Lost> {
         if self.next_overdue.is_none_or(|t| t > now) {
             return Vec::new();
         }
@@ -162,7 +180,7 @@ impl Pushers {
     }
 
     /// When [`Pushers::overdue`] may next have something.
-    pub(super) fn next_deadline(&self) -> Option<Nanos> {
+    pub fn next_deadline(&self) -> Option<Nanos> {
         self.next_overdue
     }
 
