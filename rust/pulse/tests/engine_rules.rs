@@ -397,6 +397,83 @@ fn a_ready_worker_waits_for_admitted_company_at_most_a_tenth_of_the_period() {
 }
 
 #[test]
+fn while_workers_queue_a_pulse_waits_only_for_company_worth_its_wait() {
+    // N=20, period 1 s: the company wait is 100 ms, a tenth of the period, so with workers queued for
+    // admission a pulse waits only for at least a tenth of N (2) on its way.
+    let fleet = |on_their_way: u32, queued: u64| {
+        let mut h = Harness::new(config(20, 1000));
+        for id in 0..20 + queued {
+            h.request(id);
+        }
+        assert_eq!(h.admitted.len(), 20);
+        h.join(20 - on_their_way);
+        h.advance(ms(1));
+        h
+    };
+    let one_late = fleet(1, 1);
+    assert_eq!(
+        one_late.publishes,
+        vec![(ms(0), 19)],
+        "one late worker is not worth a tenth of a period of the whole limit"
+    );
+    let mut two_late = fleet(2, 1);
+    assert!(two_late.publishes.is_empty(), "two late are a tenth of N");
+    two_late.advance_to(ms(100));
+    assert_eq!(
+        two_late.publishes,
+        vec![(ms(100), 18)],
+        "at most the company wait"
+    );
+    let nobody_queued = fleet(1, 0);
+    assert!(
+        nobody_queued.publishes.is_empty(),
+        "with nobody queued, waiting costs nobody anything"
+    );
+    // The next pulses alike, until the queue is empty: the last pulse of a burst waits for its company again.
+    let mut h = fleet(1, 30);
+    assert_eq!(h.publishes, vec![(ms(0), 19)]);
+    h.join(1);
+    h.leave_and_succeed(19);
+    assert_eq!(h.admitted.len(), 39, "11 still queued");
+    h.join(18);
+    h.advance_to(ms(1005));
+    assert_eq!(h.publishes.last(), Some(&(ms(1005), 19)), "due at once");
+    h.leave_and_succeed(19);
+    assert_eq!(h.admitted.len(), 50, "the queue is empty");
+    h.join(11);
+    h.advance_to(ms(2010));
+    assert_eq!(h.publishes.len(), 2, "company on its way, nobody queued");
+    h.advance_to(ms(2110));
+    assert_eq!(h.publishes.last(), Some(&(ms(2110), 11)));
+}
+
+#[test]
+fn an_anonymous_place_is_no_company_to_wait_for() {
+    let mut h = Harness::new(config(2, 1000));
+    h.request(1);
+    h.request(2);
+    // As in the wrong-guess test below: worker 2 subscribes first, the pulse takes ticket 1 for it, and worker 2
+    // asks again while its ticket is still tracked: its place stays, anonymous, for worker 1's subscription.
+    h.join(1);
+    h.advance(ms(100));
+    assert_eq!(h.publishes, vec![(ms(100), 1)]);
+    h.leave_and_succeed(1);
+    h.event(Event::AskedAgain(Ticket(2)));
+    assert_eq!(h.engine.stats().anonymized, 1);
+    h.request(3);
+    assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
+    // One subscription arrives. Whether it is worker 3 or worker 1 nobody can tell, and the other place is
+    // either the anonymous one or worker 3 on its way; the pulse does not wait for an anonymous place.
+    h.join(1);
+    h.advance_to(ms(1105));
+    assert_eq!(
+        h.publishes.last(),
+        Some(&(ms(1105), 1)),
+        "the pulse leaves when due, not a company wait later"
+    );
+}
+
+#[test]
 fn company_that_arrives_in_time_shares_the_pulse() {
     let mut h = Harness::new(config(3, 1000));
     h.request(1);

@@ -25,12 +25,18 @@ impl Engine {
     /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`; for
     /// the first pulse of a first daemon, `min(maxWaitReplyStackResult, period)` (see `restart`).
     pub(super) fn company_wait(&self) -> Nanos {
-        let share = if self.first_gathers && self.last_sent.is_none() {
-            self.period()
+        if self.first_gathers && self.last_sent.is_none() {
+            self.config.max_wait_reply_stack_result.min(self.period())
         } else {
-            Nanos(self.period().0 / 10)
-        };
-        self.config.max_wait_reply_stack_result.min(share)
+            self.regular_company_wait()
+        }
+    }
+
+    /// The company wait of every pulse but a first daemon's first: `min(maxWaitReplyStackResult, period / 10)`.
+    fn regular_company_wait(&self) -> Nanos {
+        self.config
+            .max_wait_reply_stack_result
+            .min(Nanos(self.period().0 / 10))
     }
 
     /// The earliest moment the period, the guard and the slow-down pause allow the next pulse (and, before the
@@ -43,6 +49,32 @@ impl Engine {
                 .saturating_add(self.adapt.pause),
             None => self.first_pulse_at,
         }
+    }
+
+    /// Whether a pulse due now that would reach `receivers` is worth holding back for admitted workers still on
+    /// their way to subscribing (rule 1; `docs/protocol.md`, rule 3):
+    /// - only tickets count as on their way, not anonymous places: an anonymous place stands for a subscription
+    ///   that may already have come (a receiver counted in another's stead) or, after a race in the count, one
+    ///   that never will; it keeps its place in the count (admission errs towards fewer), but a pulse never
+    ///   waits for it, or such a phantom would cost every pulse the whole company wait until the ready wait ends;
+    /// - while workers queue for admission the limit is the scarce thing, and a pulse held back for the company
+    ///   wait loses up to that share of a period's N for good: it waits only when the company on its way is at
+    ///   least that share of N (the regular wait's share, a tenth with the defaults, also before a first
+    ///   daemon's first pulse, whose longer wait gathers a fleet that is starting). With nobody queued, waiting
+    ///   costs nobody anything.
+    fn waits_for_company(&self, receivers: u32) -> bool {
+        let n = self.adapt.n;
+        let anonymous = u32::try_from(self.roster.anonymous()).unwrap_or(u32::MAX);
+        let on_its_way = self.joiners().saturating_sub(anonymous);
+        if on_its_way == 0 || receivers >= n {
+            return false;
+        }
+        if self.queue.is_empty() {
+            return true;
+        }
+        // on_its_way / n >= regular company wait / period, in integers.
+        u128::from(on_its_way) * u128::from(self.period().0)
+            >= u128::from(n) * u128::from(self.regular_company_wait().0)
     }
 
     /// Publishes if time, the pause, N and the company wait allow; true if it did.
@@ -69,8 +101,7 @@ impl Engine {
         }
         self.holding = false;
         let due_since = *self.due_since.get_or_insert(self.now);
-        if self.joiners() > 0
-            && receivers < self.adapt.n
+        if self.waits_for_company(receivers)
             && self.now < due_since.saturating_add(self.company_wait())
         {
             // Company is on its way: wait a little for it.

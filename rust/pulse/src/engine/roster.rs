@@ -28,12 +28,19 @@ struct Tracked {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Roster {
     entries: VecDeque<Tracked>,
+    /// How many entries are anonymous (kept so that the engine need not count them at every step).
+    anonymous: usize,
 }
 
 impl Roster {
     /// How many workers are tracked.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// How many places are anonymous.
+    pub(crate) fn anonymous(&self) -> usize {
+        self.anonymous
     }
 
     /// Starts tracking a worker admitted at `now`.
@@ -62,6 +69,7 @@ impl Roster {
         match self.entries.iter_mut().find(|t| t.ticket == Some(ticket)) {
             Some(place) => {
                 place.ticket = None;
+                self.anonymous += 1;
                 true
             }
             None => false,
@@ -89,6 +97,7 @@ impl Roster {
             match kept.iter().position(|p| p.ticket.is_none()) {
                 Some(pos) => {
                     kept.remove(pos);
+                    self.anonymous -= 1;
                     left -= 1;
                 }
                 None => break,
@@ -102,6 +111,7 @@ impl Roster {
         match self.entries.iter().position(|p| p.ticket.is_none()) {
             Some(pos) => {
                 self.entries.remove(pos);
+                self.anonymous -= 1;
                 true
             }
             None => false,
@@ -115,7 +125,10 @@ impl Roster {
             if front.admitted_at > cutoff {
                 break;
             }
-            front.ticket.into_iter().for_each(&mut forget);
+            match front.ticket {
+                Some(ticket) => forget(ticket),
+                None => self.anonymous -= 1,
+            }
             self.entries.pop_front();
             expired += 1;
         }
@@ -132,6 +145,7 @@ impl Roster {
         for t in self.entries.drain(..) {
             t.ticket.into_iter().for_each(&mut forget);
         }
+        self.anonymous = 0;
     }
 }
 
@@ -168,6 +182,7 @@ mod tests {
         r.admit(Ticket(1), ms(1));
         assert!(r.anonymize(Ticket(1)));
         assert!(!r.anonymize(Ticket(1)));
+        assert_eq!(r.anonymous(), 1);
         assert!(!r.remove(Ticket(1)));
         assert_eq!(r.len(), 2);
         r.admit(Ticket(2), ms(2));
@@ -179,8 +194,10 @@ mod tests {
             "tickets go before places"
         );
         assert_eq!(r.len(), 1);
+        assert_eq!(r.anonymous(), 1);
         r.release_oldest(5, |t| forgotten.push(t));
         assert_eq!(forgotten.len(), 2, "an anonymous place forgets nobody");
         assert_eq!(r.len(), 0);
+        assert_eq!(r.anonymous(), 0);
     }
 }
