@@ -308,17 +308,16 @@ impl<'d> Driver<'d> {
                     self.lobby.ticket_gone(ticket);
                     self.answer(ticket, false)
                 }
-                Action::Forget(ticket) => {
-                    self.desk.forget(ticket);
-                    self.forgotten.push(ticket);
-                }
+                // The desk's books are settled after the publish or before the next other action: a pulse's
+                // forgets come just before it, and the send should not wait for their bookkeeping.
+                Action::Forget(ticket) => self.forgotten.push(ticket),
                 Action::Publish {
                     iteration,
                     receivers,
                     at,
                 } => {
+                    self.publish(iteration, receivers, at);
                     self.observe_released(receivers);
-                    self.publish(iteration, receivers, at)
                 }
                 Action::PulseHeld {
                     subscriptions,
@@ -347,6 +346,7 @@ impl<'d> Driver<'d> {
     /// stopped tracking them otherwise).
     fn settle_unreleased(&mut self) {
         for ticket in std::mem::take(&mut self.forgotten) {
+            self.desk.forget(ticket);
             self.requested_at.remove(&ticket);
             self.lobby.timed_out(ticket);
         }
@@ -359,11 +359,13 @@ impl<'d> Driver<'d> {
         let released = forgotten.len().min(receivers as usize);
         let (before, released) = forgotten.split_at(forgotten.len() - released);
         for ticket in before {
+            self.desk.forget(*ticket);
             self.requested_at.remove(ticket);
             self.lobby.ticket_gone(*ticket);
         }
         // Which admitted worker a pulse released is a guess: a stranger proves itself only by asking again.
         for ticket in released {
+            self.desk.forget(*ticket);
             if let Some(asked) = self.requested_at.remove(ticket) {
                 self.stats.admission_wait.observe(now.saturating_sub(asked));
             }
@@ -429,8 +431,6 @@ impl<'d> Driver<'d> {
 
     fn publish(&mut self, iteration: u64, receivers: u32, decided_at: Nanos) {
         self.stats.max_receivers = self.stats.max_receivers.max(receivers);
-        // Timed from the engine's own instant, so that it matches the pulse's result deadline.
-        self.pushers.published(iteration, decided_at);
         self.published = true;
         // The state file's promise to a successor: no pulse leaves more than a heartbeat after the last one written
         // (a daemon that dies may have pulsed until its next heartbeat was due, and no later).
@@ -458,6 +458,9 @@ impl<'d> Driver<'d> {
                 warn!(target: LOG_TARGET, iteration, receivers, error = %e, "publishing the pulse failed")
             }
         }
+        // After the send, which should not wait for it. Timed from the engine's own instant, so that it matches
+        // the pulse's result deadline.
+        self.pushers.published(iteration, decided_at);
     }
 
     /// Refuses every worker still waiting for admission, so that none hangs on a daemon that is gone.
