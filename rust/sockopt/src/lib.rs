@@ -3,11 +3,12 @@
 //! The daemon needs `ZMQ_XPUB_VERBOSER` (libzmq ≥ 4.2): with it the publisher reports *every* unsubscription,
 //! including the implicit one when a subscriber's connection ends, so the daemon can count exactly who the next
 //! pulse reaches. It also needs to know which connection an admission request came in on (`ZMQ_SRCFD`), so that
-//! the socket monitor's "disconnected" events can be matched to admitted workers. Four system calls live
+//! the socket monitor's "disconnected" events can be matched to admitted workers. Five system calls live
 //! here for the same reason (a C call the safe crates do not offer): [`trim_heap`] gives memory that libzmq freed
 //! after a flood back to the system, [`raise_open_files_limit`] lifts the soft descriptor limit to the hard one
 //! so that the daemon's connection limit sits well below it, [`wait_readable`] is the daemon loop's one `ppoll` on
-//! the sockets' `ZMQ_FD` (nanosecond timeouts, which `zmq_poll` lacks), and [`effective_uid`] lets the daemon
+//! the sockets' `ZMQ_FD` (nanosecond timeouts, which `zmq_poll` lacks), [`set_timer_slack`] keeps the kernel from ending
+//! that wait up to 50 µs late, and [`effective_uid`] lets the daemon
 //! trust only a state file its own user wrote. This crate is the only place in the daemon's stack
 //! with `unsafe`; it must never hold on to a socket or message pointer beyond one call.
 
@@ -241,6 +242,25 @@ pub fn trim_heap() -> bool {
     }
 }
 
+/// Sets the calling thread's timer slack (`prctl(PR_SET_TIMERSLACK)`, Linux): how much later than asked the
+/// kernel may end a timed wait, so that it can batch wake-ups. The default, 50 µs, is added to every pulse's
+/// period on a busy machine; the daemon's loop asks for 1 µs. False where it is not supported or was refused.
+pub fn set_timer_slack(slack: std::time::Duration) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // Zero would mean "back to the default"; one nanosecond is the least.
+        let nanos = libc::c_ulong::try_from(slack.as_nanos().max(1)).unwrap_or(libc::c_ulong::MAX);
+        // SAFETY: PR_SET_TIMERSLACK takes its value by integer and no pointer; it only changes a field of the
+        // calling thread.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, nanos, 0, 0, 0) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = slack;
+        false
+    }
+}
+
 /// The process's effective user id (`geteuid`): the daemon trusts a state file only when it owns it.
 pub fn effective_uid() -> u32 {
     // SAFETY: `geteuid` takes no arguments, touches no memory of ours and cannot fail.
@@ -304,6 +324,29 @@ pub fn curve_public_key(secret_z85: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The calling thread's timer slack, in nanoseconds, as the kernel reports it.
+    #[cfg(target_os = "linux")]
+    fn timer_slack_now() -> i32 {
+        // SAFETY: PR_GET_TIMERSLACK takes no pointer and returns the calling thread's slack.
+        unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_timer_slack_is_set_for_the_calling_thread_only() {
+        let other = std::thread::spawn(|| {
+            assert!(set_timer_slack(std::time::Duration::from_micros(1)));
+            timer_slack_now()
+        });
+        assert_eq!(other.join().ok(), Some(1_000));
+        assert_ne!(timer_slack_now(), 1_000, "this thread keeps its own");
+        let zero = std::thread::spawn(|| {
+            assert!(set_timer_slack(std::time::Duration::ZERO));
+            timer_slack_now()
+        });
+        assert_eq!(zero.join().ok(), Some(1), "zero would restore the default");
+    }
 
     /// The option takes on a real XPUB: an unsubscription of one of two subscribers reaches the publisher, which
     /// plain `XPUB_VERBOSE` would hold back (the topic still has a subscriber).
