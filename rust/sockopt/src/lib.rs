@@ -7,10 +7,10 @@
 //! here for the same reason (a C call the safe crates do not offer): [`trim_heap`] gives memory that libzmq freed
 //! after a flood back to the system, [`raise_open_files_limit`] lifts the soft descriptor limit to the hard one
 //! so that the daemon's connection limit sits well below it, [`wait_readable`] is the daemon loop's one `ppoll` on
-//! the sockets' `ZMQ_FD` (nanosecond timeouts, which `zmq_poll` lacks), [`set_timer_slack`] keeps the kernel from ending
-//! that wait up to 50 µs late, and [`effective_uid`] lets the daemon
-//! trust only a state file its own user wrote. This crate is the only place in the daemon's stack
-//! with `unsafe`; it must never hold on to a socket or message pointer beyond one call.
+//! the sockets' `ZMQ_FD` (nanosecond timeouts, which `zmq_poll` lacks), [`set_timer_slack`] keeps the kernel
+//! from ending that wait up to 50 µs late, and [`effective_uid`] lets the daemon trust only a state file its own
+//! user wrote. This crate is the only place in the daemon's stack with `unsafe`; it must never hold on to a
+//! socket or message pointer beyond one call.
 
 use std::os::raw::{c_int, c_void};
 
