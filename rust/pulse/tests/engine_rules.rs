@@ -119,6 +119,24 @@ impl Harness {
     fn grants(&self) -> u32 {
         self.publishes.iter().map(|p| p.1).sum()
     }
+
+    /// N=2, period 1 s: worker 2 subscribes first while worker 1 is still on its way; the company wait runs out
+    /// (100 ms) and the pulse goes to one, for which the engine takes the oldest, ticket 1. Worker 2 (really
+    /// released) reports and asks again while its ticket is still tracked: its place stays, anonymous, for
+    /// worker 1's subscription.
+    fn wrong_guess() -> Self {
+        let mut h = Harness::new(config(2, 1000));
+        h.request(1);
+        h.request(2);
+        h.join(1);
+        h.advance(ms(100));
+        assert_eq!(h.publishes, vec![(ms(100), 1)]);
+        assert_eq!(h.forgotten, vec![Ticket(1)]);
+        h.leave_and_succeed(1);
+        h.event(Event::AskedAgain(Ticket(2)));
+        assert_eq!(h.engine.stats().anonymized, 1);
+        h
+    }
 }
 
 fn config(n: u32, period_ms: u64) -> PulseConfig {
@@ -397,69 +415,8 @@ fn a_ready_worker_waits_for_admitted_company_at_most_a_tenth_of_the_period() {
 }
 
 #[test]
-fn while_workers_queue_a_pulse_waits_only_for_company_worth_its_wait() {
-    // N=20, period 1 s: the company wait is 100 ms, a tenth of the period, so with workers queued for
-    // admission a pulse waits only for at least a tenth of N (2) on its way.
-    let fleet = |on_their_way: u32, queued: u64| {
-        let mut h = Harness::new(config(20, 1000));
-        for id in 0..20 + queued {
-            h.request(id);
-        }
-        assert_eq!(h.admitted.len(), 20);
-        h.join(20 - on_their_way);
-        h.advance(ms(1));
-        h
-    };
-    let one_late = fleet(1, 1);
-    assert_eq!(
-        one_late.publishes,
-        vec![(ms(0), 19)],
-        "one late worker is not worth a tenth of a period of the whole limit"
-    );
-    let mut two_late = fleet(2, 1);
-    assert!(two_late.publishes.is_empty(), "two late are a tenth of N");
-    two_late.advance_to(ms(100));
-    assert_eq!(
-        two_late.publishes,
-        vec![(ms(100), 18)],
-        "at most the company wait"
-    );
-    let nobody_queued = fleet(1, 0);
-    assert!(
-        nobody_queued.publishes.is_empty(),
-        "with nobody queued, waiting costs nobody anything"
-    );
-    // The next pulses alike, until the queue is empty: the last pulse of a burst waits for its company again.
-    let mut h = fleet(1, 30);
-    assert_eq!(h.publishes, vec![(ms(0), 19)]);
-    h.join(1);
-    h.leave_and_succeed(19);
-    assert_eq!(h.admitted.len(), 39, "11 still queued");
-    h.join(18);
-    h.advance_to(ms(1005));
-    assert_eq!(h.publishes.last(), Some(&(ms(1005), 19)), "due at once");
-    h.leave_and_succeed(19);
-    assert_eq!(h.admitted.len(), 50, "the queue is empty");
-    h.join(11);
-    h.advance_to(ms(2010));
-    assert_eq!(h.publishes.len(), 2, "company on its way, nobody queued");
-    h.advance_to(ms(2110));
-    assert_eq!(h.publishes.last(), Some(&(ms(2110), 11)));
-}
-
-#[test]
 fn an_anonymous_place_is_no_company_to_wait_for() {
-    let mut h = Harness::new(config(2, 1000));
-    h.request(1);
-    h.request(2);
-    // As in the wrong-guess test below: worker 2 subscribes first, the pulse takes ticket 1 for it, and worker 2
-    // asks again while its ticket is still tracked: its place stays, anonymous, for worker 1's subscription.
-    h.join(1);
-    h.advance(ms(100));
-    assert_eq!(h.publishes, vec![(ms(100), 1)]);
-    h.leave_and_succeed(1);
-    h.event(Event::AskedAgain(Ticket(2)));
-    assert_eq!(h.engine.stats().anonymized, 1);
+    let mut h = Harness::wrong_guess();
     h.request(3);
     assert_eq!(h.admitted, vec![Ticket(1), Ticket(2), Ticket(3)]);
     // One subscription arrives. Whether it is worker 3 or worker 1 nobody can tell, and the other place is
@@ -763,19 +720,8 @@ fn a_worker_that_asks_again_is_no_longer_tracked_under_its_old_ticket() {
 
 #[test]
 fn a_worker_kept_by_a_wrong_guess_leaves_a_place_for_the_one_released_in_its_stead() {
-    let mut h = Harness::new(config(2, 1000));
-    h.request(1);
-    h.request(2);
-    // Worker 2 subscribes first; worker 1 is still on its way. The company wait runs out (100 ms) and the pulse
-    // goes to one: the engine takes the oldest, ticket 1, for the released worker.
-    h.join(1);
-    h.advance(ms(100));
-    assert_eq!(h.publishes, vec![(ms(100), 1)]);
-    assert_eq!(h.forgotten, vec![Ticket(1)]);
-    // Worker 2 (really released) reports and asks again while its ticket is still tracked: its place stays for
-    // worker 1's subscription, so only one new worker is admitted, not two.
-    h.leave_and_succeed(1);
-    h.event(Event::AskedAgain(Ticket(2)));
+    // Worker 2's place stays for worker 1's subscription, so only one new worker is admitted, not two.
+    let mut h = Harness::wrong_guess();
     h.request(3);
     h.request(4);
     assert_eq!(h.engine.stats().anonymized, 1);

@@ -11,8 +11,7 @@
 //!    has reached the publisher at that moment; each admitted worker subscribes, so those are the admitted workers
 //!    that are ready. A ready worker is never held while the period allows a pulse: it waits for company only
 //!    when admitted workers are still subscribing, and then at most `min(maxWaitReplyStackResult, period / 10)`;
-//!    while workers queue for admission only for at least that share of N, and never for anonymous places
-//!    (rule 4).
+//!    never for anonymous places (rule 4).
 //! 2. **Never more than N.** No pulse reaches more than the configured N (`subscribersPerIteration`) and two
 //!    pulses are always at least a period apart, so no period window on the daemon's clock holds more than N
 //!    grants. Subscriptions are counted exactly (the driver reports every subscribe and unsubscribe, including

@@ -25,18 +25,12 @@ impl Engine {
     /// The longest a ready worker waits for admitted company: `min(maxWaitReplyStackResult, period / 10)`; for
     /// the first pulse of a first daemon, `min(maxWaitReplyStackResult, period)` (see `restart`).
     pub(super) fn company_wait(&self) -> Nanos {
-        if self.first_gathers && self.last_sent.is_none() {
-            self.config.max_wait_reply_stack_result.min(self.period())
+        let share = if self.first_gathers && self.last_sent.is_none() {
+            self.period()
         } else {
-            self.regular_company_wait()
-        }
-    }
-
-    /// The company wait of every pulse but a first daemon's first: `min(maxWaitReplyStackResult, period / 10)`.
-    fn regular_company_wait(&self) -> Nanos {
-        self.config
-            .max_wait_reply_stack_result
-            .min(Nanos(self.period().0 / 10))
+            Nanos(self.period().0 / 10)
+        };
+        self.config.max_wait_reply_stack_result.min(share)
     }
 
     /// The earliest moment the period, the guard and the slow-down pause allow the next pulse (and, before the
@@ -51,30 +45,15 @@ impl Engine {
         }
     }
 
-    /// Whether a pulse due now that would reach `receivers` is worth holding back for admitted workers still on
-    /// their way to subscribing (rule 1; `docs/protocol.md`, rule 3):
-    /// - only tickets count as on their way, not anonymous places: an anonymous place stands for a subscription
-    ///   that may already have come (a receiver counted in another's stead) or, after a race in the count, one
-    ///   that never will; it keeps its place in the count (admission errs towards fewer), but a pulse never
-    ///   waits for it, or such a phantom would cost every pulse the whole company wait until the ready wait ends;
-    /// - while workers queue for admission the limit is the scarce thing, and a pulse held back for the company
-    ///   wait loses up to that share of a period's N for good: it waits only when the company on its way is at
-    ///   least that share of N (the regular wait's share, a tenth with the defaults, also before a first
-    ///   daemon's first pulse, whose longer wait gathers a fleet that is starting). With nobody queued, waiting
-    ///   costs nobody anything.
+    /// Whether a pulse due now that would reach `receivers` waits for admitted workers still on their way to
+    /// subscribing (rule 1; `docs/protocol.md`, rule 3). Only tickets count as on their way, not anonymous
+    /// places: an anonymous place stands for a subscription that may already have come (a receiver counted in
+    /// another's stead) or, after a race in the count, one that never will. It keeps its place in the count
+    /// (admission errs towards fewer), but a pulse never waits for it, or such a phantom would cost every pulse
+    /// the whole company wait until the ready wait ends.
     fn waits_for_company(&self, receivers: u32) -> bool {
-        let n = self.adapt.n;
         let anonymous = u32::try_from(self.roster.anonymous()).unwrap_or(u32::MAX);
-        let on_its_way = self.joiners().saturating_sub(anonymous);
-        if on_its_way == 0 || receivers >= n {
-            return false;
-        }
-        if self.queue.is_empty() {
-            return true;
-        }
-        // on_its_way / n >= regular company wait / period, in integers.
-        u128::from(on_its_way) * u128::from(self.period().0)
-            >= u128::from(n) * u128::from(self.regular_company_wait().0)
+        receivers < self.adapt.n && self.joiners() > anonymous
     }
 
     /// Publishes if time, the pause, N and the company wait allow; true if it did.
