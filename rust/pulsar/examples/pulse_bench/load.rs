@@ -10,7 +10,7 @@ use publisher_pulsar::performer::{Performer, PerformerConfig};
 use publisher_pulsar::PulsarError;
 
 use crate::cases::Case;
-use crate::process::{cpu_ticks, peak_rss_kib, wait_listening};
+use crate::process::{cpu_ticks, machine_jiffies, peak_rss_kib, wait_listening};
 use crate::Args;
 
 /// One grant as a performer saw it.
@@ -42,6 +42,8 @@ pub(crate) struct Summary {
     pub(crate) cpu_total_ms: u64,
     /// CPU time of this process (the performer threads and their libzmq I/O thread) during the span.
     pub(crate) clients_cpu_span_ms: u64,
+    /// Share of the machine's CPU time left idle during the measured span (all CPUs, `/proc/stat`).
+    pub(crate) machine_idle_pct: f64,
     pub(crate) peak_rss_kib: u64,
 }
 
@@ -145,9 +147,11 @@ pub(crate) fn drive_case(
     thread::sleep(span_start.saturating_duration_since(Instant::now()));
     let cpu_at_start = cpu_ticks(pid)?;
     let clients_at_start = cpu_ticks(std::process::id())?;
+    let machine_at_start = machine_jiffies()?;
     thread::sleep(span_end.saturating_duration_since(Instant::now()));
     let cpu_at_end = cpu_ticks(pid)?;
     let clients_at_end = cpu_ticks(std::process::id())?;
+    let machine_at_end = machine_jiffies()?;
     stop_misfits.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut misfit_admissions = 0;
     for misfit in misfits {
@@ -174,6 +178,11 @@ pub(crate) fn drive_case(
         cpu_span_ms: to_ms(cpu_at_end.saturating_sub(cpu_at_start)),
         cpu_total_ms: to_ms(cpu_total),
         clients_cpu_span_ms: to_ms(clients_at_end.saturating_sub(clients_at_start)),
+        machine_idle_pct: {
+            let busy = machine_at_end.0.saturating_sub(machine_at_start.0);
+            let total = machine_at_end.1.saturating_sub(machine_at_start.1);
+            100.0 * (1.0 - busy as f64 / total.max(1) as f64)
+        },
         peak_rss_kib,
     })
 }

@@ -49,7 +49,8 @@
 //! - `jitter`: receipt delay after the pulse's log line (p50/p99/max), and how many over-N windows contain
 //!   receipts of two pulses that are at least one period apart (i.e. over N only because of receipt jitter).
 //! - `clients`: the same CPU figure for this process, i.e. all performer threads and their libzmq I/O thread
-//!   (the cost of asking on the workers' side), during the measured span and per grant.
+//!   (the cost of asking on the workers' side), during the measured span and per grant; and the share of the
+//!   whole machine's CPU left idle during the span (`/proc/stat`): near 0 means the run was bound by CPU.
 //! - `daemon`: CPU time (utime+stime from `/proc/PID/stat`, clock ticks converted with `getconf CLK_TCK`,
 //!   100 assumed and said so if that fails) during the measured span and in total, peak RSS (`VmHWM`), and the
 //!   exit status after SIGTERM.
@@ -214,9 +215,10 @@ fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(),
         exit_text
     );
     println!(
-        "case={k} clients cpu_span_ms={} cpu_per_grant_us={:.1}",
+        "case={k} clients cpu_span_ms={} cpu_per_grant_us={:.1} machine_idle_pct={:.1}",
         summary.clients_cpu_span_ms,
         summary.clients_cpu_span_ms as f64 * 1000.0 / span_grants.max(1) as f64,
+        summary.machine_idle_pct,
     );
     Ok(())
 }
