@@ -51,8 +51,10 @@ trap cleanup EXIT
 
 fail() { echo "tests/laravel: FAIL: $*" >&2; exit 1; }
 
-# A free loopback TCP port (the kernel's choice; taken again by the daemon a moment later).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+# $1 distinct free loopback TCP ports on one line (the kernel's choice; taken again by the daemon a moment later).
+# They are bound together and released together: one bind to port 0 after another may get the same port back, and
+# a daemon refuses one address for two sockets.
+free_ports() { python3 -c 'import socket, sys; s = [socket.socket() for _ in range(int(sys.argv[1]))]; [x.bind(("127.0.0.1", 0)) for x in s]; print(*[x.getsockname()[1] for x in s])' "$1"; }
 
 # Waits up to $1 seconds for the command "$2..." to succeed.
 wait_for() {
@@ -102,9 +104,10 @@ fi
 
 seeds() {
   local app; app=$(new_app "seeds-$impl")
-  export SEED_REPLY_TO_REPLY_STACK="tcp://127.0.0.1:$(free_port)" SEED_PUSH_TO_REPLY_STACK="tcp://127.0.0.1:$(free_port)"
-  export SEED_PUBLISH="tcp://127.0.0.1:$(free_port)" SEED_PULL="tcp://127.0.0.1:$(free_port)"
-  export SEED_REPLY_STACK="tcp://127.0.0.1:$(free_port)"
+  local ports; read -r -a ports <<< "$(free_ports 5)"
+  export SEED_REPLY_TO_REPLY_STACK="tcp://127.0.0.1:${ports[0]}" SEED_PUSH_TO_REPLY_STACK="tcp://127.0.0.1:${ports[1]}"
+  export SEED_PUBLISH="tcp://127.0.0.1:${ports[2]}" SEED_PULL="tcp://127.0.0.1:${ports[3]}"
+  export SEED_REPLY_STACK="tcp://127.0.0.1:${ports[4]}"
   cd "$app"
   "${php[@]}" artisan react:pulsar > pulsar.out 2>&1 & local daemon=$!; pids+=("$daemon")
   "${php[@]}" artisan react:pulsar-reply-stack > reply-stack.out 2>&1 & local stack=$!; pids+=("$stack")
@@ -137,8 +140,9 @@ queue() {
   local app; app=$(new_app "queue-$impl")
   local count=30 slow=3,7,11,19,23,29 http429=13 retry_after=17 pause_for=25 n=2 period=0.5 jitter=0.1
   export PULSAR_SUBSCRIBERS_PER_ITERATION=$n PULSAR_PULSATION_ITERATION_PERIOD=$period
-  export PULSAR_PUBLISH_ADDRESS="tcp://127.0.0.1:$(free_port)" PULSAR_PULL_ADDRESS="tcp://127.0.0.1:$(free_port)"
-  export PULSAR_REPLY_STACK_ADDRESS="tcp://127.0.0.1:$(free_port)"
+  local ports; read -r -a ports <<< "$(free_ports 3)"
+  export PULSAR_PUBLISH_ADDRESS="tcp://127.0.0.1:${ports[0]}" PULSAR_PULL_ADDRESS="tcp://127.0.0.1:${ports[1]}"
+  export PULSAR_REPLY_STACK_ADDRESS="tcp://127.0.0.1:${ports[2]}"
   export PULSAR_ADMISSION_TIMEOUT=20 PULSAR_PULSE_TIMEOUT=20 PULSAR_SEND_TIMEOUT=5
   cd "$app"
   "${php[@]}" artisan test:dispatch "$count" "$app/records.txt" --slow-down="$slow" \
@@ -180,8 +184,9 @@ curve() {
   local count=4
   # A key pair made for the tests only (the same as tests/phpunit/CurveTest.php); never use it anywhere else.
   local secret='EJ}9:vfjcknUX4s418qCs0*j>FMM%}01TRn*W%Ei' public=':q7[Pq1NA>M!Y(sgdm{l=9m+N&]=Hdme]JI<yth)'
-  export PULSAR_PUBLISH_ADDRESS="tcp://127.0.0.1:$(free_port)" PULSAR_PULL_ADDRESS="tcp://127.0.0.1:$(free_port)"
-  export PULSAR_REPLY_STACK_ADDRESS="tcp://127.0.0.1:$(free_port)"
+  local ports; read -r -a ports <<< "$(free_ports 3)"
+  export PULSAR_PUBLISH_ADDRESS="tcp://127.0.0.1:${ports[0]}" PULSAR_PULL_ADDRESS="tcp://127.0.0.1:${ports[1]}"
+  export PULSAR_REPLY_STACK_ADDRESS="tcp://127.0.0.1:${ports[2]}"
   export PULSAR_ADMISSION_TIMEOUT=20 PULSAR_PULSE_TIMEOUT=20 PULSAR_SEND_TIMEOUT=5 PULSAR_UNREACHABLE_RELEASE_DELAY=0
   cd "$app"
   "${php[@]}" artisan test:dispatch "$count" "$app/records.txt" >/dev/null

@@ -19,20 +19,33 @@ if not INSTALLED:
 PULSARD = Path(os.environ.get("PULSARD") or ROOT / "target" / "debug" / "pulsard")
 
 
-def free_port() -> int:
-    """A loopback port that was free a moment ago (bind to port 0, read it, release it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list:
+    """`count` distinct loopback ports that were free a moment ago. They are bound together and released together:
+    one bind to port 0 after another may get the same port back, and a daemon refuses one address twice."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def free_addresses_and_port() -> tuple:
+    """The three addresses performers use and one more port (for the metrics endpoint), all distinct."""
+    reply_stack, publish, pull, extra = free_ports(4)
+    addresses = {
+        "reply_stack": f"tcp://127.0.0.1:{reply_stack}",
+        "publish": f"tcp://127.0.0.1:{publish}",
+        "pull": f"tcp://127.0.0.1:{pull}",
+    }
+    return addresses, extra
 
 
 def free_addresses() -> dict:
     """The three addresses performers use, on distinct free loopback ports."""
-    ports = set()
-    while len(ports) < 3:
-        ports.add(free_port())
-    reply_stack, publish, pull = (f"tcp://127.0.0.1:{p}" for p in ports)
-    return {"reply_stack": reply_stack, "publish": publish, "pull": pull}
+    return free_addresses_and_port()[0]
 
 
 def performer_config(addresses: dict, admission: float = 20, pulse: float = 20, send: float = 5) -> dict:

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 import publisher_pulsar as pp
-from conftest import PULSARD, free_addresses, free_port, performer_config
+from conftest import PULSARD, free_addresses_and_port, performer_config
 
 try:
     # Required, never skipped: this is the check that Prometheus itself reads our text.
@@ -77,8 +77,8 @@ def stop(daemon: subprocess.Popen) -> None:
 
 
 def test_refused_connections_and_the_connection_limit_are_figures():
-    addresses = free_addresses()
-    metrics = f"127.0.0.1:{free_port()}"
+    addresses, metrics_port = free_addresses_and_port()
+    metrics = f"127.0.0.1:{metrics_port}"
     # Loopback is not allowed: every connection our performer opens is refused by the access check.
     daemon = start_pulsard(addresses, metrics, "--allow-from", "10.0.0.0/8", "--max-connections", "50")
     try:
@@ -109,8 +109,8 @@ def test_refused_connections_and_the_connection_limit_are_figures():
 
 
 def test_metrics_parse_with_the_prometheus_parser_and_count_grants():
-    addresses = free_addresses()
-    metrics = f"127.0.0.1:{free_port()}"
+    addresses, metrics_port = free_addresses_and_port()
+    metrics = f"127.0.0.1:{metrics_port}"
     daemon = start_pulsard(
         addresses, metrics,
         "--subscribers-per-iteration", "2",

@@ -312,7 +312,7 @@ fn fewer_workers_than_n_are_pulsed_after_the_admission_wait() {
 
 #[test]
 fn a_worker_that_connected_before_the_daemon_bound_is_served() {
-    let (admission, publish, pull) = (free_port(), free_port(), free_port());
+    let [admission, publish, pull] = free_ports::<3>();
     let address = |port: u16| format!("tcp://127.0.0.1:{port}");
     let worker = RawWorker::connect_to(&address(admission), &address(publish), &address(pull));
     // The request waits in the worker's own queue until the daemon is there.

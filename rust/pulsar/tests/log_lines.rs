@@ -52,8 +52,9 @@ fn forged_result() -> ActionResult {
 /// real worker push [`forged_result`], waits (bounded) for the iteration line that carries the error, stops the
 /// daemon and returns every line it wrote to standard error.
 fn stderr_after_a_forged_result(format: &str, carries_error: fn(&str) -> bool) -> Vec<String> {
-    let ports: Vec<String> = (0..5)
-        .map(|_| format!("tcp://127.0.0.1:{}", free_port()))
+    let ports: Vec<String> = free_ports::<5>()
+        .iter()
+        .map(|p| format!("tcp://127.0.0.1:{p}"))
         .collect();
     let mut child = Command::new(PULSARD)
         .args(["--log-format", format, "--log-level", "info"])

@@ -8,18 +8,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use performer_support::{
-    daemon_config, free_port, performer_config, vector, InProcessDaemon, Pulsard, STEP,
+    daemon_config, free_ports, performer_config, vector, InProcessDaemon, Pulsard, STEP,
 };
 use publisher_pulsar::performer::{Performer, PerformerConfig};
 use publisher_pulsar::{PulsarConfig, PulsarError};
 
 /// Three free loopback addresses: (admission, publish, pull).
 fn fixed_addresses() -> (String, String, String) {
-    (
-        format!("tcp://127.0.0.1:{}", free_port()),
-        format!("tcp://127.0.0.1:{}", free_port()),
-        format!("tcp://127.0.0.1:{}", free_port()),
-    )
+    let [a, b, c] = free_ports::<3>().map(|p| format!("tcp://127.0.0.1:{p}"));
+    (a, b, c)
 }
 
 fn daemon_on(n: u32, reply_stack: &str, publish: &str, pull: &str) -> PulsarConfig {

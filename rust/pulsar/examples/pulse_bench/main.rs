@@ -75,7 +75,7 @@ use clap::Parser;
 use crate::analysis::{dump_receipts, read_publishes, read_stopped_field, report};
 use crate::cases::{Case, CASES};
 use crate::load::drive_case;
-use crate::process::{clock_ticks, cpu_model, default_pulsard, free_port, stop_daemon};
+use crate::process::{clock_ticks, cpu_model, default_pulsard, free_ports, stop_daemon};
 
 #[derive(Debug, Parser)]
 pub(crate) struct Args {
@@ -150,7 +150,7 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn run_case(case: Case, args: &Args, pulsard: &Path, clk_tck: u64) -> Result<(), String> {
     let k = case.id;
-    let (admission_port, publish_port, pull_port) = (free_port()?, free_port()?, free_port()?);
+    let [admission_port, publish_port, pull_port] = free_ports()?;
     let admission = format!("tcp://127.0.0.1:{admission_port}");
     let publish = format!("tcp://127.0.0.1:{publish_port}");
     let pull = format!("tcp://127.0.0.1:{pull_port}");

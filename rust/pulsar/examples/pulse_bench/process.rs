@@ -18,13 +18,20 @@ pub(crate) fn default_pulsard() -> Result<PathBuf, String> {
     Ok(profile_dir.join("pulsard"))
 }
 
-pub(crate) fn free_port() -> Result<u16, String> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
+/// Three distinct loopback ports that were free a moment ago, bound at once and released together: one bind to
+/// port 0 after another may get the same port back, and the daemon refuses one address for two sockets.
+pub(crate) fn free_ports() -> Result<[u16; 3], String> {
+    let bind =
+        || std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"));
+    let listeners = [bind()?, bind()?, bind()?];
+    let mut ports = [0; 3];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| format!("no free port: {e}"))?;
+    }
+    Ok(ports)
 }
 
 pub(crate) fn wait_listening(port: u16, within: Duration) -> Result<(), String> {

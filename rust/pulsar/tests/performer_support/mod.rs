@@ -28,13 +28,21 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-/// Three consecutive-looking addresses are not needed: any three free ports.
+/// `N` distinct loopback ports that were free a moment ago. All are bound at once and released together: one
+/// bind to port 0 after another may get the same port back, which would hand a daemon one address twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port")
+        })
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("local address").port())
+}
+
+/// Three consecutive-looking addresses are not needed: any three distinct free ports.
 pub fn free_addresses() -> (String, String, String) {
-    (
-        format!("tcp://127.0.0.1:{}", free_port()),
-        format!("tcp://127.0.0.1:{}", free_port()),
-        format!("tcp://127.0.0.1:{}", free_port()),
-    )
+    let [a, b, c] = free_ports::<3>().map(|p| format!("tcp://127.0.0.1:{p}"));
+    (a, b, c)
 }
 
 /// A Performer configuration for tests: short timeouts so failures show quickly.
