@@ -320,12 +320,6 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A loopback TCP port that was free a moment ago (bind to port 0, read it, release it).
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
 /// `N` distinct loopback ports that were free a moment ago. All are bound at once and released together: one
 /// bind to port 0 after another may get the same port back, which would hand a daemon one address twice.
 pub fn free_ports<const N: usize>() -> [u16; N] {
