@@ -112,7 +112,8 @@ pub(crate) fn machine_jiffies() -> Result<(u64, u64), String> {
     if fields.len() < 5 {
         return Err("malformed /proc/stat".into());
     }
-    let total: u64 = fields.iter().sum();
+    // guest and guest_nice (fields 9 and 10) are already counted in user and nice.
+    let total: u64 = fields.iter().take(8).sum();
     Ok((total - fields[3] - fields[4], total))
 }
 
