@@ -36,6 +36,10 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
+#[path = "shared/machine.rs"]
+mod machine;
+use machine::{idle_pct, machine_jiffies};
+
 const REQUEST: &[u8] = include_bytes!("../../wire/tests/vectors/01_PreparingRequestDto.bin");
 const REPLY: &[u8] = include_bytes!("../../wire/tests/vectors/02_BecomeTheSubscriberReplyDto.bin");
 const PULSE: &[u8] = include_bytes!("../../wire/tests/vectors/03_PublisherToSubscribersDto.bin");
@@ -168,10 +172,6 @@ fn run() -> Result<String, String> {
     let granted = end.grants.saturating_sub(start.grants);
     let per_grant = |ns: u64| ns as f64 / 1000.0 / granted.max(1) as f64;
     let limit = settings.n as f64 / settings.period.as_secs_f64();
-    let (busy, total) = (
-        end.machine_busy.saturating_sub(start.machine_busy),
-        end.machine_total.saturating_sub(start.machine_total),
-    );
     Ok(format!(
         "io_floor workers={} n={} period_ms={} seconds={span:.2} grants={granted} grants_per_s={:.1} \
          utilisation_pct={:.1} server_cpu_per_grant_us={:.1} process_cpu_per_grant_us={:.1} \
@@ -183,7 +183,7 @@ fn run() -> Result<String, String> {
         100.0 * granted as f64 / span / limit,
         per_grant(end.server_ns.saturating_sub(start.server_ns)),
         per_grant(end.process_ns.saturating_sub(start.process_ns)),
-        100.0 * (1.0 - busy as f64 / total.max(1) as f64),
+        idle_pct(start.machine, end.machine),
     ))
 }
 
@@ -193,20 +193,19 @@ struct Snapshot {
     grants: u64,
     server_ns: u64,
     process_ns: u64,
-    machine_busy: u64,
-    machine_total: u64,
+    /// (busy, total) jiffies of the machine.
+    machine: (u64, u64),
 }
 
 impl Snapshot {
     fn take(server_schedstat: &str, grants: &AtomicU64) -> Result<Self, String> {
-        let (machine_busy, machine_total) = machine_jiffies()?;
+        let machine = machine_jiffies()?;
         Ok(Snapshot {
             at: Instant::now(),
             grants: grants.load(Ordering::SeqCst),
             server_ns: on_cpu_ns(server_schedstat)?,
             process_ns: process_on_cpu_ns()?,
-            machine_busy,
-            machine_total,
+            machine,
         })
     }
 }
@@ -232,26 +231,6 @@ fn process_on_cpu_ns() -> Result<u64, String> {
         }
     }
     Ok(sum)
-}
-
-/// (busy, total) jiffies of all CPUs from the first line of `/proc/stat`; idle and iowait are not busy.
-fn machine_jiffies() -> Result<(u64, u64), String> {
-    let text = std::fs::read_to_string("/proc/stat")
-        .map_err(|e| format!("cannot read /proc/stat: {e}"))?;
-    let fields: Vec<u64> = text
-        .lines()
-        .next()
-        .ok_or("empty /proc/stat")?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    if fields.len() < 5 {
-        return Err("malformed /proc/stat".into());
-    }
-    // guest and guest_nice (fields 9 and 10) are already counted in user and nice.
-    let total: u64 = fields.iter().take(8).sum();
-    Ok((total - fields[3] - fields[4], total))
 }
 
 /// A worker: three blocking connections, the seven messages of one grant in a loop until told to stop (or

@@ -10,7 +10,8 @@ use publisher_pulsar::performer::{Performer, PerformerConfig};
 use publisher_pulsar::PulsarError;
 
 use crate::cases::Case;
-use crate::process::{cpu_ticks, machine_jiffies, peak_rss_kib, wait_listening};
+use crate::machine::{idle_pct, machine_jiffies};
+use crate::process::{cpu_ticks, peak_rss_kib, wait_listening};
 use crate::Args;
 
 /// One grant as a performer saw it.
@@ -178,11 +179,7 @@ pub(crate) fn drive_case(
         cpu_span_ms: to_ms(cpu_at_end.saturating_sub(cpu_at_start)),
         cpu_total_ms: to_ms(cpu_total),
         clients_cpu_span_ms: to_ms(clients_at_end.saturating_sub(clients_at_start)),
-        machine_idle_pct: {
-            let busy = machine_at_end.0.saturating_sub(machine_at_start.0);
-            let total = machine_at_end.1.saturating_sub(machine_at_start.1);
-            100.0 * (1.0 - busy as f64 / total.max(1) as f64)
-        },
+        machine_idle_pct: idle_pct(machine_at_start, machine_at_end),
         peak_rss_kib,
     })
 }

@@ -63,6 +63,8 @@
 mod analysis;
 mod cases;
 mod load;
+#[path = "../shared/machine.rs"]
+mod machine;
 mod process;
 
 use std::path::{Path, PathBuf};

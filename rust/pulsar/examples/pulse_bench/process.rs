@@ -96,27 +96,6 @@ pub(crate) fn cpu_ticks(pid: u32) -> Result<u64, String> {
     Ok(field(14)? + field(15)?)
 }
 
-/// (busy, total) jiffies of all CPUs, from the first line of `/proc/stat`; idle and iowait are not busy. The
-/// share of idle time over the measured span tells a run bound by CPU from one bound by latency.
-pub(crate) fn machine_jiffies() -> Result<(u64, u64), String> {
-    let text = std::fs::read_to_string("/proc/stat")
-        .map_err(|e| format!("cannot read /proc/stat: {e}"))?;
-    let fields: Vec<u64> = text
-        .lines()
-        .next()
-        .ok_or("empty /proc/stat")?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    if fields.len() < 5 {
-        return Err("malformed /proc/stat".into());
-    }
-    // guest and guest_nice (fields 9 and 10) are already counted in user and nice.
-    let total: u64 = fields.iter().take(8).sum();
-    Ok((total - fields[3] - fields[4], total))
-}
-
 pub(crate) fn peak_rss_kib(pid: u32) -> Result<u64, String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| format!("cannot read /proc/{pid}/status: {e}"))?;
