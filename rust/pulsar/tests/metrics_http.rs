@@ -8,29 +8,21 @@
 //! This file must never use fixed ports or wait without a deadline.
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[path = "ports_support/mod.rs"]
+mod ports_support;
+use ports_support::free_ports;
+
 use publisher_pulsar::metrics::{http_get, parse_samples, Sample};
 use serde_json::Value as Json;
 
 const PULSARD: &str = env!("CARGO_BIN_EXE_pulsard");
 const TICK: Duration = Duration::from_millis(20);
-
-/// `count` distinct loopback ports that were free a moment ago.
-fn free_ports(count: usize) -> Vec<u16> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().expect("bound").port())
-        .collect()
-}
 
 /// A running `pulsard` whose JSON log lines are collected; killed when dropped.
 struct Pulsard {
@@ -59,7 +51,7 @@ impl Pulsard {
     }
 
     fn try_start(args: &[&str], env: &[(&str, &str)]) -> Result<Pulsard, String> {
-        let ports = free_ports(4);
+        let ports = free_ports::<4>();
         let [reply_stack, publish, pull] =
             [ports[0], ports[1], ports[2]].map(|p| format!("tcp://127.0.0.1:{p}"));
         let metrics = format!("127.0.0.1:{}", ports[3]);
@@ -383,7 +375,7 @@ fn metrics_match_php_workers_and_health_follows_a_pause_for_period() {
 
 #[test]
 fn status_exits_1_when_the_daemon_is_unreachable() {
-    let port = free_ports(1)[0];
+    let port = free_ports::<1>()[0];
     let out = status_command(&["--metrics-address", &format!("127.0.0.1:{port}")]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -7,6 +7,11 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+#[path = "../ports_support/mod.rs"]
+mod ports_support;
+#[allow(unused_imports)] // not every test file that uses this support picks ports
+pub use ports_support::free_ports;
+
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -318,15 +323,4 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         }
         thread::sleep(Duration::from_millis(2));
     }
-}
-
-/// `N` distinct loopback ports that were free a moment ago. All are bound at once and released together: one
-/// bind to port 0 after another may get the same port back, which would hand a daemon one address twice.
-pub fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<std::net::TcpListener> = (0..N)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port")
-        })
-        .collect();
-    std::array::from_fn(|i| listeners[i].local_addr().expect("local address").port())
 }

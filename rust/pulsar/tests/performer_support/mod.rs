@@ -5,6 +5,11 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+#[path = "../ports_support/mod.rs"]
+mod ports_support;
+#[allow(unused_imports)] // not every test file that uses this support picks ports
+pub use ports_support::free_ports;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -26,17 +31,6 @@ pub fn free_port() -> u16 {
     let listener =
         std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port");
     listener.local_addr().expect("local address").port()
-}
-
-/// `N` distinct loopback ports that were free a moment ago. All are bound at once and released together: one
-/// bind to port 0 after another may get the same port back, which would hand a daemon one address twice.
-pub fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<std::net::TcpListener> = (0..N)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port")
-        })
-        .collect();
-    std::array::from_fn(|i| listeners[i].local_addr().expect("local address").port())
 }
 
 /// Three consecutive-looking addresses are not needed: any three distinct free ports.
