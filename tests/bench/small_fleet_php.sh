@@ -3,8 +3,8 @@
 # 5 original-protocol PHP workers, N=10 per 1 s, daemon defaults, 12 s: grants per second after a 2 s warm-up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# Three distinct free ports, bound together (one bind to port 0 after another may get the same port back).
-read -r -a ports <<< "$(python3 -c 'import socket; s = [socket.socket() for _ in range(3)]; [x.bind(("127.0.0.1", 0)) for x in s]; print(*[x.getsockname()[1] for x in s])')"
+# Three distinct free ports, bound together (tests/free_ports.py says why).
+read -r -a ports <<< "$(python3 tests/free_ports.py 3)"
 adm=tcp://127.0.0.1:${ports[0]}; pub=tcp://127.0.0.1:${ports[1]}; pull=tcp://127.0.0.1:${ports[2]}
 target/release/pulsard --reply-stack-address "$adm" --publish-address "$pub" --pull-address "$pull" \
   --reply-to-reply-stack-address tcp://127.0.0.1:0 --push-to-reply-stack-address tcp://127.0.0.1:0 --log-level warn &

@@ -35,12 +35,7 @@ for candidate in "${PYTHON:-}" python3 /usr/bin/python3; do
   if [ -n "$candidate" ] && "$candidate" -c "import ctypes" >/dev/null 2>&1; then python="$candidate"; break; fi
 done
 
-read -r p1 p2 p3 < <("$python" -c '
-import socket
-ports = set()
-while len(ports) < 3:
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ports.add(s.getsockname()[1]); s.close()
-print(*ports)')
+read -r p1 p2 p3 < <("$python" tests/free_ports.py 3)
 config="{\"requestPulsarRsSocketAddress\":\"tcp://127.0.0.1:$p1\",\"publisherPulsarSocketAddress\":\"tcp://127.0.0.1:$p2\",\"pushPulsarSocketAddress\":\"tcp://127.0.0.1:$p3\",\"admissionTimeout\":10,\"pulseTimeout\":10}"
 
 start_pulsard() {

@@ -29,12 +29,9 @@ CHAOS_FAILURES=0
 CHAOS_SLOTS=()
 DAEMON_PID=
 
-# $1 distinct free loopback ports on one line: bound together and released together, since one bind to port 0
-# after another may get the same port back and the daemon refuses one address for two sockets.
-chaos_free_ports() { python3 -c 'import socket, sys; s = [socket.socket() for _ in range(int(sys.argv[1]))]; [x.bind(("127.0.0.1", 0)) for x in s]; print(*[x.getsockname()[1] for x in s])' "$1"; }
-
 chaos_ports() {
-  local ports; read -r -a ports <<< "$(chaos_free_ports 3)"
+  # Distinct ports, bound together (tests/free_ports.py says why).
+  local ports; read -r -a ports <<< "$(python3 "$CHAOS_ROOT/tests/free_ports.py" 3)"
   ADM=tcp://127.0.0.1:${ports[0]}
   PUB=tcp://127.0.0.1:${ports[1]}
   PULL=tcp://127.0.0.1:${ports[2]}

@@ -51,10 +51,9 @@ trap cleanup EXIT
 
 fail() { echo "tests/laravel: FAIL: $*" >&2; exit 1; }
 
-# $1 distinct free loopback TCP ports on one line (the kernel's choice; taken again by the daemon a moment later).
-# They are bound together and released together: one bind to port 0 after another may get the same port back, and
-# a daemon refuses one address for two sockets.
-free_ports() { python3 -c 'import socket, sys; s = [socket.socket() for _ in range(int(sys.argv[1]))]; [x.bind(("127.0.0.1", 0)) for x in s]; print(*[x.getsockname()[1] for x in s])' "$1"; }
+# $1 distinct free loopback TCP ports on one line (the kernel's choice; taken again by the daemon a moment later;
+# tests/free_ports.py says why they are bound together).
+free_ports() { python3 "$root/tests/free_ports.py" "$1"; }
 
 # Waits up to $1 seconds for the command "$2..." to succeed.
 wait_for() {

@@ -4,7 +4,6 @@ child process stopped at the end of each test."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,20 +15,11 @@ INSTALLED = os.environ.get("PULSAR_TEST_INSTALLED") == "1"
 if not INSTALLED:
     sys.path.insert(0, str(ROOT / "c-api" / "python"))
 
+# The harnesses' one way to pick ports (tests/free_ports.py).
+sys.path.append(str(ROOT / "tests"))
+from free_ports import free_ports  # noqa: E402
+
 PULSARD = Path(os.environ.get("PULSARD") or ROOT / "target" / "debug" / "pulsard")
-
-
-def free_ports(count: int) -> list:
-    """`count` distinct loopback ports that were free a moment ago. They are bound together and released together:
-    one bind to port 0 after another may get the same port back, and a daemon refuses one address twice."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def free_addresses_and_port() -> tuple:
